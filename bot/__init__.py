@@ -1,0 +1,1 @@
+"""bot: the Telegram adapter over hedgecore (parse, ask hedgecore, render, send)."""

@@ -1,0 +1,307 @@
+"""The `hedgecore` command line: `hedgecore plan QTY COIN ...`.
+
+With `--price` it is an offline calculator: the contract is described by the options (or by the
+venue's published specs) and nothing touches the network.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any, NoReturn
+
+from hedgecore import inputs
+from hedgecore.errors import HedgeCoreError, InvalidInput
+from hedgecore.models import (
+    Contract,
+    ContractKind,
+    DataSource,
+    FundingQuote,
+    Holding,
+    MarketContract,
+    PlanSettings,
+    Quote,
+)
+from hedgecore.planning import leverage_table, plan_hedge
+from hedgecore.report import plan_json, render_plan
+from hedgecore.venues import VenueSpec, venue_by_name
+
+EXAMPLE = "hedgecore plan 1.2 BTC --price 60000 --contract-size 1"
+CALCULATOR_VENUE = "your venue"  # the label of a contract described only by options
+DEFAULT_TAKER_FEE_RATE = Decimal("0.0005")
+DEFAULT_MMR = Decimal("0.005")
+DEFAULT_CONTRACT_SIZE_USD = Decimal(1)
+DEFAULT_FUNDING_INTERVAL_HOURS = Decimal(8)
+EXPIRY_TIME_UTC = time(8, 0, tzinfo=UTC)  # Binance, Bybit, OKX and Deribit settle at 08:00 UTC
+
+
+class UsageError(Exception):
+    """The command line cannot be run as typed; the message says how to fix it."""
+
+
+class LiveDataUnavailable(Exception):
+    """Live market data was asked for but this build cannot fetch it."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Let '-0.02%' be a funding rate rather than an unknown option.
+        self._negative_number_matcher = re.compile(r"^-(\d+[.,]?\d*|[.,]\d+)%?$")
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message}. Example: {EXAMPLE}")
+
+
+def _typed(parse: Callable[[str], object], usage: str) -> Callable[[str], object]:
+    """An argparse type that reports hedgecore's own message, with `usage` as the example's frame."""
+
+    def convert(text: str) -> object:
+        try:
+            return parse(text)
+        except InvalidInput as exc:
+            raise UsageError(f"{exc.problem}. Example: {usage.format(exc.example)}") from None
+
+    convert.__name__ = parse.__name__
+    return convert
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the `hedgecore` command."""
+    parser = _Parser(
+        prog="hedgecore", description="Hedge spot crypto with inverse futures.", allow_abbrev=False
+    )
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    plan = commands.add_parser(
+        "plan",
+        help="plan a hedge of QTY COIN",
+        description="Plan a hedge: which contract, how many to short, margin, liquidation, funding.",
+        allow_abbrev=False,
+    )
+    plan.add_argument(
+        "quantity",
+        type=_typed(inputs.parse_quantity, "hedgecore plan {} BTC --price 60000"),
+        help="coins held, e.g. 1.2",
+    )
+    plan.add_argument(
+        "coin",
+        type=_typed(inputs.parse_coin, "hedgecore plan 1.2 {} --price 60000"),
+        help="coin ticker, e.g. BTC",
+    )
+    plan.add_argument(
+        "--venue",
+        type=_typed(venue_by_name, "--venue {}"),
+        help="bybit, binance, okx, deribit or kraken",
+    )
+    plan.add_argument(
+        "--price",
+        type=_typed(inputs.parse_price, "--price {}"),
+        help="spot/perpetual price in USD: offline calculator",
+    )
+    plan.add_argument(
+        "--leverage",
+        type=_typed(inputs.parse_leverage, "--leverage {}"),
+        default=Decimal(1),
+        help="1 to 125 (default 1)",
+    )
+    plan.add_argument(
+        "--ratio",
+        type=_typed(inputs.parse_hedge_ratio, "--ratio {}"),
+        default=Decimal(1),
+        help="share to hedge, 0.5 or 50%% (default 100%%)",
+    )
+    plan.add_argument(
+        "--mmr",
+        type=_typed(inputs.parse_mmr, "--mmr {}"),
+        help="maintenance margin rate, 0.5%% or 0.005",
+    )
+    plan.add_argument(
+        "--contract-size",
+        type=_typed(inputs.parse_contract_size, "--contract-size {}"),
+        help="USD per contract",
+    )
+    plan.add_argument(
+        "--taker-fee",
+        type=_typed(inputs.parse_fee_rate, "--taker-fee {}"),
+        help="taker fee rate, 0.05%% or 0.0005",
+    )
+    plan.add_argument(
+        "--funding-rate",
+        type=_typed(inputs.parse_funding_rate, "--funding-rate {}"),
+        help="per interval, 0.01%% or 0.0001; positive: longs pay shorts",
+    )
+    plan.add_argument(
+        "--funding-interval-hours",
+        type=_typed(inputs.parse_interval_hours, "--funding-interval-hours {}"),
+        help="hours between funding times (default 8)",
+    )
+    plan.add_argument(
+        "--futures-price",
+        type=_typed(inputs.parse_price, "--futures-price {}"),
+        help="price of a dated future to compare",
+    )
+    plan.add_argument(
+        "--expiry",
+        type=_typed(inputs.parse_date, "--expiry {}"),
+        help="its expiry, YYYY-MM-DD (settles 08:00 UTC)",
+    )
+    plan.add_argument(
+        "--horizon-days",
+        type=_typed(inputs.parse_days, "--horizon-days {}"),
+        default=30,
+        help="carry horizon for ranking (default 30)",
+    )
+    plan.add_argument("--json", action="store_true", help="print one JSON object")
+    return parser
+
+
+def _calculator_markets(
+    args: argparse.Namespace, now: datetime
+) -> tuple[list[MarketContract], list[str]]:
+    """Contracts described by the options, and a note for every figure that was assumed."""
+    coin: str = args.coin
+    venue: VenueSpec | None = args.venue
+    assumed: list[str] = []
+    venue_id = venue.id if venue else CALCULATOR_VENUE
+    where = f"{venue.name}'s published" if venue else "an assumed"
+
+    contract_size = args.contract_size
+    if contract_size is None:
+        contract_size = (
+            venue.published_contract_size_usd(coin) if venue else DEFAULT_CONTRACT_SIZE_USD
+        )
+        assumed.append(
+            f"Contract size {contract_size} USD is {where} figure; pass --contract-size to set it."
+        )
+    mmr = args.mmr
+    if mmr is None:
+        mmr = venue.btc_maintenance_margin_rate if venue and coin == "BTC" else DEFAULT_MMR
+        assumed.append(f"Maintenance margin rate {mmr * 100:f}% is assumed; pass --mmr to set it.")
+    taker_fee = args.taker_fee
+    if taker_fee is None:
+        taker_fee = venue.taker_fee_rate if venue else DEFAULT_TAKER_FEE_RATE
+        assumed.append(
+            f"Taker fee {taker_fee * 100:f}% is {where} figure; pass --taker-fee to set it."
+        )
+    interval = args.funding_interval_hours
+    if interval is None:
+        interval = venue.funding_interval_hours if venue else DEFAULT_FUNDING_INTERVAL_HOURS
+    if args.funding_rate is None:
+        assumed.append("Funding unknown: pass --funding-rate to see what the hedge earns or pays.")
+
+    def market(
+        symbol: str, kind: ContractKind, expiry: datetime | None, price: Decimal
+    ) -> MarketContract:
+        contract = Contract(
+            venue=venue_id,
+            symbol=symbol,
+            coin=coin,
+            kind=kind,
+            expiry=expiry,
+            contract_size_usd=contract_size,
+            taker_fee_rate=taker_fee,
+            maintenance_margin_rate=mmr,
+            order_amount_unit=venue.order_amount_unit if venue else "contracts",
+        )
+        quote = Quote(
+            venue=venue_id,
+            symbol=symbol,
+            mark_price=price,
+            index_price=args.price,
+            timestamp=now,
+            source=DataSource.MANUAL,
+        )
+        funding = None
+        if kind is ContractKind.PERPETUAL and args.funding_rate is not None:
+            funding = FundingQuote(
+                venue=venue_id,
+                symbol=symbol,
+                rate=args.funding_rate,
+                interval_hours=interval,
+                timestamp=now,
+            )
+        return MarketContract(contract=contract, quote=quote, funding=funding)
+
+    markets = [market(f"{coin}/USD:{coin}", ContractKind.PERPETUAL, None, args.price)]
+    if args.expiry is not None:
+        expiry = datetime.combine(args.expiry, EXPIRY_TIME_UTC)
+        if expiry <= now:
+            example = (now + timedelta(days=90)).date()
+            raise UsageError(
+                f"expiry {args.expiry} is not in the future. Example: --expiry {example}"
+            )
+        markets.append(
+            market(
+                f"{coin}/USD:{coin}-{expiry:%y%m%d}", ContractKind.DATED, expiry, args.futures_price
+            )
+        )
+    return markets, assumed
+
+
+def _check_combinations(args: argparse.Namespace) -> None:
+    if (args.futures_price is None) != (args.expiry is None):
+        raise UsageError(
+            "--futures-price and --expiry go together. Example: hedgecore plan 1.2 BTC --price 60000 --futures-price 61500 --expiry 2027-03-26"
+        )
+    calculator_only = (
+        "contract_size",
+        "mmr",
+        "taker_fee",
+        "funding_rate",
+        "funding_interval_hours",
+        "futures_price",
+    )
+    given = [name for name in calculator_only if getattr(args, name) is not None]
+    if args.price is None and given:
+        flag = "--" + given[0].replace("_", "-")
+        raise UsageError(
+            f"{flag} describes a contract for the offline calculator, which needs --price. Example: {EXAMPLE}"
+        )
+
+
+def run_plan(args: argparse.Namespace, now: datetime) -> str:
+    """Plan the hedge the arguments describe and return what to print."""
+    _check_combinations(args)
+    if args.price is None:
+        raise LiveDataUnavailable(
+            "live market data is not available yet in this version: give --price (and --contract-size, "
+            f"--funding-rate) to use the offline calculator. Example: {EXAMPLE}"
+        )
+    markets, assumed = _calculator_markets(args, now)
+    settings = PlanSettings(
+        hedge_ratio=args.ratio, leverage=args.leverage, horizon_days=args.horizon_days
+    )
+    plan = plan_hedge(Holding(coin=args.coin, quantity=args.quantity), markets, now, settings)
+    rows = leverage_table(plan, markets[0])
+    if args.json:
+        return json.dumps(plan_json(plan, rows, assumed), indent=2)
+    assumptions = ["", "Assumed:", *(f"  - {line}" for line in assumed)] if assumed else []
+    return render_plan(plan, rows) + "\n" + "\n".join(assumptions)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the `hedgecore` command; returns the process exit status."""
+    now = datetime.now(UTC)
+    try:
+        args = build_parser().parse_args(argv)
+        output = run_plan(args, now)
+    except (UsageError, InvalidInput) as exc:
+        print(f"hedgecore: {exc}", file=sys.stderr)
+        return 2
+    except HedgeCoreError as exc:
+        print(f"hedgecore: {exc}. Example: {EXAMPLE}", file=sys.stderr)
+        return 2
+    except LiveDataUnavailable as exc:
+        print(f"hedgecore: {exc}", file=sys.stderr)
+        return 1
+    print(output.rstrip())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,81 @@
+"""Number formatting shared by risk notes, the CLI and the bot: every amount with its unit."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import ROUND_HALF_EVEN, Decimal
+
+
+def _fixed(value: Decimal, places: int) -> str:
+    quantum = Decimal(1).scaleb(-places)
+    return f"{value.quantize(quantum, rounding=ROUND_HALF_EVEN):,.{places}f}"
+
+
+def number(value: Decimal, places: int = 2) -> str:
+    """A number with thousands separators and a fixed number of decimals."""
+    return _fixed(value, places)
+
+
+def price(value: Decimal) -> str:
+    """A USD price per coin: cents above 1 USD, four significant digits below."""
+    if abs(value) >= 1:
+        return f"{_fixed(value, 2)} USD"
+    return f"{value:.4g} USD"
+
+
+def usd(value: Decimal, signed: bool = False) -> str:
+    """An amount of USD, e.g. '1,234.50 USD' or '+5.99 USD'."""
+    text = _fixed(value, 2)
+    if signed and value > 0:
+        text = "+" + text
+    return f"{text} USD"
+
+
+def coin(value: Decimal, code: str, signed: bool = False) -> str:
+    """An amount of a coin with up to 8 decimals and no trailing zeros, e.g. '0.0125 BTC'."""
+    text = _fixed(value, 8).rstrip("0").rstrip(".")
+    if text in ("-0", ""):
+        text = "0"
+    if signed and value > 0 and text != "0":
+        text = "+" + text
+    return f"{text} {code}"
+
+
+def pct(value_pct: Decimal, places: int = 2, signed: bool = False) -> str:
+    """A value already in percent, e.g. '10.95%'."""
+    text = _fixed(value_pct, places)
+    if signed and value_pct > 0:
+        text = "+" + text
+    return f"{text}%"
+
+
+def rate(fraction: Decimal, signed: bool = True) -> str:
+    """A funding rate given as a fraction, in percent with four decimals, e.g. '+0.0100%'."""
+    return pct(fraction * 100, places=4, signed=signed)
+
+
+def leverage(value: Decimal) -> str:
+    """A leverage, e.g. '3x' or '2.5x'."""
+    return f"{value.normalize():f}x"
+
+
+def hours(value: Decimal) -> str:
+    """A funding interval, e.g. '8h' or '1h'."""
+    return f"{value.normalize():f}h"
+
+
+def age(seconds: Decimal) -> str:
+    """How old data is, e.g. '12 s', '3 min', '2 h', '5 d'."""
+    whole = int(seconds)
+    if whole < 90:
+        return f"{max(whole, 0)} s"
+    if whole < 90 * 60:
+        return f"{round(whole / 60)} min"
+    if whole < 36 * 3600:
+        return f"{round(whole / 3600)} h"
+    return f"{round(whole / 86400)} d"
+
+
+def utc(moment: datetime) -> str:
+    """A moment in UTC, e.g. '2026-11-29 08:00 UTC'."""
+    return f"{moment.astimezone(UTC).strftime('%Y-%m-%d %H:%M')} UTC"

@@ -1,0 +1,180 @@
+"""Plain-text and JSON renderings of hedge plans, for the CLI and the terminal chat."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
+from hedgecore import fmt
+from hedgecore.models import ContractKind, DataSource, HedgeLeg, HedgePlan, LeverageRow
+from hedgecore.venues import venue_name
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    widths = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header))]
+    return [
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in (header, *rows)
+    ]
+
+
+def _liquidation(price: Decimal | None, distance_pct: Decimal | None) -> str:
+    if price is None or distance_pct is None:
+        return "none"
+    return f"{fmt.price(price)} ({fmt.pct(distance_pct, signed=True)})"
+
+
+def _order(leg: HedgeLeg) -> str:
+    if leg.order_amount_unit == "usd":
+        return f"sell {fmt.number(leg.order_amount, 0)} USD (the venue takes the amount in USD)"
+    return f"sell {leg.contracts:,} contracts"
+
+
+def _funding(leg: HedgeLeg) -> str:
+    if leg.kind is ContractKind.DATED:
+        return "none (dated future)"
+    if (
+        leg.funding_rate is None
+        or leg.funding_interval_hours is None
+        or leg.funding_per_interval_usd is None
+        or leg.funding_per_year_usd is None
+        or leg.funding_apr_pct is None
+    ):
+        return "unknown"
+    side = "received" if leg.funding_rate >= 0 else "paid"
+    realised = ", realised last 8h" if leg.funding_realised else ""
+    return (
+        f"{fmt.rate(leg.funding_rate)} per {fmt.hours(leg.funding_interval_hours)}{realised}: "
+        f"{fmt.usd(leg.funding_per_interval_usd, signed=True)} per interval, "
+        f"{fmt.usd(leg.funding_per_year_usd, signed=True)} a year "
+        f"({fmt.pct(leg.funding_apr_pct, signed=True)} APR), {side} by the short"
+    )
+
+
+def _leg_lines(plan: HedgePlan, leg: HedgeLeg) -> list[str]:
+    held = plan.holding.coin
+    lines = [
+        f"Short       {leg.contracts:,} x {fmt.usd(leg.contract_size_usd)} = {fmt.usd(leg.notional_usd)}: {_order(leg)}",
+        f"Margin      {fmt.coin(leg.margin_coin, leg.margin_currency)} posted at {fmt.leverage(leg.leverage)}, "
+        f"{fmt.coin(leg.coins_kept, held)} kept in your custody",
+        f"Liquidation {_liquidation(leg.liquidation_price, leg.liquidation_distance_pct)}",
+        f"Funding     {_funding(leg)}",
+    ]
+    if leg.locked_value_usd is not None and leg.expiry is not None:
+        lines.append(f"Locks       {fmt.usd(leg.locked_value_usd)} at expiry {fmt.utc(leg.expiry)}")
+    lines += [
+        f"Fee         {fmt.usd(leg.fee_usd)} ({fmt.coin(leg.fee_coin, leg.margin_currency)}) to open",
+        f"Residual    {fmt.usd(leg.residual_usd)} left unhedged by rounding",
+    ]
+    return lines
+
+
+def _data_label(leg: HedgeLeg) -> str:
+    if leg.data_source is DataSource.MANUAL:
+        return "prices as given"
+    if leg.data_source is DataSource.SNAPSHOT:
+        return f"offline snapshot taken at {fmt.utc(leg.quote_time)}"
+    return f"data {fmt.age(leg.data_age_seconds)} old"
+
+
+def _carry(leg: HedgeLeg) -> str:
+    return "unknown" if leg.net_carry_usd is None else fmt.usd(leg.net_carry_usd, signed=True)
+
+
+def render_plan(plan: HedgePlan, leverage_rows: Sequence[LeverageRow] = ()) -> str:
+    """The plan as a short text report: the answer first, then alternatives and risks."""
+    best = plan.best
+    holding = plan.holding
+    kind = "perpetual" if best.kind is ContractKind.PERPETUAL else "dated future"
+    lines = [
+        f"Hedge {fmt.coin(holding.quantity, holding.coin)} ({fmt.usd(plan.value_usd)} at "
+        f"{fmt.price(plan.spot_price)}): {fmt.pct(plan.hedge_ratio * 100, 0)} at {fmt.leverage(plan.leverage)}",
+        "",
+        f"Best: {venue_name(best.venue)} {best.symbol} ({kind}), {_data_label(best)}",
+        *("  " + line for line in _leg_lines(plan, best)),
+        "",
+        f"Why: {plan.ranking_reason}.",
+    ]
+    if len(plan.legs) > 1:
+        rows = [
+            [
+                venue_name(leg.venue),
+                leg.symbol,
+                f"{leg.contracts:,}",
+                fmt.coin(leg.margin_coin, leg.margin_currency),
+                _liquidation(leg.liquidation_price, leg.liquidation_distance_pct),
+                "-" if leg.funding_apr_pct is None else fmt.pct(leg.funding_apr_pct, signed=True),
+                "-" if leg.basis_apr_pct is None else fmt.pct(leg.basis_apr_pct, signed=True),
+                _carry(leg),
+            ]
+            for leg in plan.legs
+        ]
+        header = [
+            "venue",
+            "symbol",
+            "contracts",
+            "margin",
+            "liquidation",
+            "funding APR",
+            "basis APR",
+            f"net {plan.horizon_days}d",
+        ]
+        lines += ["", "All contracts, best first:", *("  " + line for line in _table(header, rows))]
+    if leverage_rows:
+        rows = [
+            [
+                fmt.leverage(row.leverage),
+                fmt.coin(row.margin_coin, best.margin_currency),
+                fmt.coin(row.coins_kept, holding.coin),
+                _liquidation(row.liquidation_price, row.liquidation_distance_pct),
+            ]
+            for row in leverage_rows
+        ]
+        header = ["leverage", "posted", "kept", "liquidation"]
+        lines += [
+            "",
+            f"Leverage trade-off on {venue_name(best.venue)} {best.symbol}:",
+            *("  " + line for line in _table(header, rows)),
+        ]
+    lines += ["", "Risks:", *(f"  - {note.text}" for note in plan.notes)]
+    return "\n".join(lines)
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, dict):
+        return {key: _json_value(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_value(item) for item in value]
+    return value
+
+
+def plan_json(
+    plan: HedgePlan, leverage_rows: Sequence[LeverageRow] = (), extra_notes: Sequence[str] = ()
+) -> dict[str, Any]:
+    """The plan as a JSON-ready dict: numbers as JSON numbers, times as ISO-8601."""
+    return {
+        "coin": plan.holding.coin,
+        "quantity": _json_value(plan.holding.quantity),
+        "price": _json_value(plan.spot_price),
+        "value_usd": _json_value(plan.value_usd),
+        "hedge_ratio": _json_value(plan.hedge_ratio),
+        "leverage": _json_value(plan.leverage),
+        "horizon_days": plan.horizon_days,
+        "as_of": _json_value(plan.as_of),
+        "cross_hedge": None
+        if plan.cross_hedge is None
+        else _json_value(plan.cross_hedge.model_dump()),
+        "legs": [_json_value(leg.model_dump()) for leg in plan.legs],
+        "ranking_reason": plan.ranking_reason,
+        "leverage_table": [_json_value(row.model_dump()) for row in leverage_rows],
+        "notes": [*extra_notes, *(note.text for note in plan.notes)],
+    }

@@ -1,0 +1,233 @@
+"""Risk notes: what can go wrong with a plan, in plain words with the plan's own numbers."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+
+from hedgecore import fmt
+from hedgecore.models import (
+    ContractKind,
+    CrossHedgeFit,
+    DataSource,
+    HedgeLeg,
+    Holding,
+    RiskKind,
+    RiskNote,
+)
+from hedgecore.venues import venue_name
+
+
+def _note(kind: RiskKind, text: str) -> RiskNote:
+    return RiskNote(kind=kind, text=text)
+
+
+def liquidation_note(
+    holding: Holding, leg: HedgeLeg, cross_hedge: CrossHedgeFit | None
+) -> RiskNote:
+    """Where the short is liquidated and what is left unhedged then, or why it cannot be."""
+    venue = venue_name(leg.venue)
+    if leg.liquidation_price is None or leg.liquidation_distance_pct is None:
+        return _note(
+            RiskKind.LIQUIDATION,
+            f"At {fmt.leverage(leg.leverage)} with your coins as collateral the short on {venue} "
+            "cannot be liquidated: only funding paid out of the margin can wear it down.",
+        )
+    remainder = (
+        f"your {fmt.coin(holding.quantity, holding.coin)} are unhedged from there"
+        if cross_hedge is not None
+        else f"the {fmt.coin(leg.coins_kept, holding.coin)} you keep are unhedged from there"
+    )
+    return _note(
+        RiskKind.LIQUIDATION,
+        f"At {fmt.leverage(leg.leverage)} the short on {venue} is liquidated "
+        f"if {leg.margin_currency} rises {fmt.pct(leg.liquidation_distance_pct)} to "
+        f"{fmt.price(leg.liquidation_price)} (mark price): the {fmt.coin(leg.margin_coin, leg.margin_currency)} "
+        f"posted is lost and {remainder}.",
+    )
+
+
+def margin_notes(
+    holding: Holding, leg: HedgeLeg, cross_hedge: CrossHedgeFit | None
+) -> list[RiskNote]:
+    """Margin the holding cannot cover, and leverage above what the venue allows."""
+    notes = []
+    if leg.coins_missing > 0:
+        if cross_hedge is None:
+            text = (
+                f"Posting {fmt.coin(leg.margin_coin, leg.margin_currency)} at {fmt.leverage(leg.leverage)} "
+                f"needs {fmt.coin(leg.coins_missing, leg.margin_currency)} more than you hold: raise the "
+                "leverage or lower the hedge ratio."
+            )
+        else:
+            text = (
+                f"You need {fmt.coin(leg.margin_coin, leg.margin_currency)} "
+                f"(about {fmt.usd(leg.margin_coin * leg.entry_price)}) on {venue_name(leg.venue)} as margin: "
+                f"buy or transfer it; your {holding.coin} stays with you."
+            )
+        notes.append(_note(RiskKind.MARGIN, text))
+    if leg.max_leverage is not None and leg.leverage > leg.max_leverage:
+        notes.append(
+            _note(
+                RiskKind.MARGIN,
+                f"{venue_name(leg.venue)} allows at most {fmt.leverage(leg.max_leverage)} "
+                "for a position this size.",
+            )
+        )
+    return notes
+
+
+def funding_note(leg: HedgeLeg, history: Sequence[Decimal]) -> RiskNote | None:
+    """Who pays whom on this perpetual, how much, and how often it went against a short."""
+    if (
+        leg.funding_rate is None
+        or leg.funding_interval_hours is None
+        or leg.funding_per_interval_usd is None
+        or leg.funding_per_year_usd is None
+        or leg.funding_apr_pct is None
+    ):
+        return None
+    venue = venue_name(leg.venue)
+    every = fmt.hours(leg.funding_interval_hours)
+    if leg.funding_rate > 0:
+        flow = (
+            f"longs pay shorts, so this hedge receives {fmt.usd(leg.funding_per_interval_usd)} "
+            f"every {every}, {fmt.usd(leg.funding_per_year_usd)} a year "
+            f"({fmt.pct(leg.funding_apr_pct, signed=True)} APR) at this rate"
+        )
+    elif leg.funding_rate < 0:
+        flow = (
+            f"shorts pay longs, so this hedge pays {fmt.usd(-leg.funding_per_interval_usd)} "
+            f"every {every}, {fmt.usd(-leg.funding_per_year_usd)} a year "
+            f"({fmt.pct(leg.funding_apr_pct, signed=True)} APR) at this rate"
+        )
+    else:
+        flow = "nobody pays at this rate"
+    text = f"Funding on {venue} is {fmt.rate(leg.funding_rate)} per {every}: {flow}. It resets every interval."
+    if leg.funding_realised:
+        text += f" {venue}'s figure is the funding realised over the last 8h, not a forecast."
+    if leg.predicted_funding_rate is not None:
+        text += f" Predicted next: {fmt.rate(leg.predicted_funding_rate)}."
+    if history:
+        against = sum(1 for rate in history if rate < 0)
+        share = Decimal(against) * 100 / len(history)
+        text += (
+            f" In the {len(history)} intervals of history given, funding cost the short "
+            f"{against} times ({fmt.pct(share, 0)})."
+        )
+    return _note(RiskKind.FUNDING, text)
+
+
+def basis_notes(legs: Sequence[HedgeLeg]) -> list[RiskNote]:
+    """The perpetual's premium to the index, and what a dated short locks in instead."""
+    best = legs[0]
+    notes = []
+    if best.kind is ContractKind.PERPETUAL and best.basis_pct:
+        notes.append(
+            _note(
+                RiskKind.BASIS,
+                f"The perpetual on {venue_name(best.venue)} trades "
+                f"{fmt.pct(best.basis_pct, 3, signed=True)} against the index: the hedge follows "
+                "the perpetual, so that gap moves your USD value a little.",
+            )
+        )
+    dated = [leg for leg in legs if leg.kind is ContractKind.DATED]
+    for leg in dated[:1]:
+        if leg.expiry is None or leg.days_to_expiry is None or leg.basis_apr_pct is None:
+            continue
+        locks = (
+            f"locks {fmt.usd(leg.locked_value_usd)} at expiry "
+            if leg.locked_value_usd is not None
+            else ""
+        )
+        lead = "The dated short" if leg is best else "A dated short instead"
+        notes.append(
+            _note(
+                RiskKind.BASIS,
+                f"{lead}: {venue_name(leg.venue)} {leg.symbol} at {fmt.price(leg.entry_price)} "
+                f"{locks}({fmt.utc(leg.expiry)}, {fmt.number(leg.days_to_expiry, 0)} days), "
+                f"{fmt.pct(leg.basis_pct or Decimal(0), signed=True)} over the index, "
+                f"{fmt.pct(leg.basis_apr_pct, signed=True)} a year. Until expiry its value moves "
+                "with the basis; after it the hedge must be rolled.",
+            )
+        )
+    return notes
+
+
+def custody_note(holding: Holding, leg: HedgeLeg, cross_hedge: CrossHedgeFit | None) -> RiskNote:
+    """Coins posted as margin sit with the venue: counterparty risk."""
+    kept = fmt.coin(leg.coins_kept, holding.coin)
+    return _note(
+        RiskKind.CUSTODY,
+        f"The {fmt.coin(leg.margin_coin, leg.margin_currency)} posted as margin sits with "
+        f"{venue_name(leg.venue)}: if the venue fails or freezes withdrawals, the hedge and those "
+        f"coins go with it. {kept} stay in your own custody.",
+    )
+
+
+def rounding_note(leg: HedgeLeg) -> RiskNote | None:
+    """What rounding to whole contracts leaves unhedged (or over-hedged)."""
+    if leg.residual_usd == 0:
+        return None
+    share = abs(leg.residual_usd) * 100 / leg.target_notional_usd
+    what = "unhedged" if leg.residual_usd > 0 else "over-hedged (a small short position)"
+    return _note(
+        RiskKind.ROUNDING,
+        f"Whole contracts of {fmt.usd(leg.contract_size_usd)} leave {fmt.usd(abs(leg.residual_usd))} "
+        f"{what}, {fmt.pct(share, 3)} of the hedge.",
+    )
+
+
+def cross_hedge_note(cross_hedge: CrossHedgeFit) -> RiskNote:
+    """How good the proxy is, from the fit."""
+    removed = cross_hedge.r_squared * 100
+    return _note(
+        RiskKind.CROSS_HEDGE,
+        f"{cross_hedge.coin} is hedged with {cross_hedge.proxy_coin}: beta {cross_hedge.beta}, "
+        f"correlation {cross_hedge.correlation}, from {cross_hedge.observations} returns. The hedge "
+        f"removes about {fmt.pct(removed, 0)} of the variance and {fmt.pct(100 - removed, 0)} "
+        "remains; beta drifts, so re-fit and rebalance.",
+    )
+
+
+def data_age_note(leg: HedgeLeg) -> RiskNote:
+    """Where the prices behind the plan came from and how old they are."""
+    venue = venue_name(leg.venue)
+    if leg.data_source is DataSource.MANUAL:
+        text = "Prices are the ones given to the calculator: no market data was fetched."
+    elif leg.data_source is DataSource.SNAPSHOT:
+        text = (
+            f"Prices from {venue} come from an offline snapshot taken at {fmt.utc(leg.quote_time)}, "
+            f"{fmt.age(leg.data_age_seconds)} before this plan: not live."
+        )
+    else:
+        text = f"Prices from {venue} are {fmt.age(leg.data_age_seconds)} old ({fmt.utc(leg.quote_time)})."
+    return _note(RiskKind.DATA_AGE, text)
+
+
+def risk_notes(
+    holding: Holding,
+    legs: Sequence[HedgeLeg],
+    cross_hedge: CrossHedgeFit | None,
+    funding_history: Mapping[str, Sequence[Decimal]],
+) -> tuple[RiskNote, ...]:
+    """Every risk note for a plan whose legs are ranked best first."""
+    best = legs[0]
+    notes = [
+        liquidation_note(holding, best, cross_hedge),
+        *margin_notes(holding, best, cross_hedge),
+    ]
+    perpetual = next((leg for leg in legs if leg.kind is ContractKind.PERPETUAL), None)
+    if perpetual is not None:
+        funding = funding_note(perpetual, funding_history.get(perpetual.venue, ()))
+        if funding is not None:
+            notes.append(funding)
+    notes += basis_notes(legs)
+    notes.append(custody_note(holding, best, cross_hedge))
+    rounding = rounding_note(best)
+    if rounding is not None:
+        notes.append(rounding)
+    if cross_hedge is not None:
+        notes.append(cross_hedge_note(cross_hedge))
+    notes.append(data_age_note(best))
+    return tuple(notes)

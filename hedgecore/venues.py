@@ -1,0 +1,107 @@
+"""The venues hedgecore knows, with their names and the specs they publish.
+
+Live plans read contract sizes, fees and margins from each venue's markets. The published
+figures here only fill in what the offline calculator is not told (shared/reference/
+inverse-futures.md, section 2), and every plan that uses them says so.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Literal
+
+from hedgecore.errors import InvalidInput
+from hedgecore.models import Frozen
+
+
+class VenueSpec(Frozen):
+    """A venue as its users know it, and the inverse-contract specs it publishes."""
+
+    id: str  # the ccxt exchange id
+    name: str
+    aliases: tuple[str, ...]
+    taker_fee_rate: Decimal
+    funding_interval_hours: Decimal
+    btc_contract_size_usd: Decimal
+    alt_contract_size_usd: Decimal
+    btc_maintenance_margin_rate: Decimal
+    order_amount_unit: Literal["contracts", "usd"] = "contracts"
+
+    def published_contract_size_usd(self, coin: str) -> Decimal:
+        """The USD face value of one contract for `coin`, as the venue publishes it."""
+        return self.btc_contract_size_usd if coin == "BTC" else self.alt_contract_size_usd
+
+
+VENUES: dict[str, VenueSpec] = {
+    spec.id: spec
+    for spec in (
+        VenueSpec(
+            id="bybit",
+            name="Bybit",
+            aliases=("bybit",),
+            taker_fee_rate=Decimal("0.00055"),
+            funding_interval_hours=Decimal(8),
+            btc_contract_size_usd=Decimal(1),
+            alt_contract_size_usd=Decimal(1),
+            btc_maintenance_margin_rate=Decimal("0.005"),
+        ),
+        VenueSpec(
+            id="binancecoinm",
+            name="Binance COIN-M",
+            aliases=("binance", "binancecoinm", "coinm"),
+            taker_fee_rate=Decimal("0.0005"),
+            funding_interval_hours=Decimal(8),
+            btc_contract_size_usd=Decimal(100),
+            alt_contract_size_usd=Decimal(10),
+            btc_maintenance_margin_rate=Decimal("0.004"),
+        ),
+        VenueSpec(
+            id="okx",
+            name="OKX",
+            aliases=("okx", "okex"),
+            taker_fee_rate=Decimal("0.0005"),
+            funding_interval_hours=Decimal(8),
+            btc_contract_size_usd=Decimal(100),
+            alt_contract_size_usd=Decimal(10),
+            btc_maintenance_margin_rate=Decimal("0.004"),
+        ),
+        VenueSpec(
+            id="deribit",
+            name="Deribit",
+            aliases=("deribit",),
+            taker_fee_rate=Decimal("0.0005"),
+            funding_interval_hours=Decimal(8),
+            btc_contract_size_usd=Decimal(10),
+            alt_contract_size_usd=Decimal(1),
+            btc_maintenance_margin_rate=Decimal("0.01"),
+            order_amount_unit="usd",
+        ),
+        VenueSpec(
+            id="krakenfutures",
+            name="Kraken Futures",
+            aliases=("kraken", "krakenfutures"),
+            taker_fee_rate=Decimal("0.0005"),
+            funding_interval_hours=Decimal(1),
+            btc_contract_size_usd=Decimal(1),
+            alt_contract_size_usd=Decimal(1),
+            btc_maintenance_margin_rate=Decimal("0.01"),
+        ),
+    )
+}
+
+_BY_ALIAS = {alias: spec for spec in VENUES.values() for alias in spec.aliases}
+
+
+def venue_by_name(text: str) -> VenueSpec:
+    """The venue a user means by `text` (an id or a common name, any case)."""
+    spec = _BY_ALIAS.get(text.strip().lower())
+    if spec is None:
+        known = ", ".join(sorted(_BY_ALIAS))
+        raise InvalidInput(f"unknown venue {text.strip()[:20]!r} (known: {known})", "okx")
+    return spec
+
+
+def venue_name(venue_id: str) -> str:
+    """Display name of a venue id; unknown ids are shown as they are."""
+    spec = VENUES.get(venue_id)
+    return spec.name if spec is not None else venue_id

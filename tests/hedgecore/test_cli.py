@@ -1,0 +1,233 @@
+"""The `hedgecore` command, run as a user runs it: in a subprocess."""
+
+import json
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+EXPECTED_LEG_KEYS = {
+    "venue",
+    "symbol",
+    "contracts",
+    "contract_size_usd",
+    "notional_usd",
+    "residual_usd",
+    "margin_coin",
+    "coins_kept",
+    "liquidation_price",
+    "liquidation_distance_pct",
+    "funding_per_interval_coin",
+    "funding_per_interval_usd",
+    "funding_apr_pct",
+    "locked_value_usd",
+    "fee_usd",
+}
+
+
+def hedgecore(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "hedgecore", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_offline_plan_as_json() -> None:
+    result = hedgecore("plan", "1.2", "BTC", "--price", "60000", "--contract-size", "1", "--json")
+    assert result.returncode == 0, result.stderr
+    plan = json.loads(result.stdout)
+    assert {"coin", "quantity", "price", "hedge_ratio", "leverage", "notes", "legs"} <= plan.keys()
+    assert (
+        plan["coin"],
+        plan["quantity"],
+        plan["price"],
+        plan["hedge_ratio"],
+        plan["leverage"],
+    ) == ("BTC", 1.2, 60000, 1, 1)
+    (leg,) = plan["legs"]
+    assert leg.keys() >= EXPECTED_LEG_KEYS
+    assert leg["contracts"] == 72000
+    assert leg["notional_usd"] == 72000
+    assert leg["margin_coin"] == 1.2
+    assert leg["coins_kept"] == 0
+    assert leg["liquidation_price"] is None
+    assert leg["fee_usd"] == 36  # assumed 0.05 % taker fee, said in the notes
+    assert any("Taker fee 0.0500% is an assumed figure" in note for note in plan["notes"])
+    assert any("Funding unknown" in note for note in plan["notes"])
+    assert [row["leverage"] for row in plan["leverage_table"]] == [1, 2, 3, 5, 10]
+
+
+def test_offline_plan_with_funding_leverage_and_a_dated_future() -> None:
+    expiry = (datetime.now(UTC) + timedelta(days=120)).date().isoformat()
+    result = hedgecore(
+        "plan",
+        "1,2",
+        "btc",
+        "--venue",
+        "binance",
+        "--price",
+        "60000",
+        "--leverage",
+        "3x",
+        "--ratio",
+        "100%",
+        "--funding-rate",
+        "0.01%",
+        "--futures-price",
+        "61500",
+        "--expiry",
+        expiry,
+        "--json",
+    )
+    assert result.returncode == 0, result.stderr
+    plan = json.loads(result.stdout)
+    perp, future = plan["legs"]
+    assert perp["venue"] == "binancecoinm"
+    assert perp["contract_size_usd"] == 100  # Binance's published BTC contract, said in the notes
+    assert perp["contracts"] == 720
+    assert perp["margin_coin"] == 0.4
+    assert perp["liquidation_price"] == pytest.approx(
+        60000 * 0.996 * 1.5
+    )  # Binance level-1 MMR 0.4 %
+    assert perp["funding_per_interval_usd"] == pytest.approx(7.2)
+    assert perp["funding_apr_pct"] == pytest.approx(10.95)
+    assert future["locked_value_usd"] == 73800
+    assert future["funding_per_interval_usd"] is None
+    assert any("Binance COIN-M's published figure" in note for note in plan["notes"])
+
+
+def test_human_output_leads_with_the_answer() -> None:
+    result = hedgecore(
+        "plan",
+        "1.2",
+        "BTC",
+        "--price",
+        "60000",
+        "--contract-size",
+        "1",
+        "--funding-rate",
+        "-0.02%",
+        "--leverage",
+        "3",
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "Hedge 1.2 BTC (72,000.00 USD at 60,000.00 USD): 100% at 3x"
+    assert "Short       72,000 x 1.00 USD = 72,000.00 USD: sell 72,000 contracts" in result.stdout
+    assert "Liquidation 89,550.00 USD (+49.25%)" in result.stdout
+    assert "paid by the short" in result.stdout
+    assert "shorts pay longs, so this hedge pays 14.40 USD every 8h" in result.stdout
+    assert "Leverage trade-off" in result.stdout
+
+
+FUTURE = (datetime.now(UTC) + timedelta(days=60)).date().isoformat()
+
+
+@pytest.mark.parametrize(
+    ("args", "problem"),
+    [
+        (["-1", "BTC", "--price", "60000"], "quantity must be more than zero"),
+        (["0", "BTC", "--price", "60000"], "quantity must be more than zero"),
+        (["nan", "BTC", "--price", "60000"], "quantity must be a plain number"),
+        (["inf", "BTC", "--price", "60000"], "quantity must be a plain number"),
+        (["1e400", "BTC", "--price", "60000"], "quantity must be a plain number"),
+        (["1" * 50, "BTC", "--price", "60000"], "quantity must be a plain number"),
+        (["1.2", "B$C", "--price", "60000"], "unknown coin"),
+        (["1.2", "BTC", "--price", "-5"], "price must be more than zero"),
+        (["1.2", "BTC", "--price", "1e400"], "price must be a plain number"),
+        (
+            ["1.2", "BTC", "--price", "60000", "--leverage", "0"],
+            "leverage must be between 1x and 125x",
+        ),
+        (
+            ["1.2", "BTC", "--price", "60000", "--leverage", "0.5x"],
+            "leverage must be between 1x and 125x",
+        ),
+        (
+            ["1.2", "BTC", "--price", "60000", "--leverage", "500"],
+            "leverage must be between 1x and 125x",
+        ),
+        (
+            ["1.2", "BTC", "--price", "60000", "--ratio", "3"],
+            "hedge ratio must be above 0% and at most 200%",
+        ),
+        (
+            ["1.2", "BTC", "--price", "60000", "--ratio", "-0.5"],
+            "hedge ratio must be above 0% and at most 200%",
+        ),
+        (
+            [
+                "1.2",
+                "BTC",
+                "--price",
+                "60000",
+                "--futures-price",
+                "61000",
+                "--expiry",
+                "2027-02-30",
+            ],
+            "date must be YYYY-MM-DD",
+        ),
+        (
+            ["1.2", "BTC", "--price", "60000", "--futures-price", "61000", "--expiry", "March"],
+            "date must be YYYY-MM-DD",
+        ),
+        (
+            [
+                "1.2",
+                "BTC",
+                "--price",
+                "60000",
+                "--futures-price",
+                "61000",
+                "--expiry",
+                "2020-01-01",
+            ],
+            "is not in the future",
+        ),
+        (
+            ["1.2", "BTC", "--price", "60000", "--futures-price", "61000"],
+            "--futures-price and --expiry go together",
+        ),
+        (["1.2", "BTC", "--price", "60000", "--venue", "bitmex"], "unknown venue"),
+        (["1.2", "BTC", "--contract-size", "100"], "needs --price"),
+        (
+            ["1.2", "BTC", "--price", "60000", "--funding-rate", "50%"],
+            "funding rate must be within",
+        ),
+        (["1.2", "BTC", "--price", "60000", "--frobnicate"], "unrecognized arguments"),
+        (["1.2"], "required"),
+        (
+            ["0.00000001", "BTC", "--price", "60000", "--contract-size", "100"],
+            "less than half a contract",
+        ),
+    ],
+)
+def test_bad_input_exits_2_with_one_clear_line(args: list[str], problem: str) -> None:
+    result = hedgecore("plan", *args)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert "Traceback" not in result.stderr
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("hedgecore: ")
+    assert problem in line
+    assert "Example: " in line
+
+
+def test_without_price_says_live_data_is_not_available_yet() -> None:
+    result = hedgecore("plan", "1.2", "BTC")
+    assert result.returncode == 1
+    (line,) = result.stderr.splitlines()
+    assert "live market data is not available yet" in line
+    assert "--price" in line
+
+
+def test_future_expiry_is_accepted() -> None:
+    result = hedgecore(
+        "plan", "1.2", "BTC", "--price", "60000", "--futures-price", "61000", "--expiry", FUTURE
+    )
+    assert result.returncode == 0, result.stderr
