@@ -1,0 +1,94 @@
+"""A time-to-live cache with single-flight loads and stale-while-revalidate.
+
+Many callers asking for the same key at once share one load. A value older than its time to
+live is still returned at once, with its age, while one background load refreshes it; a failed
+refresh keeps the old value.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Hashable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Cached(Generic[T]):
+    """A cached value, when it was loaded (epoch seconds) and the error of a failed refresh."""
+
+    value: T
+    loaded_at: float
+    refresh_error: BaseException | None = None
+
+    def age(self, now: float) -> float:
+        """Seconds since the value was loaded."""
+        return max(now - self.loaded_at, 0.0)
+
+
+@dataclass
+class CacheStats:
+    """Counters for the benchmark and metrics."""
+
+    hits: int = 0
+    stale_hits: int = 0
+    misses: int = 0
+    loads: int = 0
+
+
+class TtlCache:
+    """Per-key cache; `get` never runs two loads of the same key at once."""
+
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self._clock = clock
+        self._entries: dict[Hashable, Cached[Any]] = {}
+        self._inflight: dict[Hashable, asyncio.Task[Any]] = {}
+        self.stats = CacheStats()
+
+    async def get(self, key: Hashable, ttl: float, load: Callable[[], Awaitable[T]]) -> Cached[T]:
+        """The value for `key`: cached if younger than `ttl`, else stale while refreshing, else loaded."""
+        entry = self._entries.get(key)
+        if entry is not None:
+            if entry.age(self._clock()) < ttl:
+                self.stats.hits += 1
+            else:
+                self.stats.stale_hits += 1
+                self._start_load(key, load)
+            return entry
+        self.stats.misses += 1
+        await asyncio.shield(self._start_load(key, load))
+        return self._entries[key]
+
+    def _start_load(self, key: Hashable, load: Callable[[], Awaitable[T]]) -> asyncio.Task[Any]:
+        task = self._inflight.get(key)
+        if task is None:
+            task = asyncio.ensure_future(self._load(key, load))
+            self._inflight[key] = task
+            task.add_done_callback(lambda _: self._inflight.pop(key, None))
+        return task
+
+    async def _load(self, key: Hashable, load: Callable[[], Awaitable[T]]) -> None:
+        self.stats.loads += 1
+        try:
+            value = await load()
+        except Exception as exc:
+            stale = self._entries.get(key)
+            if stale is None:
+                raise
+            # Keep serving the old value; remember why it is not fresher.
+            self._entries[key] = Cached(stale.value, stale.loaded_at, exc)
+            log.info("refresh of %s failed, serving stale value: %s", key, exc)
+            return
+        self._entries[key] = Cached(value, self._clock())
+
+    async def close(self) -> None:
+        """Cancel background refreshes."""
+        tasks = list(self._inflight.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)

@@ -1,0 +1,214 @@
+"""Feeds: one per venue, returning ccxt's unified structures for that venue's inverse contracts.
+
+`CcxtFeed` asks the exchange through `ccxt.async_support`, in bulk wherever the venue allows it;
+`SnapshotFeed` answers from a recorded snapshot file with the very same structures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, NamedTuple, Protocol
+
+import ccxt.async_support as ccxt_async
+
+from hedgecore.market.normalise import CcxtDict, InvalidMarketData, is_inverse_contract
+
+VENUE_IDS = ("bybit", "binancecoinm", "okx", "deribit", "krakenfutures")
+DAY_MS = 86_400_000
+
+# Load only the markets we use: Bybit and OKX would otherwise page through spot and options.
+_EXCHANGE_OPTIONS: dict[str, dict[str, Any]] = {
+    "bybit": {"fetchMarkets": {"types": ["inverse"]}},
+    "okx": {"fetchMarkets": {"types": ["swap", "future"]}},
+}
+_MARKET_PARAMS: dict[str, dict[str, Any]] = {"deribit": {"kind": "future"}}
+
+
+class Quotes(NamedTuple):
+    """A venue's tickers and funding-rate structures, both by symbol."""
+
+    tickers: dict[str, CcxtDict]
+    funding_rates: dict[str, CcxtDict]
+
+
+class VenueFeed(Protocol):
+    """Where one venue's data comes from."""
+
+    venue: str
+
+    async def markets(self) -> list[CcxtDict]:
+        """The venue's inverse perpetuals and dated futures, as ccxt markets."""
+        ...
+
+    async def quotes(self, markets: Sequence[CcxtDict]) -> Quotes:
+        """Tickers and funding-rate structures of these markets, by symbol, in as few requests as the venue allows."""
+        ...
+
+    async def leverage_tiers(self, market: CcxtDict) -> list[CcxtDict]:
+        """The market's public margin tiers, or [] where the venue does not publish them."""
+        ...
+
+    async def funding_history(self, symbol: str, since_ms: int) -> list[CcxtDict]:
+        """Past funding rates of a perpetual since a time."""
+        ...
+
+    async def daily_ohlcv(self, symbol: str, since_ms: int) -> list[list[float]]:
+        """Daily candles of a contract since a time."""
+        ...
+
+    async def close(self) -> None:
+        """Release connections."""
+        ...
+
+
+def make_exchange(venue: str, timeout_s: float) -> Any:
+    """A ccxt async exchange for `venue`, public endpoints only, with our timeout."""
+    exchange = getattr(ccxt_async, venue)(
+        {"timeout": int(timeout_s * 1000), "options": _EXCHANGE_OPTIONS.get(venue, {})}
+    )
+    # Currencies need keys on most venues and are derived from the markets anyway.
+    exchange.has["fetchCurrencies"] = False
+    return exchange
+
+
+def _by_type(markets: Sequence[CcxtDict]) -> list[list[str]]:
+    """Symbols grouped by market type: bulk endpoints take one type per request."""
+    groups: dict[str, list[str]] = {}
+    for market in markets:
+        groups.setdefault(str(market["type"]), []).append(str(market["symbol"]))
+    return list(groups.values())
+
+
+class CcxtFeed:
+    """A venue's public REST API through one ccxt exchange object, kept for the process' life."""
+
+    def __init__(self, venue: str, exchange: Any) -> None:
+        self.venue = venue
+        self.exchange = exchange
+
+    async def markets(self) -> list[CcxtDict]:
+        loaded = await self.exchange.load_markets(
+            reload=True, params=_MARKET_PARAMS.get(self.venue, {})
+        )
+        inverse = [market for market in loaded.values() if is_inverse_contract(market)]
+        if not inverse:
+            raise InvalidMarketData("no inverse contracts listed")
+        return inverse
+
+    async def quotes(self, markets: Sequence[CcxtDict]) -> Quotes:
+        fetch = {
+            "bybit": self._bybit_quotes,
+            "binancecoinm": self._binance_quotes,
+            "okx": self._okx_quotes,
+            "deribit": self._deribit_quotes,
+            "krakenfutures": self._kraken_quotes,
+        }[self.venue]
+        return await fetch(markets)
+
+    async def _bybit_quotes(self, markets: Sequence[CcxtDict]) -> Quotes:
+        # One inverse tickers call carries prices and funding of every inverse contract.
+        tickers = await self.exchange.fetch_tickers(None, {"subType": "inverse"})
+        funding = {
+            m["symbol"]: self.exchange.parse_funding_rate(tickers[m["symbol"]]["info"], m)
+            for m in markets
+            if m.get("type") == "swap" and m["symbol"] in tickers
+        }
+        return Quotes(dict(tickers), funding)
+
+    async def _binance_quotes(self, markets: Sequence[CcxtDict]) -> Quotes:
+        # premiumIndex gives mark, index and funding (None for quarterlies); bookTicker bid and ask.
+        funding = await self.exchange.fetch_funding_rates()
+        tickers: dict[str, CcxtDict] = {}
+        for symbols in _by_type(markets):
+            tickers |= await self.exchange.fetch_bids_asks(symbols)
+        return Quotes(tickers, dict(funding))
+
+    async def _okx_quotes(self, markets: Sequence[CcxtDict]) -> Quotes:
+        # OKX tickers carry no mark or index: add them from the mark-price and index endpoints.
+        tickers: dict[str, CcxtDict] = {}
+        for symbols in _by_type(markets):
+            prices = await self.exchange.fetch_tickers(symbols)
+            marks = await self.exchange.fetch_mark_prices(symbols)
+            for symbol, ticker in prices.items():
+                tickers[symbol] = {**ticker, "markPrice": marks.get(symbol, {}).get("markPrice")}
+        response = await self.exchange.public_get_market_index_tickers({"quoteCcy": "USD"})
+        index_by_pair = {row.get("instId"): row.get("idxPx") for row in response.get("data", [])}
+        for market in markets:
+            index = index_by_pair.get(f"{market['base']}-USD")
+            if market["symbol"] in tickers and index is not None:
+                tickers[market["symbol"]] = {
+                    **tickers[market["symbol"]],
+                    "indexPrice": float(index),
+                }
+        perpetuals = [m["symbol"] for m in markets if m.get("type") == "swap"]
+        funding = await self.exchange.fetch_funding_rates(perpetuals) if perpetuals else {}
+        return Quotes(tickers, dict(funding))
+
+    async def _deribit_quotes(self, markets: Sequence[CcxtDict]) -> Quotes:
+        # Deribit's book summary is per currency and it has no bulk funding endpoint.
+        by_coin: dict[str, list[str]] = {}
+        for market in markets:
+            by_coin.setdefault(str(market["base"]), []).append(str(market["symbol"]))
+        tickers: dict[str, CcxtDict] = {}
+        for symbols in by_coin.values():
+            tickers |= await self.exchange.fetch_tickers(symbols)
+        funding = {
+            m["symbol"]: await self.exchange.fetch_funding_rate(m["symbol"])
+            for m in markets
+            if m.get("type") == "swap"
+        }
+        return Quotes(tickers, funding)
+
+    async def _kraken_quotes(self, markets: Sequence[CcxtDict]) -> Quotes:
+        # Kraken's tickers endpoint carries funding too: parse it from the same answer.
+        tickers = await self.exchange.fetch_tickers([m["symbol"] for m in markets])
+        funding = {
+            m["symbol"]: self.exchange.parse_funding_rate(tickers[m["symbol"]]["info"], m)
+            for m in markets
+            if m.get("type") == "swap" and m["symbol"] in tickers
+        }
+        return Quotes(dict(tickers), funding)
+
+    async def leverage_tiers(self, market: CcxtDict) -> list[CcxtDict]:
+        if self.venue != "bybit" or market.get("type") != "swap":
+            return []
+        return list(await self.exchange.fetch_market_leverage_tiers(market["symbol"]))
+
+    async def funding_history(self, symbol: str, since_ms: int) -> list[CcxtDict]:
+        return list(await self.exchange.fetch_funding_rate_history(symbol, since_ms))
+
+    async def daily_ohlcv(self, symbol: str, since_ms: int) -> list[list[float]]:
+        return list(await self.exchange.fetch_ohlcv(symbol, "1d", since_ms))
+
+    async def close(self) -> None:
+        await self.exchange.close()
+
+
+class SnapshotFeed:
+    """A venue's data as recorded in a snapshot file: the same structures, no network."""
+
+    def __init__(self, venue: str, recorded: CcxtDict) -> None:
+        self.venue = venue
+        self._recorded = recorded
+
+    async def markets(self) -> list[CcxtDict]:
+        return list(self._recorded.get("markets", []))
+
+    async def quotes(self, markets: Sequence[CcxtDict]) -> Quotes:
+        return Quotes(
+            dict(self._recorded.get("tickers", {})), dict(self._recorded.get("funding_rates", {}))
+        )
+
+    async def leverage_tiers(self, market: CcxtDict) -> list[CcxtDict]:
+        return list(self._recorded.get("leverage_tiers", {}).get(market["symbol"], []))
+
+    async def funding_history(self, symbol: str, since_ms: int) -> list[CcxtDict]:
+        rows = self._recorded.get("funding_history", {}).get(symbol, [])
+        return [row for row in rows if (row.get("timestamp") or 0) >= since_ms]
+
+    async def daily_ohlcv(self, symbol: str, since_ms: int) -> list[list[float]]:
+        rows = self._recorded.get("ohlcv", {}).get(symbol, [])
+        return [row for row in rows if row[0] >= since_ms]
+
+    async def close(self) -> None:
+        return None

@@ -1,0 +1,272 @@
+"""From ccxt's unified structures to hedgecore's models, with each venue's quirks handled here.
+
+Quirks (shared/reference/inverse-futures.md, sections 2, 5 and 6):
+* Deribit marks perpetuals with an expiry in the year 3000, gives no index price in its book
+  summary (its `estimated_delivery_price` is the index) and reports the funding realised over the
+  last 8 hours rather than the rate about to be charged.
+* Kraken Futures quotes inverse funding as an absolute amount per contract and hour. ccxt divides
+  it by the mark price, which is right for linear `PF_` markets but not for inverse `PI_` ones:
+  there one contract is worth 1/price coin, so the relative rate is the absolute amount times
+  the price (checked against ccxt's own 2018 sample: 2.189e-7 x ~278 = 6.078e-5). We use that.
+* Binance COIN-M gives no funding interval; it is 8 hours on every COIN-M perpetual.
+* A response full of None is an error, not a zero: `InvalidMarketData` says what was missing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from hedgecore.errors import HedgeCoreError
+from hedgecore.models import (
+    Contract,
+    ContractKind,
+    DataSource,
+    FundingQuote,
+    MarginTier,
+    MarketContract,
+    Quote,
+    TierUnit,
+)
+from hedgecore.venues import VENUES
+
+CcxtDict = Mapping[str, Any]
+_DEFAULT_ALT_MMR = Decimal("0.01")
+
+
+class InvalidMarketData(HedgeCoreError):
+    """A venue answered, but not with data we can use."""
+
+
+def to_decimal(value: Any) -> Decimal | None:
+    """A ccxt number (float, int or numeric string) as a Decimal; None for missing or non-finite."""
+    if value is None or value == "" or isinstance(value, bool):
+        return None
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        return None
+    return number if number.is_finite() else None
+
+
+def from_ms(timestamp_ms: Any) -> datetime | None:
+    """A ccxt millisecond timestamp as an aware UTC datetime; None for missing or zero."""
+    number = to_decimal(timestamp_ms)
+    if number is None or number <= 0:
+        return None
+    return datetime.fromtimestamp(float(number) / 1000, tz=UTC)
+
+
+def _positive(value: Any, what: str, symbol: str) -> Decimal:
+    number = to_decimal(value)
+    if number is None or number <= 0:
+        raise InvalidMarketData(f"{symbol}: no usable {what} (got {value!r})")
+    return number
+
+
+def is_inverse_contract(market: CcxtDict) -> bool:
+    """Whether a ccxt market is an inverse perpetual or dated future we can hedge with."""
+    return (
+        bool(market.get("inverse"))
+        and market.get("type") in ("swap", "future")
+        and market.get("active") is not False
+        and market.get("base") is not None
+        and market.get("settle") == market.get("base")
+    )
+
+
+def contract_from_market(
+    venue: str, market: CcxtDict, tiers: tuple[MarginTier, ...] = ()
+) -> Contract:
+    """A hedgecore contract from a ccxt market of `venue`."""
+    symbol = str(market.get("symbol"))
+    coin = str(market.get("base"))
+    spec = VENUES.get(venue)
+    perpetual = market.get("type") == "swap"
+    expiry = None if perpetual else from_ms(market.get("expiry"))
+    if not perpetual and expiry is None:
+        raise InvalidMarketData(f"{symbol}: dated future without an expiry")
+    taker = to_decimal(market.get("taker"))
+    if taker is None:
+        if spec is None:
+            raise InvalidMarketData(f"{symbol}: no taker fee")
+        taker = spec.taker_fee_rate
+    if tiers:
+        mmr = tiers[0].maintenance_margin_rate
+    elif spec is not None and coin == "BTC":
+        mmr = spec.btc_maintenance_margin_rate
+    else:
+        mmr = _DEFAULT_ALT_MMR
+    return Contract(
+        venue=venue,
+        symbol=symbol,
+        coin=coin,
+        kind=ContractKind.PERPETUAL if perpetual else ContractKind.DATED,
+        expiry=expiry,
+        contract_size_usd=_positive(market.get("contractSize"), "contract size", symbol),
+        taker_fee_rate=taker,
+        maintenance_margin_rate=mmr,
+        margin_tiers=tiers,
+        order_amount_unit=spec.order_amount_unit if spec is not None else "contracts",
+    )
+
+
+def _index_price(venue: str, ticker: CcxtDict, funding: CcxtDict | None) -> Any:
+    if ticker.get("indexPrice") is not None:
+        return ticker["indexPrice"]
+    if funding is not None and funding.get("indexPrice") is not None:
+        return funding["indexPrice"]
+    if venue == "deribit":
+        return ticker.get("info", {}).get("estimated_delivery_price")
+    return None
+
+
+def quote_from(
+    venue: str,
+    symbol: str,
+    ticker: CcxtDict,
+    funding: CcxtDict | None,
+    fetched_at: datetime,
+    source: DataSource = DataSource.LIVE,
+    index_fallback: Decimal | None = None,
+) -> Quote:
+    """Prices of one contract from its ccxt ticker, with mark and index from funding if missing."""
+    mark = ticker.get("markPrice") or (funding or {}).get("markPrice")
+    index = _index_price(venue, ticker, funding) or index_fallback
+    timestamp = (
+        from_ms(ticker.get("timestamp")) or from_ms((funding or {}).get("timestamp")) or fetched_at
+    )
+    bid = to_decimal(ticker.get("bid"))
+    ask = to_decimal(ticker.get("ask"))
+    return Quote(
+        venue=venue,
+        symbol=symbol,
+        mark_price=_positive(mark, "mark price", symbol),
+        index_price=_positive(index, "index price", symbol),
+        bid=bid if bid is not None and bid > 0 else None,
+        ask=ask if ask is not None and ask > 0 else None,
+        timestamp=min(timestamp, fetched_at),
+        source=source,
+    )
+
+
+def _interval_hours(venue: str, funding: CcxtDict) -> Decimal:
+    interval = funding.get("interval")
+    if isinstance(interval, str) and interval.endswith("h"):
+        hours = to_decimal(interval[:-1])
+        if hours is not None and hours > 0:
+            return hours
+    spec = VENUES.get(venue)
+    if spec is None:
+        raise InvalidMarketData(f"{funding.get('symbol')}: no funding interval")
+    return spec.funding_interval_hours
+
+
+def _kraken_inverse_rate(funding: CcxtDict, key: str, mark: Decimal) -> Decimal | None:
+    absolute = to_decimal(funding.get("info", {}).get(key))
+    return None if absolute is None else absolute * mark
+
+
+def funding_from(venue: str, symbol: str, funding: CcxtDict, fetched_at: datetime) -> FundingQuote:
+    """A perpetual's funding from its ccxt funding-rate structure, in the venue's true units."""
+    rate = to_decimal(funding.get("fundingRate"))
+    predicted = to_decimal(funding.get("nextFundingRate"))
+    if venue == "krakenfutures":
+        mark = _positive(
+            funding.get("markPrice") or funding.get("info", {}).get("markPrice"),
+            "mark price",
+            symbol,
+        )
+        rate = _kraken_inverse_rate(funding, "fundingRate", mark)
+        predicted = _kraken_inverse_rate(funding, "fundingRatePrediction", mark)
+    if rate is None:
+        raise InvalidMarketData(f"{symbol}: no funding rate")
+    next_time = from_ms(funding.get("fundingTimestamp"))
+    if next_time is not None and next_time <= fetched_at:
+        next_time = from_ms(funding.get("nextFundingTimestamp"))
+    return FundingQuote(
+        venue=venue,
+        symbol=symbol,
+        rate=rate,
+        interval_hours=_interval_hours(venue, funding),
+        next_funding_time=next_time,
+        predicted_rate=predicted,
+        realised=venue == "deribit",
+        timestamp=min(from_ms(funding.get("timestamp")) or fetched_at, fetched_at),
+    )
+
+
+def market_contract(
+    venue: str,
+    market: CcxtDict,
+    ticker: CcxtDict | None,
+    funding: CcxtDict | None,
+    fetched_at: datetime,
+    source: DataSource = DataSource.LIVE,
+    tiers: tuple[MarginTier, ...] = (),
+    index_fallback: Decimal | None = None,
+) -> MarketContract:
+    """Contract, quote and funding of one ccxt market, validated.
+
+    `index_fallback` is the coin's index from the venue's perpetual, for dated futures whose
+    ticker has none (Kraken's fixed maturities).
+    """
+    contract = contract_from_market(venue, market, tiers)
+    if ticker is None and funding is None:
+        raise InvalidMarketData(f"{contract.symbol}: no quote")
+    quote = quote_from(
+        venue, contract.symbol, ticker or {}, funding, fetched_at, source, index_fallback
+    )
+    funding_quote = None
+    if contract.kind is ContractKind.PERPETUAL and funding is not None:
+        funding_quote = funding_from(venue, contract.symbol, funding, fetched_at)
+    return MarketContract(contract=contract, quote=quote, funding=funding_quote)
+
+
+def tiers_from_leverage_tiers(leverage_tiers: list[CcxtDict]) -> tuple[MarginTier, ...]:
+    """Bybit's inverse risk limits from ccxt leverage tiers: sizes in the settlement coin."""
+    tiers = []
+    for tier in leverage_tiers:
+        ceiling = to_decimal(tier.get("maxNotional"))
+        mmr = to_decimal(tier.get("maintenanceMarginRate"))
+        if ceiling is None or ceiling <= 0 or mmr is None:
+            raise InvalidMarketData(f"{tier.get('symbol')}: margin tier without size or rate")
+        leverage = to_decimal(tier.get("maxLeverage"))
+        tiers.append(
+            MarginTier(
+                max_size=ceiling,
+                size_unit=TierUnit.COIN,
+                maintenance_margin_rate=mmr,
+                maintenance_deduction_coin=to_decimal(tier.get("info", {}).get("mmDeduction"))
+                or Decimal(0),
+                max_leverage=leverage if leverage is not None and leverage > 0 else None,
+            )
+        )
+    return tuple(tiers)
+
+
+def tiers_from_kraken_market(market: CcxtDict) -> tuple[MarginTier, ...]:
+    """Kraken's margin levels, listed in its instruments: each starts at a number of contracts."""
+    info = market.get("info", {})
+    levels = info.get("marginLevels") or []
+    size = to_decimal(market.get("contractSize")) or Decimal(1)
+    starts = [to_decimal(level.get("contracts")) for level in levels]
+    ceiling = to_decimal(info.get("maxPositionSize"))
+    tiers = []
+    for i, level in enumerate(levels):
+        upper = starts[i + 1] if i + 1 < len(levels) else ceiling
+        mmr = to_decimal(level.get("maintenanceMargin"))
+        initial = to_decimal(level.get("initialMargin"))
+        if upper is None or mmr is None or upper <= 0:
+            continue
+        tiers.append(
+            MarginTier(
+                max_size=upper * size,
+                size_unit=TierUnit.USD,
+                maintenance_margin_rate=mmr,
+                max_leverage=1 / initial if initial else None,
+            )
+        )
+    return tuple(tiers)

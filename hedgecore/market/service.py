@@ -1,0 +1,338 @@
+"""The market service: what every caller asks for market data, cached and failure-isolated.
+
+One feed per venue; every request goes through the cache (single-flight, stale-while-revalidate),
+a per-venue timeout and a per-venue circuit breaker. Venues are asked concurrently and a venue
+that fails drops out of the answer with a note; it never fails the answer from the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from functools import partial
+from typing import Any, TypeVar
+
+from hedgecore import fmt
+from hedgecore.market.breaker import CircuitBreaker
+from hedgecore.market.cache import Cached, TtlCache
+from hedgecore.market.errors import VenueUnavailable, describe_failure
+from hedgecore.market.feeds import VenueFeed
+from hedgecore.market.normalise import (
+    CcxtDict,
+    InvalidMarketData,
+    from_ms,
+    market_contract,
+    tiers_from_kraken_market,
+    tiers_from_leverage_tiers,
+    to_decimal,
+)
+from hedgecore.models import DataSource, Frozen, MarginTier, MarketContract
+from hedgecore.venues import venue_name
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Ttls:
+    """How long each kind of data counts as fresh, in seconds."""
+
+    markets: float = 6 * 3600
+    quotes: float = 15
+    tiers: float = 6 * 3600
+    history: float = 3600
+
+
+class CoinMarkets(Frozen):
+    """Every inverse contract on a coin across the venues that answered, and notes on the rest."""
+
+    coin: str
+    contracts: tuple[MarketContract, ...]
+    notes: tuple[str, ...]
+    as_of: datetime
+    source: DataSource
+
+
+class FundingPoint(Frozen):
+    """One past funding rate of a perpetual, per its own interval."""
+
+    time: datetime
+    rate: Decimal
+    interval_hours: Decimal
+
+
+@dataclass
+class _Venue:
+    feed: VenueFeed
+    breaker: CircuitBreaker = field(default_factory=CircuitBreaker)
+
+
+class MarketService:
+    """Market data for plans, funding and alerts; one instance for the process."""
+
+    def __init__(
+        self,
+        feeds: Sequence[VenueFeed],
+        *,
+        clock: Callable[[], float] = time.time,
+        ttls: Ttls | None = None,
+        timeout_s: float = 8.0,
+        source: DataSource = DataSource.LIVE,
+    ) -> None:
+        self._venues = {feed.venue: _Venue(feed) for feed in feeds}
+        self._clock = clock
+        self._ttls = ttls or Ttls()
+        self._timeout_s = timeout_s
+        self.source = source
+        self.cache = TtlCache(clock)
+
+    @property
+    def venues(self) -> tuple[str, ...]:
+        """Venue ids this service asks, in order."""
+        return tuple(self._venues)
+
+    def now(self) -> datetime:
+        """The service's clock as an aware datetime."""
+        return datetime.fromtimestamp(self._clock(), tz=UTC)
+
+    async def close(self) -> None:
+        """Stop refreshes and close every venue's connections."""
+        await self.cache.close()
+        await asyncio.gather(
+            *(venue.feed.close() for venue in self._venues.values()), return_exceptions=True
+        )
+
+    async def _fetch(
+        self, venue: _Venue, kind: str, ttl: float, load: Callable[[], Awaitable[T]], *key: Any
+    ) -> Cached[T]:
+        """One cached request to a venue, behind its breaker and timeout."""
+
+        async def guarded() -> T:
+            now = self._clock()
+            if not venue.breaker.allows(now):
+                raise VenueUnavailable(
+                    venue.feed.venue,
+                    f"paused after {venue.breaker.failures} failures ({venue.breaker.last_error}); "
+                    f"retrying in {fmt.age(Decimal(int(venue.breaker.retry_in(now))))}",
+                )
+            try:
+                value = await asyncio.wait_for(load(), self._timeout_s)
+            except Exception as exc:
+                venue.breaker.record_failure(self._clock(), describe_failure(exc))
+                log.warning("%s %s failed: %s", venue.feed.venue, kind, describe_failure(exc))
+                raise
+            venue.breaker.record_success()
+            return value
+
+        return await self.cache.get((venue.feed.venue, kind, *key), ttl, guarded)
+
+    def _stale_note(self, venue: str, cached: Cached[Any], ttl: float) -> str | None:
+        age = cached.age(self._clock())
+        if age < ttl:
+            return None
+        why = (
+            f": {describe_failure(cached.refresh_error)}"
+            if cached.refresh_error
+            else ", refreshing"
+        )
+        return f"{venue_name(venue)}: prices and funding are {fmt.age(Decimal(int(age)))} old (not live{why})."
+
+    async def _markets(self, venue: _Venue) -> list[CcxtDict]:
+        return (await self._fetch(venue, "markets", self._ttls.markets, venue.feed.markets)).value
+
+    async def _tiers(self, venue: _Venue, market: CcxtDict) -> tuple[MarginTier, ...]:
+        if venue.feed.venue == "krakenfutures":
+            return tiers_from_kraken_market(market)
+        if venue.feed.venue != "bybit" or market.get("type") != "swap":
+            return ()
+        cached = await self._fetch(
+            venue,
+            "tiers",
+            self._ttls.tiers,
+            lambda: venue.feed.leverage_tiers(market),
+            market["symbol"],
+        )
+        return tiers_from_leverage_tiers(cached.value)
+
+    async def _venue_contracts(
+        self, venue: _Venue, coin: str
+    ) -> tuple[list[MarketContract], list[str]]:
+        markets = await self._markets(venue)
+        now = self.now()
+        mine = [m for m in markets if m.get("base") == coin and _tradable_at(m, now)]
+        if not mine:
+            return [], []
+        quotes = await self._fetch(
+            venue, "quotes", self._ttls.quotes, lambda: venue.feed.quotes(markets)
+        )
+        stale = self._stale_note(venue.feed.venue, quotes, self._ttls.quotes)
+        notes = [stale] if stale else []
+        fetched_at = datetime.fromtimestamp(quotes.loaded_at, tz=UTC)
+        tickers, funding = quotes.value
+        perpetual_index = next(
+            (
+                to_decimal(_index_of(tickers.get(m["symbol"]), funding.get(m["symbol"])))
+                for m in mine
+                if m.get("type") == "swap"
+            ),
+            None,
+        )
+        contracts, problems = [], []
+        for market in mine:
+            symbol = market["symbol"]
+            try:
+                tiers = await self._tiers(venue, market)
+                contracts.append(
+                    market_contract(
+                        venue.feed.venue,
+                        market,
+                        tickers.get(symbol),
+                        funding.get(symbol),
+                        fetched_at,
+                        self.source,
+                        tiers,
+                        perpetual_index,
+                    )
+                )
+            except InvalidMarketData as exc:
+                problems.append(str(exc))
+        if problems and not contracts:
+            raise InvalidMarketData("; ".join(problems))
+        notes += [f"{venue_name(venue.feed.venue)} {problem}: left out." for problem in problems]
+        return contracts, notes
+
+    async def coin_markets(self, coin: str, venues: Sequence[str] | None = None) -> CoinMarkets:
+        """Every live inverse contract on `coin`, venue by venue, with notes on venues that failed."""
+        asked = [self._venues[v] for v in (venues or self._venues) if v in self._venues]
+        results = await asyncio.gather(
+            *(self._venue_contracts(v, coin) for v in asked), return_exceptions=True
+        )
+        contracts: list[MarketContract] = []
+        notes: list[str] = []
+        for venue, result in zip(asked, results, strict=True):
+            if isinstance(result, BaseException):
+                if not isinstance(result, Exception):
+                    raise result
+                notes.append(
+                    f"{venue_name(venue.feed.venue)} left out: it {describe_failure(result)}."
+                )
+                continue
+            found, venue_notes = result
+            contracts += found
+            notes += venue_notes
+        return CoinMarkets(
+            coin=coin,
+            contracts=tuple(contracts),
+            notes=tuple(notes),
+            as_of=self.now(),
+            source=self.source,
+        )
+
+    async def coins(self) -> dict[str, tuple[str, ...]]:
+        """Coins with an inverse contract somewhere, and the venues listing them."""
+        results = await asyncio.gather(
+            *(self._markets(v) for v in self._venues.values()), return_exceptions=True
+        )
+        listed: dict[str, set[str]] = {}
+        for venue, result in zip(self._venues, results, strict=True):
+            if isinstance(result, list):
+                for market in result:
+                    listed.setdefault(str(market["base"]), set()).add(venue)
+        return {coin: tuple(sorted(venues)) for coin, venues in sorted(listed.items())}
+
+    async def funding_history(self, coin: str, days: int = 30) -> dict[str, list[FundingPoint]]:
+        """Past funding of `coin`'s perpetual on each venue that answers, oldest first."""
+        since_ms = int((self.now() - timedelta(days=days)).timestamp() * 1000)
+
+        async def one(venue: _Venue) -> list[FundingPoint]:
+            markets = await self._markets(venue)
+            perpetual = next(
+                (m for m in markets if m.get("base") == coin and m.get("type") == "swap"), None
+            )
+            if perpetual is None:
+                return []
+            symbol = perpetual["symbol"]
+            cached = await self._fetch(
+                venue,
+                "funding_history",
+                self._ttls.history,
+                lambda: venue.feed.funding_history(symbol, since_ms),
+                symbol,
+            )
+            return _funding_points(venue.feed.venue, cached.value)
+
+        results = await asyncio.gather(
+            *(one(v) for v in self._venues.values()), return_exceptions=True
+        )
+        return {
+            venue: points
+            for venue, points in zip(self._venues, results, strict=True)
+            if isinstance(points, list) and points
+        }
+
+    async def daily_closes(self, coin: str, days: int = 90) -> list[tuple[datetime, Decimal]]:
+        """Daily closes of `coin`'s inverse perpetual from the first venue that has them."""
+        since_ms = int((self.now() - timedelta(days=days)).timestamp() * 1000)
+        for venue in self._venues.values():
+            try:
+                markets = await self._markets(venue)
+                perpetual = next(
+                    (m for m in markets if m.get("base") == coin and m.get("type") == "swap"), None
+                )
+                if perpetual is None:
+                    continue
+                symbol = perpetual["symbol"]
+                cached = await self._fetch(
+                    venue,
+                    "ohlcv",
+                    self._ttls.history,
+                    partial(venue.feed.daily_ohlcv, symbol, since_ms),
+                    symbol,
+                )
+            except Exception as exc:  # noqa: BLE001 - any venue failure means: try the next venue
+                log.info(
+                    "daily closes of %s from %s failed: %s",
+                    coin,
+                    venue.feed.venue,
+                    describe_failure(exc),
+                )
+                continue
+            closes = [(from_ms(row[0]), to_decimal(row[4])) for row in cached.value]
+            usable = [(t, c) for t, c in closes if t is not None and c is not None and c > 0]
+            if usable:
+                return sorted(usable)
+        return []
+
+
+def _index_of(ticker: CcxtDict | None, funding: CcxtDict | None) -> Any:
+    """The index price a perpetual's ticker or funding structure carries, if any."""
+    return (ticker or {}).get("indexPrice") or (funding or {}).get("indexPrice")
+
+
+def _tradable_at(market: CcxtDict, now: datetime) -> bool:
+    """Perpetuals always; dated futures until they expire."""
+    if market.get("type") == "swap":
+        return True
+    expiry = from_ms(market.get("expiry"))
+    return expiry is not None and expiry > now
+
+
+def _funding_points(venue: str, rows: Sequence[CcxtDict]) -> list[FundingPoint]:
+    """Funding history rows as points; Deribit's rows are hourly with a rolling 8-hour rate."""
+    points = []
+    for row in rows:
+        moment = from_ms(row.get("timestamp"))
+        if venue == "deribit":
+            rate, hours = to_decimal(row.get("info", {}).get("interest_1h")), Decimal(1)
+        elif venue == "krakenfutures":
+            rate, hours = to_decimal(row.get("info", {}).get("relativeFundingRate")), Decimal(1)
+        else:
+            rate, hours = to_decimal(row.get("fundingRate")), Decimal(8)
+        if moment is not None and rate is not None:
+            points.append(FundingPoint(time=moment, rate=rate, interval_hours=hours))
+    return sorted(points, key=lambda point: point.time)

@@ -1,0 +1,294 @@
+"""The market service against the real ccxt classes talking to a local exchange replay server."""
+
+import asyncio
+import re
+from collections import Counter
+from collections.abc import Callable
+from datetime import UTC, datetime
+from decimal import Decimal as D
+
+import pytest
+
+from hedgecore.market.service import MarketService
+from hedgecore.models import ContractKind, FundingQuote, MarketContract
+
+from .conftest import Clock
+from .exchange_replay import ExchangeReplay, Fault
+
+ServiceFactory = Callable[..., MarketService]
+JUN27 = datetime(2025, 6, 27, 8, tzinfo=UTC)
+
+
+def by_key(contracts: tuple[MarketContract, ...]) -> dict[tuple[str, str], MarketContract]:
+    return {(m.contract.venue, m.contract.symbol): m for m in contracts}
+
+
+async def test_discovers_every_inverse_contract_on_five_venues(
+    make_service: ServiceFactory, replay: ExchangeReplay
+) -> None:
+    btc = await make_service().coin_markets("BTC")
+    assert btc.notes == ()
+    assert replay.unknown == []
+    found = by_key(btc.contracts)
+    expected = {
+        ("bybit", "BTC/USD:BTC"): D(1),
+        ("bybit", "BTC/USD:BTC-250627"): D(1),
+        ("binancecoinm", "BTC/USD:BTC"): D(100),
+        ("binancecoinm", "BTC/USD:BTC-250627"): D(100),
+        ("okx", "BTC/USD:BTC"): D(100),
+        ("okx", "BTC/USD:BTC-250627"): D(100),
+        ("deribit", "BTC/USD:BTC"): D(10),
+        ("deribit", "BTC/USD:BTC-250627"): D(10),
+        ("krakenfutures", "BTC/USD:BTC"): D(1),
+        ("krakenfutures", "BTC/USD:BTC-250627"): D(1),
+    }
+    assert {key: m.contract.contract_size_usd for key, m in found.items()} == expected
+    for (_, symbol), market in found.items():
+        dated = symbol.endswith("-250627")
+        assert market.contract.kind is (ContractKind.DATED if dated else ContractKind.PERPETUAL)
+        assert market.contract.expiry == (JUN27 if dated else None)
+        assert market.contract.coin == "BTC"
+        assert (market.funding is None) == dated
+    assert found[("deribit", "BTC/USD:BTC")].contract.order_amount_unit == "usd"
+    assert found[("okx", "BTC/USD:BTC")].contract.order_amount_unit == "contracts"
+
+
+async def test_quotes_take_mark_index_bid_and_ask_from_where_each_venue_has_them(
+    make_service: ServiceFactory,
+) -> None:
+    found = by_key((await make_service().coin_markets("BTC")).contracts)
+    prices = {
+        key: (m.quote.mark_price, m.quote.index_price, m.quote.bid, m.quote.ask)
+        for key, m in found.items()
+    }
+    assert prices[("bybit", "BTC/USD:BTC")] == (
+        D("93722.4"),
+        D("93741.6"),
+        D("93722.0"),
+        D("93722.5"),
+    )
+    # Binance: mark and index from premiumIndex, bid and ask from the book ticker.
+    assert prices[("binancecoinm", "BTC/USD:BTC")] == (
+        D("93716.8"),
+        D("93744.1"),
+        D("93716.7"),
+        D("93716.8"),
+    )
+    assert prices[("binancecoinm", "BTC/USD:BTC-250627")] == (
+        D("95050.2"),
+        D("93744.1"),
+        D("95050.1"),
+        D("95050.3"),
+    )
+    # OKX: mark from the mark-price endpoint, index from index tickers.
+    assert prices[("okx", "BTC/USD:BTC")] == (
+        D("93719.6"),
+        D("93743.2"),
+        D("93719.8"),
+        D("93719.9"),
+    )
+    # Deribit: its estimated delivery price is the index.
+    assert prices[("deribit", "BTC/USD:BTC")] == (
+        D("93725.13"),
+        D("93742.02"),
+        D("93725.0"),
+        D("93725.5"),
+    )
+    assert prices[("krakenfutures", "BTC/USD:BTC")] == (
+        D("93728.0"),
+        D("93741.6"),
+        D("93727.5"),
+        D("93728.5"),
+    )
+    for market in found.values():
+        assert market.quote.timestamp <= datetime(2025, 4, 28, 8, 0, 2, tzinfo=UTC)
+        assert market.quote.venue == market.contract.venue
+
+
+async def test_funding_is_normalised_per_venue(make_service: ServiceFactory) -> None:
+    found = by_key((await make_service().coin_markets("BTC")).contracts)
+
+    def funding_on(venue: str) -> FundingQuote:
+        funding = found[(venue, "BTC/USD:BTC")].funding
+        assert funding is not None
+        return funding
+
+    bybit, binance, okx, deribit, kraken = (
+        funding_on(v) for v in ("bybit", "binancecoinm", "okx", "deribit", "krakenfutures")
+    )
+    next_funding = datetime(2025, 4, 28, 16, tzinfo=UTC)
+    assert (bybit.rate, bybit.interval_hours, bybit.next_funding_time) == (
+        D("0.00006498"),
+        D(8),
+        next_funding,
+    )
+    assert (binance.rate, binance.interval_hours, binance.next_funding_time) == (
+        D("0.00003875"),
+        D(8),
+        next_funding,
+    )
+    assert (okx.rate, okx.interval_hours, okx.next_funding_time) == (
+        D("0.00008021"),
+        D(8),
+        next_funding,
+    )
+    assert (deribit.rate, deribit.interval_hours, deribit.realised) == (D("0.00004002"), D(8), True)
+    assert not any(f.realised for f in (bybit, binance, okx, kraken))
+    # Kraken inverse: absolute amount x price = 0.0008 % per hour, not ccxt's absolute / price.
+    assert kraken.interval_hours == 1
+    assert kraken.rate == pytest.approx(D("0.000008"), rel=D("1e-9"))
+    assert kraken.predicted_rate == pytest.approx(D("0.0000065"), rel=D("1e-9"))
+
+
+async def test_linear_contracts_and_other_coins_stay_out(make_service: ServiceFactory) -> None:
+    service = make_service()
+    eth = await service.coin_markets("ETH")
+    assert {m.contract.venue for m in eth.contracts} == {
+        "bybit",
+        "binancecoinm",
+        "okx",
+        "deribit",
+        "krakenfutures",
+    }
+    assert all(
+        m.contract.coin == "ETH" and m.contract.symbol == "ETH/USD:ETH" for m in eth.contracts
+    )
+    eth_sizes = {m.contract.venue: m.contract.contract_size_usd for m in eth.contracts}
+    assert eth_sizes == {
+        "bybit": 1,
+        "binancecoinm": 10,
+        "okx": 10,
+        "deribit": 1,
+        "krakenfutures": 1,
+    }
+    assert (await service.coin_markets("DOGE")).contracts == ()
+    assert await service.coins() == {
+        "BTC": ("binancecoinm", "bybit", "deribit", "krakenfutures", "okx"),
+        "ETH": ("binancecoinm", "bybit", "deribit", "krakenfutures", "okx"),
+    }
+
+
+async def test_margin_tiers_from_bybit_risk_limits_and_kraken_margin_levels(
+    make_service: ServiceFactory,
+) -> None:
+    found = by_key((await make_service().coin_markets("BTC")).contracts)
+    bybit = found[("bybit", "BTC/USD:BTC")].contract
+    assert [
+        (t.max_size, t.maintenance_margin_rate, t.maintenance_deduction_coin)
+        for t in bybit.margin_tiers
+    ] == [(D(150), D("0.005"), D(0)), (D(300), D("0.01"), D("0.75"))]
+    assert bybit.maintenance_margin_rate == D("0.005")
+    kraken = found[("krakenfutures", "BTC/USD:BTC")].contract
+    assert [
+        (t.max_size, t.maintenance_margin_rate, t.max_leverage) for t in kraken.margin_tiers
+    ] == [
+        (D(500000), D("0.01"), D(50)),
+        (D(1000000), D("0.02"), D(25)),
+        (D(75000000), D("0.03"), D(1) / D("0.06")),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("fault", "reason"),
+    [
+        (Fault(delay=1.5), "timed out"),
+        (Fault(status=429), "is rate-limiting us"),
+        (Fault(status=503), "is unavailable"),
+        (Fault(garbage=True), ""),
+    ],
+    ids=["timeout", "429", "503", "garbage"],
+)
+@pytest.mark.parametrize("venue", ["bybit", "okx", "krakenfutures"])
+async def test_a_failing_venue_drops_out_with_a_note(
+    make_service: ServiceFactory, replay: ExchangeReplay, venue: str, fault: Fault, reason: str
+) -> None:
+    replay.faults[venue] = fault
+    btc = await make_service(timeout_s=1.0).coin_markets("BTC")
+    venues = {m.contract.venue for m in btc.contracts}
+    assert venues == {"bybit", "binancecoinm", "okx", "deribit", "krakenfutures"} - {venue}
+    (note,) = btc.notes
+    assert note.startswith(
+        {"bybit": "Bybit", "okx": "OKX", "krakenfutures": "Kraken Futures"}[venue]
+        + " left out: it "
+    )
+    assert reason in note
+    assert "\n" not in note
+
+
+async def test_stale_quotes_are_served_with_their_age_while_the_venue_fails(
+    make_service: ServiceFactory, replay: ExchangeReplay, clock: Clock
+) -> None:
+    service = make_service()
+    await service.coin_markets("BTC")
+    replay.faults["bybit"] = Fault(status=503)
+    clock.now += 120
+    first = await service.coin_markets("BTC")  # stale answer now, refresh in the background
+    assert any(m.contract.venue == "bybit" for m in first.contracts)
+    await asyncio.sleep(0.2)
+    second = await service.coin_markets("BTC")
+    assert "Bybit: prices and funding are 2 min old (not live: is unavailable)." in second.notes
+    bybit = by_key(second.contracts)[("bybit", "BTC/USD:BTC")]
+    # Bybit's tickers carry no time of their own: the quote is dated when it was fetched, 2 min ago.
+    assert bybit.quote.timestamp == datetime(2025, 4, 28, 8, 0, 2, tzinfo=UTC)
+
+
+async def test_breaker_stops_asking_a_venue_that_keeps_failing(
+    make_service: ServiceFactory, replay: ExchangeReplay, clock: Clock
+) -> None:
+    replay.faults["okx"] = Fault(status=503)
+    service = make_service()
+    for _ in range(3):
+        await service.coin_markets("BTC")
+    asked = replay.count("okx")
+    note = (await service.coin_markets("BTC")).notes[0]
+    assert replay.count("okx") == asked
+    assert note.startswith(
+        "OKX left out: it paused after 3 failures (is unavailable); retrying in 15 s"
+    )
+    replay.faults.clear()
+    clock.now += 16
+    assert any(m.contract.venue == "okx" for m in (await service.coin_markets("BTC")).contracts)
+
+
+async def test_a_hundred_concurrent_asks_make_one_request_per_endpoint(
+    make_service: ServiceFactory, replay: ExchangeReplay
+) -> None:
+    def endpoints() -> Counter[tuple[str, str]]:
+        # Deribit's funding query names the last 8 hours by the clock: ignore the times.
+        return Counter(
+            {
+                (venue, re.sub(r"timestamp=\d+", "timestamp=T", path)): n
+                for (venue, path), n in replay.requests.items()
+            }
+        )
+
+    await make_service().coin_markets("BTC")
+    one_user = endpoints()
+    replay.requests.clear()
+    service = make_service()
+    answers = await asyncio.gather(*(service.coin_markets("BTC") for _ in range(100)))
+    assert all(len(a.contracts) == 10 for a in answers)
+    assert endpoints() == one_user
+    assert set(one_user.values()) == {1}  # one request per venue, endpoint and query
+
+
+async def test_exchange_sessions_are_closed(make_service: ServiceFactory) -> None:
+    service = make_service()
+    await service.coin_markets("BTC")
+    await service.close()
+    for venue in service.venues:
+        feed = service._venues[venue].feed
+        session = feed.exchange.session  # type: ignore[attr-defined]
+        assert session is None or session.closed
+
+
+async def test_funding_history_and_daily_closes(make_service: ServiceFactory) -> None:
+    service = make_service()
+    history = await service.funding_history("BTC")
+    assert set(history) >= {"bybit", "okx", "binancecoinm"}
+    bybit = history["bybit"]
+    assert [p.rate for p in bybit][-2:] == [D("0.00006498"), D("0.0001")]
+    assert bybit == sorted(bybit, key=lambda p: p.time)
+    closes = await service.daily_closes("BTC", days=30)
+    assert len(closes) == 12
+    assert closes[-1] == (datetime(2025, 4, 28, tzinfo=UTC), D("93741.6"))
