@@ -1,22 +1,34 @@
-"""The `hedgecore` command line: `hedgecore plan QTY COIN ...`.
+"""The `hedgecore` command line: `hedgecore plan QTY COIN ...` and `hedgecore snapshot record FILE`.
 
-With `--price` it is an offline calculator: the contract is described by the options (or by the
-venue's published specs) and nothing touches the network.
+With `--price` `plan` is an offline calculator: the contract is described by the options (or by
+the venue's published specs) and nothing touches the network. Without it, `plan` uses live market
+data from every venue (or `--snapshot FILE`), and the bundled demo snapshot when no venue answers.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import re
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any, NoReturn
 
-from hedgecore import inputs
+from hedgecore import fmt, inputs
 from hedgecore.errors import HedgeCoreError, InvalidInput
+from hedgecore.market.feeds import VENUE_IDS, CcxtFeed, make_exchange
+from hedgecore.market.plans import MarketPlan, plan_or_demo
+from hedgecore.market.service import MarketService, live_market_service
+from hedgecore.market.snapshot import (
+    SnapshotError,
+    load_snapshot_file,
+    record_snapshot,
+    write_snapshot,
+)
 from hedgecore.models import (
     Contract,
     ContractKind,
@@ -29,8 +41,9 @@ from hedgecore.models import (
 )
 from hedgecore.planning import leverage_table, plan_hedge
 from hedgecore.report import plan_json, render_plan
-from hedgecore.venues import VenueSpec, venue_by_name
+from hedgecore.venues import VenueSpec, venue_by_name, venue_name
 
+RECORD_TIMEOUT_S = 20.0
 EXAMPLE = "hedgecore plan 1.2 BTC --price 60000 --contract-size 1"
 CALCULATOR_VENUE = "your venue"  # the label of a contract described only by options
 DEFAULT_TAKER_FEE_RATE = Decimal("0.0005")
@@ -45,7 +58,7 @@ class UsageError(Exception):
 
 
 class LiveDataUnavailable(Exception):
-    """Live market data was asked for but this build cannot fetch it."""
+    """Live market data was asked for but no venue could give it."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -156,7 +169,34 @@ def build_parser() -> argparse.ArgumentParser:
         default=30,
         help="carry horizon for ranking (default 30)",
     )
+    plan.add_argument(
+        "--snapshot",
+        type=Path,
+        metavar="FILE",
+        help="plan from a recorded snapshot instead of live data",
+    )
     plan.add_argument("--json", action="store_true", help="print one JSON object")
+    snapshot = commands.add_parser(
+        "snapshot", help="record market data to a file", allow_abbrev=False
+    )
+    actions = snapshot.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    record = actions.add_parser(
+        "record",
+        help="record what the live venues return into FILE",
+        description="Record markets, quotes, funding, funding history and daily prices into one JSON file.",
+        allow_abbrev=False,
+    )
+    record.add_argument("file", type=Path, metavar="FILE")
+    record.add_argument(
+        "--coins",
+        type=_typed(inputs.parse_coin_list, "--coins {}"),
+        help="only these coins, e.g. BTC,ETH (default: all)",
+    )
+    record.add_argument(
+        "--venue",
+        type=_typed(venue_by_name, "--venue {}"),
+        help="only this venue",
+    )
     return parser
 
 
@@ -267,21 +307,62 @@ def _check_combinations(args: argparse.Namespace) -> None:
 def run_plan(args: argparse.Namespace, now: datetime) -> str:
     """Plan the hedge the arguments describe and return what to print."""
     _check_combinations(args)
-    if args.price is None:
-        raise LiveDataUnavailable(
-            "live market data is not available yet in this version: give --price (and --contract-size, "
-            f"--funding-rate) to use the offline calculator. Example: {EXAMPLE}"
-        )
-    markets, assumed = _calculator_markets(args, now)
     settings = PlanSettings(
         hedge_ratio=args.ratio, leverage=args.leverage, horizon_days=args.horizon_days
     )
-    plan = plan_hedge(Holding(coin=args.coin, quantity=args.quantity), markets, now, settings)
-    rows = leverage_table(plan, markets[0])
+    holding = Holding(coin=args.coin, quantity=args.quantity)
+    notes: Sequence[str]
+    if args.price is not None:
+        markets, notes = _calculator_markets(args, now)
+        plan = plan_hedge(holding, markets, now, settings)
+        rows = leverage_table(plan, markets[0])
+        label = "prices given on the command line, no market data"
+    else:
+        market_plan, notes = asyncio.run(_market_plan(args, holding, settings))
+        plan, rows, label = market_plan.plan, market_plan.leverage_rows, market_plan.data_label
     if args.json:
-        return json.dumps(plan_json(plan, rows, assumed), indent=2)
-    assumptions = ["", "Assumed:", *(f"  - {line}" for line in assumed)] if assumed else []
-    return render_plan(plan, rows) + "\n" + "\n".join(assumptions)
+        return json.dumps(plan_json(plan, rows, data_label=label, notes=notes), indent=2)
+    return render_plan(plan, rows, data_label=label, notes=notes)
+
+
+def open_market_service(args: argparse.Namespace) -> MarketService:
+    """The market service the arguments ask for: a snapshot file, or live venues."""
+    if args.snapshot is not None:
+        return load_snapshot_file(args.snapshot)
+    return live_market_service(VENUE_IDS)
+
+
+async def _market_plan(
+    args: argparse.Namespace, holding: Holding, settings: PlanSettings
+) -> tuple[MarketPlan, tuple[str, ...]]:
+    venues = [args.venue.id] if args.venue else None
+    service = open_market_service(args)
+    try:
+        return await plan_or_demo(service, holding, settings, venues)
+    finally:
+        await service.close()
+
+
+def run_snapshot_record(args: argparse.Namespace, now: datetime) -> str:
+    """Record what the live venues return into a snapshot file."""
+    venues = [args.venue.id] if args.venue else list(VENUE_IDS)
+    snapshot = asyncio.run(_record(venues, now, args.coins))
+    if not snapshot["venues"]:
+        failures = "; ".join(f"{venue_name(v)} {why}" for v, why in snapshot["failed"].items())
+        raise LiveDataUnavailable(f"no venue could be recorded: {failures}")
+    write_snapshot(snapshot, args.file)
+    recorded = ", ".join(venue_name(v) for v in snapshot["venues"])
+    failed = "".join(f"; {venue_name(v)} failed: {why}" for v, why in snapshot["failed"].items())
+    return f"Recorded {recorded} into {args.file} at {fmt.utc(now)}{failed}"
+
+
+async def _record(venues: Sequence[str], now: datetime, coins: set[str] | None) -> dict[str, Any]:
+    feeds = [CcxtFeed(venue, make_exchange(venue, RECORD_TIMEOUT_S)) for venue in venues]
+    try:
+        return await record_snapshot(feeds, now, coins)
+    finally:
+        for feed in feeds:
+            await feed.close()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -289,16 +370,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     now = datetime.now(UTC)
     try:
         args = build_parser().parse_args(argv)
-        output = run_plan(args, now)
+        output = run_plan(args, now) if args.command == "plan" else run_snapshot_record(args, now)
     except (UsageError, InvalidInput) as exc:
         print(f"hedgecore: {exc}", file=sys.stderr)
         return 2
+    except (LiveDataUnavailable, SnapshotError) as exc:
+        print(f"hedgecore: {exc}", file=sys.stderr)
+        return 1
     except HedgeCoreError as exc:
         print(f"hedgecore: {exc}. Example: {EXAMPLE}", file=sys.stderr)
         return 2
-    except LiveDataUnavailable as exc:
-        print(f"hedgecore: {exc}", file=sys.stderr)
-        return 1
     print(output.rstrip())
     return 0
 

@@ -149,6 +149,14 @@ def parse_coin(text: str) -> str:
     return coin
 
 
+def parse_coin_list(text: str) -> set[str]:
+    """Comma-separated coin tickers such as 'BTC,eth'."""
+    coins = {parse_coin(part) for part in text.split(",") if part.strip()}
+    if not coins:
+        raise InvalidInput(f"no coins in {_shown(text)}", "BTC,ETH")
+    return coins
+
+
 def parse_date(text: str) -> date:
     """A calendar date written YYYY-MM-DD."""
     raw = text.strip()

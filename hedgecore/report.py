@@ -84,14 +84,21 @@ def _carry(leg: HedgeLeg) -> str:
     return "unknown" if leg.net_carry_usd is None else fmt.usd(leg.net_carry_usd, signed=True)
 
 
-def render_plan(plan: HedgePlan, leverage_rows: Sequence[LeverageRow] = ()) -> str:
-    """The plan as a short text report: the answer first, then alternatives and risks."""
+def render_plan(
+    plan: HedgePlan,
+    leverage_rows: Sequence[LeverageRow] = (),
+    *,
+    data_label: str | None = None,
+    notes: Sequence[str] = (),
+) -> str:
+    """The plan as a short text report: the answer first, then alternatives, notes and risks."""
     best = plan.best
     holding = plan.holding
     kind = "perpetual" if best.kind is ContractKind.PERPETUAL else "dated future"
     lines = [
         f"Hedge {fmt.coin(holding.quantity, holding.coin)} ({fmt.usd(plan.value_usd)} at "
         f"{fmt.price(plan.spot_price)}): {fmt.pct(plan.hedge_ratio * 100, 0)} at {fmt.leverage(plan.leverage)}",
+        *([f"Data: {data_label}"] if data_label else []),
         "",
         f"Best: {venue_name(best.venue)} {best.symbol} ({kind}), {_data_label(best)}",
         *("  " + line for line in _leg_lines(plan, best)),
@@ -139,6 +146,8 @@ def render_plan(plan: HedgePlan, leverage_rows: Sequence[LeverageRow] = ()) -> s
             f"Leverage trade-off on {venue_name(best.venue)} {best.symbol}:",
             *("  " + line for line in _table(header, rows)),
         ]
+    if notes:
+        lines += ["", "Notes:", *(f"  - {note}" for note in notes)]
     lines += ["", "Risks:", *(f"  - {note.text}" for note in plan.notes)]
     return "\n".join(lines)
 
@@ -158,10 +167,15 @@ def _json_value(value: Any) -> Any:
 
 
 def plan_json(
-    plan: HedgePlan, leverage_rows: Sequence[LeverageRow] = (), extra_notes: Sequence[str] = ()
+    plan: HedgePlan,
+    leverage_rows: Sequence[LeverageRow] = (),
+    *,
+    data_label: str | None = None,
+    notes: Sequence[str] = (),
 ) -> dict[str, Any]:
     """The plan as a JSON-ready dict: numbers as JSON numbers, times as ISO-8601."""
     return {
+        "data": data_label,
         "coin": plan.holding.coin,
         "quantity": _json_value(plan.holding.quantity),
         "price": _json_value(plan.spot_price),
@@ -176,5 +190,5 @@ def plan_json(
         "legs": [_json_value(leg.model_dump()) for leg in plan.legs],
         "ranking_reason": plan.ranking_reason,
         "leverage_table": [_json_value(row.model_dump()) for row in leverage_rows],
-        "notes": [*extra_notes, *(note.text for note in plan.notes)],
+        "notes": [*notes, *(note.text for note in plan.notes)],
     }

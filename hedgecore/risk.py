@@ -17,6 +17,8 @@ from hedgecore.models import (
 )
 from hedgecore.venues import venue_name
 
+ROUNDING_NOTE_MIN_PCT = Decimal("0.01")  # below this the residual is noise, still shown in the plan
+
 
 def _note(kind: RiskKind, text: str) -> RiskNote:
     return RiskNote(kind=kind, text=text)
@@ -170,6 +172,8 @@ def rounding_note(leg: HedgeLeg) -> RiskNote | None:
     if leg.residual_usd == 0:
         return None
     share = abs(leg.residual_usd) * 100 / leg.target_notional_usd
+    if share < ROUNDING_NOTE_MIN_PCT:
+        return None
     what = "unhedged" if leg.residual_usd > 0 else "over-hedged (a small short position)"
     return _note(
         RiskKind.ROUNDING,
@@ -196,10 +200,7 @@ def data_age_note(leg: HedgeLeg) -> RiskNote:
     if leg.data_source is DataSource.MANUAL:
         text = "Prices are the ones given to the calculator: no market data was fetched."
     elif leg.data_source is DataSource.SNAPSHOT:
-        text = (
-            f"Prices from {venue} come from an offline snapshot taken at {fmt.utc(leg.quote_time)}, "
-            f"{fmt.age(leg.data_age_seconds)} before this plan: not live."
-        )
+        text = f"Prices from {venue} come from an offline snapshot (quoted {fmt.utc(leg.quote_time)}): not live data."
     else:
         text = f"Prices from {venue} are {fmt.age(leg.data_age_seconds)} old ({fmt.utc(leg.quote_time)})."
     return _note(RiskKind.DATA_AGE, text)

@@ -21,7 +21,7 @@ from hedgecore import fmt
 from hedgecore.market.breaker import CircuitBreaker
 from hedgecore.market.cache import Cached, TtlCache
 from hedgecore.market.errors import VenueUnavailable, describe_failure
-from hedgecore.market.feeds import VenueFeed
+from hedgecore.market.feeds import CcxtFeed, VenueFeed, make_exchange
 from hedgecore.market.normalise import (
     CcxtDict,
     InvalidMarketData,
@@ -54,6 +54,7 @@ class CoinMarkets(Frozen):
     coin: str
     contracts: tuple[MarketContract, ...]
     notes: tuple[str, ...]
+    failed_venues: tuple[str, ...]
     as_of: datetime
     source: DataSource
 
@@ -214,6 +215,7 @@ class MarketService:
         )
         contracts: list[MarketContract] = []
         notes: list[str] = []
+        failed: list[str] = []
         for venue, result in zip(asked, results, strict=True):
             if isinstance(result, BaseException):
                 if not isinstance(result, Exception):
@@ -221,6 +223,7 @@ class MarketService:
                 notes.append(
                     f"{venue_name(venue.feed.venue)} left out: it {describe_failure(result)}."
                 )
+                failed.append(venue.feed.venue)
                 continue
             found, venue_notes = result
             contracts += found
@@ -229,6 +232,7 @@ class MarketService:
             coin=coin,
             contracts=tuple(contracts),
             notes=tuple(notes),
+            failed_venues=tuple(failed),
             as_of=self.now(),
             source=self.source,
         )
@@ -336,3 +340,9 @@ def _funding_points(venue: str, rows: Sequence[CcxtDict]) -> list[FundingPoint]:
         if moment is not None and rate is not None:
             points.append(FundingPoint(time=moment, rate=rate, interval_hours=hours))
     return sorted(points, key=lambda point: point.time)
+
+
+def live_market_service(venues: Sequence[str], timeout_s: float = 8.0) -> MarketService:
+    """A market service asking `venues` over the network through ccxt."""
+    feeds = [CcxtFeed(venue, make_exchange(venue, timeout_s)) for venue in venues]
+    return MarketService(feeds, timeout_s=timeout_s)

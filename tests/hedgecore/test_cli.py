@@ -218,14 +218,6 @@ def test_bad_input_exits_2_with_one_clear_line(args: list[str], problem: str) ->
     assert "Example: " in line
 
 
-def test_without_price_says_live_data_is_not_available_yet() -> None:
-    result = hedgecore("plan", "1.2", "BTC")
-    assert result.returncode == 1
-    (line,) = result.stderr.splitlines()
-    assert "live market data is not available yet" in line
-    assert "--price" in line
-
-
 def test_future_expiry_is_accepted() -> None:
     result = hedgecore(
         "plan", "1.2", "BTC", "--price", "60000", "--futures-price", "61000", "--expiry", FUTURE

@@ -2,8 +2,9 @@
 
 Response bodies are in each venue's documented format (field names, string/number types, nesting
 and the sample responses ccxt's parsers quote), with one coherent market moment: 2025-04-28
-08:00 UTC, Bybit's BTCUSD figures taken from the recording in tests/data (spot 93,741.6, perpetual
-93,722.4, funding 0.006498 %). Other venues' prices sit within a few dollars of those, as they do.
+08:00 UTC. Bybit's BTCUSD figures are the last bar of the shared public Bybit recording (spot
+93,741.6, perpetual 93,722.4, funding 0.006498 %); the other venues' figures are made to sit within
+a few dollars of those, as they do, and are not recordings.
 
 Faults can be switched on per venue (`delay`, `status`, `garbage`) and every request is counted
 per venue and path, so tests can check failure isolation and single-flight.
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -149,24 +151,7 @@ def _bybit_funding_history(query: Mapping[str, str]) -> Json:
 
 
 def _bybit_kline(query: Mapping[str, str]) -> Json:
-    closes = [
-        "93741.6",
-        "94626.3",
-        "94374.2",
-        "93899.8",
-        "94067.3",
-        "92800.0",
-        "93350.5",
-        "94120.0",
-        "93010.0",
-        "93600.0",
-        "94300.0",
-        "93741.6",
-    ]
-    midnight = T_MS - 8 * 3600 * 1000
-    rows = [
-        [str(midnight - i * 86400000), c, c, c, c, "1000", "0.01"] for i, c in enumerate(closes)
-    ]
+    rows = [[str(_daily(i)), c, c, c, c, "1000", "0.01"] for i, c in enumerate(DAILY_CLOSES)]
     return _bybit_envelope({"category": "inverse", "symbol": query.get("symbol"), "list": rows})
 
 
@@ -760,6 +745,70 @@ def _kraken_funding_history(query: Mapping[str, str]) -> Json:
     }
 
 
+DAILY_CLOSES = [
+    "93741.6",
+    "94626.3",
+    "94374.2",
+    "93899.8",
+    "94067.3",
+    "92800.0",
+    "93350.5",
+    "94120.0",
+    "93010.0",
+    "93600.0",
+    "94300.0",
+    "93741.6",
+]
+MIDNIGHT_MS = T_MS - 8 * 3600 * 1000
+
+
+def _daily(close_index: int) -> int:
+    return MIDNIGHT_MS - close_index * 86400000
+
+
+def _binance_klines(query: Mapping[str, str]) -> Json:
+    return [
+        [_daily(i), c, c, c, c, "1000", _daily(i) + 86399999, "1.07", 100, "500", "0.53", "0"]
+        for i, c in reversed(list(enumerate(DAILY_CLOSES)))
+    ]
+
+
+def _okx_candles(query: Mapping[str, str]) -> Json:
+    return _okx(
+        [
+            [str(_daily(i)), c, c, c, c, "1000", "1.07", "1.07", "1"]
+            for i, c in enumerate(DAILY_CLOSES)
+        ]
+    )
+
+
+def _deribit_chart(query: Mapping[str, str]) -> Json:
+    days = list(reversed(list(enumerate(DAILY_CLOSES))))
+    closes = [float(c) for _, c in days]
+    return _deribit(
+        {
+            "ticks": [_daily(i) for i, _ in days],
+            "open": closes,
+            "high": closes,
+            "low": closes,
+            "close": closes,
+            "volume": [10.0] * len(days),
+            "cost": [1000.0] * len(days),
+            "status": "ok",
+        }
+    )
+
+
+def _kraken_candles(query: Mapping[str, str]) -> Json:
+    return {
+        "candles": [
+            {"time": _daily(i), "open": c, "high": c, "low": c, "close": c, "volume": "1000"}
+            for i, c in reversed(list(enumerate(DAILY_CLOSES)))
+        ],
+        "more_candles": False,
+    }
+
+
 ROUTES: dict[str, dict[str, Route]] = {
     "bybit": {
         "/v5/market/instruments-info": _bybit_instruments,
@@ -773,6 +822,7 @@ ROUTES: dict[str, dict[str, Route]] = {
         "/dapi/v1/premiumIndex": _binance_premium_index,
         "/dapi/v1/ticker/bookTicker": _binance_book_ticker,
         "/dapi/v1/fundingRate": _binance_funding_history,
+        "/dapi/v1/klines": _binance_klines,
     },
     "okx": {
         "/api/v5/public/instruments": _okx_instruments,
@@ -781,18 +831,22 @@ ROUTES: dict[str, dict[str, Route]] = {
         "/api/v5/market/index-tickers": _okx_index_tickers,
         "/api/v5/public/funding-rate": _okx_funding,
         "/api/v5/public/funding-rate-history": _okx_funding_history,
+        "/api/v5/market/candles": _okx_candles,
     },
     "deribit": {
         "/api/v2/public/get_instruments": _deribit_instruments,
         "/api/v2/public/get_book_summary_by_currency": _deribit_book_summary,
         "/api/v2/public/get_funding_rate_value": _deribit_funding_value,
         "/api/v2/public/get_funding_rate_history": _deribit_funding_history,
+        "/api/v2/public/get_tradingview_chart_data": _deribit_chart,
     },
     "krakenfutures": {
         "/derivatives/api/v3/instruments": _kraken_instruments,
         "/derivatives/api/v3/tickers": _kraken_tickers,
         "/api/charts/v1/analytics/historicalfundingrates": _kraken_funding_history,
         "/derivatives/api/v4/historicalfundingrates": _kraken_funding_history,
+        "/api/charts/v1/trade/PI_XBTUSD/1d": _kraken_candles,
+        "/api/charts/v1/trade/PI_ETHUSD/1d": _kraken_candles,
     },
 }
 
@@ -875,3 +929,23 @@ def point_at(exchange: Any, base_url: str) -> None:
         return value
 
     exchange.urls["api"] = redirect(exchange.urls["api"])
+
+
+class ThreadedReplay:
+    """The replay server on its own event loop in a thread, for code that runs asyncio.run itself."""
+
+    def __init__(self) -> None:
+        self.server = ExchangeReplay()
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+
+    def __enter__(self) -> ExchangeReplay:
+        self._thread.start()
+        asyncio.run_coroutine_threadsafe(self.server.start(), self._loop).result(timeout=10)
+        return self.server
+
+    def __exit__(self, *exc_info: object) -> None:
+        asyncio.run_coroutine_threadsafe(self.server.stop(), self._loop).result(timeout=10)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=10)
+        self._loop.close()

@@ -1,0 +1,148 @@
+"""`hedgecore plan` on market data and `hedgecore snapshot record`, against the replay server."""
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hedgecore import cli
+from hedgecore.market.feeds import make_exchange
+
+from .exchange_replay import ExchangeReplay, Fault, ThreadedReplay, point_at
+
+
+@pytest.fixture
+def venues(monkeypatch: pytest.MonkeyPatch) -> Iterator[ExchangeReplay]:
+    """Every exchange the CLI creates talks to the replay server instead of the internet."""
+    with ThreadedReplay() as replay:
+
+        def replayed_exchange(venue: str, timeout_s: float) -> Any:
+            exchange = make_exchange(venue, min(timeout_s, 2.0))
+            point_at(exchange, replay.venue_url(venue))
+            return exchange
+
+        monkeypatch.setattr("hedgecore.market.service.make_exchange", replayed_exchange)
+        monkeypatch.setattr("hedgecore.cli.make_exchange", replayed_exchange)
+        yield replay
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    status = cli.main(list(args))
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+def test_plan_from_live_venues(venues: ExchangeReplay, capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, err = run(capsys, "plan", "1.2", "BTC", "--json")
+    assert status == 0, err
+    plan = json.loads(out)
+    assert plan["data"].startswith("live market data, ")
+    assert {leg["venue"] for leg in plan["legs"]} == {
+        "bybit",
+        "binancecoinm",
+        "okx",
+        "deribit",
+        "krakenfutures",
+    }
+    # Live means today's clock: the replayed June 2025 quarterlies have expired and are left out.
+    assert {leg["kind"] for leg in plan["legs"]} == {"perpetual"}
+    # Every leg can be traced to its venue and time.
+    assert all(leg["quote_time"] and leg["data_source"] == "live" for leg in plan["legs"])
+    # The replayed quotes carry 2025 timestamps, and the plan says how old they are.
+    assert any(
+        note.startswith("Prices from ") and " d old (2025-04-28" in note for note in plan["notes"]
+    )
+
+
+def test_plan_on_one_venue_with_a_failing_other(
+    venues: ExchangeReplay, capsys: pytest.CaptureFixture[str]
+) -> None:
+    venues.faults["bybit"] = Fault(status=503)
+    status, out, err = run(capsys, "plan", "0.5", "eth", "--venue", "okx")
+    assert status == 0, err
+    assert "Best: OKX ETH/USD:ETH (perpetual)" in out
+    status, out, err = run(capsys, "plan", "0.5", "eth", "--venue", "bybit")
+    assert status == 2
+    assert (
+        err.strip()
+        == "hedgecore: no inverse contract for ETH on that venue: no venue answered (Bybit left out: it is unavailable.). Example: hedgecore plan 1.2 BTC --price 60000 --contract-size 1"
+    )
+
+
+def test_no_venue_reachable_falls_back_to_the_demo_snapshot(
+    venues: ExchangeReplay, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for venue in ("bybit", "binancecoinm", "okx", "deribit", "krakenfutures"):
+        venues.faults[venue] = Fault(status=503)
+    status, out, err = run(capsys, "plan", "1", "BTC")
+    assert status == 0, err
+    assert "Data: offline snapshot taken at 2025-04-28 08:00 UTC" in out
+    assert (
+        "Live data unavailable (no inverse contract for BTC on any venue: no venue answered" in out
+    )
+    assert "showing the bundled demo snapshot instead" in out
+
+
+def test_record_then_plan_from_the_file_in_a_subprocess(
+    venues: ExchangeReplay, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "market.json"
+    status, out, err = run(capsys, "snapshot", "record", str(path), "--coins", "btc,ETH")
+    assert status == 0, err
+    assert out.startswith("Recorded Bybit, Binance COIN-M, OKX, Deribit, Kraken Futures into ")
+    asked = sum(venues.requests.values())
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "hedgecore",
+            "plan",
+            "1.2",
+            "BTC",
+            "--snapshot",
+            str(path),
+            "--leverage",
+            "3",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert sum(venues.requests.values()) == asked
+    assert result.stdout.splitlines()[1].startswith("Data: offline snapshot taken at ")
+    assert "come from an offline snapshot" in result.stdout
+
+
+def test_recording_with_every_venue_down_fails_cleanly(
+    venues: ExchangeReplay, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    for venue in ("bybit", "binancecoinm", "okx", "deribit", "krakenfutures"):
+        venues.faults[venue] = Fault(status=503)
+    status, _, err = run(capsys, "snapshot", "record", str(tmp_path / "x.json"))
+    assert status == 1
+    assert err.startswith("hedgecore: no venue could be recorded: Bybit is unavailable;")
+    assert not (tmp_path / "x.json").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "problem"),
+    [
+        (["plan", "1", "BTC", "--snapshot", "/nonexistent/snap.json"], "cannot read snapshot"),
+        (["snapshot", "record"], "required: FILE"),
+        (["snapshot", "record", "x.json", "--coins", "B$C"], "unknown coin"),
+    ],
+)
+def test_bad_snapshot_use(
+    args: list[str], problem: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, out, err = run(capsys, *args)
+    assert status in (1, 2)
+    assert out == ""
+    (line,) = err.splitlines()
+    assert problem in line
