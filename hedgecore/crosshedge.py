@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import statistics
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from hedgecore.errors import PlanningError
@@ -71,3 +72,15 @@ def best_proxy(
     if not fits:
         raise PlanningError(f"no proxy coin to cross-hedge {coin} with")
     return max(fits, key=lambda fit: fit.r_squared)
+
+
+def align_closes(
+    series: Mapping[str, Sequence[tuple[datetime, Decimal]]],
+) -> dict[str, list[Decimal]]:
+    """Closes of several coins on the days they all have, oldest first (by UTC date)."""
+    by_day = {
+        name: {moment.astimezone(UTC).date(): close for moment, close in rows}
+        for name, rows in series.items()
+    }
+    common = sorted(set.intersection(*(set(days) for days in by_day.values()))) if by_day else []
+    return {name: [days[day] for day in common] for name, days in by_day.items()}

@@ -72,3 +72,24 @@ def test_the_checker_catches_a_clock_read(tmp_path: Path) -> None:
     sneaky.write_text("from datetime import datetime\nnow = datetime.now()\n")
     with pytest.raises(AssertionError, match="reads the clock"):
         test_pure_module_has_no_io_and_no_clock(sneaky)
+
+
+def test_only_the_market_package_imports_ccxt() -> None:
+    root = PACKAGE.parent
+    outside = [
+        p
+        for p in [*PACKAGE.rglob("*.py"), *(root / "bot").rglob("*.py")]
+        if "market" not in p.relative_to(root).parts
+    ]
+    assert outside
+    for module in outside:
+        tree = ast.parse(module.read_text(), filename=str(module))
+        for node in ast.walk(tree):
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else []
+            )
+            assert not any(name.split(".")[0] == "ccxt" for name in names), f"{module} imports ccxt"

@@ -56,6 +56,10 @@ class VenueFeed(Protocol):
         """Daily candles of a contract since a time."""
         ...
 
+    async def spot_daily_ohlcv(self, coin: str, since_ms: int) -> list[list[float]]:
+        """Daily candles of the coin against USDT on the venue's spot market, or [] if it has none."""
+        ...
+
     async def close(self) -> None:
         """Release connections."""
         ...
@@ -180,6 +184,29 @@ class CcxtFeed:
     async def daily_ohlcv(self, symbol: str, since_ms: int) -> list[list[float]]:
         return list(await self.exchange.fetch_ohlcv(symbol, "1d", since_ms))
 
+    async def spot_daily_ohlcv(self, coin: str, since_ms: int) -> list[list[float]]:
+        # Raw kline endpoints: loading a venue's thousands of spot markets for one series is waste.
+        if self.venue == "bybit":
+            response = await self.exchange.public_get_v5_market_kline(
+                {
+                    "category": "spot",
+                    "symbol": f"{coin}USDT",
+                    "interval": "D",
+                    "start": since_ms,
+                    "limit": 200,
+                }
+            )
+            rows = response.get("result", {}).get("list", [])
+        elif self.venue == "okx":
+            response = await self.exchange.public_get_market_candles(
+                {"instId": f"{coin}-USDT", "bar": "1Dutc", "limit": 100}
+            )
+            rows = response.get("data", [])
+        else:
+            return []
+        candles = [[float(value) for value in row[:6]] for row in rows]
+        return sorted(candle for candle in candles if candle[0] >= since_ms)
+
     async def close(self) -> None:
         await self.exchange.close()
 
@@ -208,6 +235,10 @@ class SnapshotFeed:
 
     async def daily_ohlcv(self, symbol: str, since_ms: int) -> list[list[float]]:
         rows = self._recorded.get("ohlcv", {}).get(symbol, [])
+        return [row for row in rows if row[0] >= since_ms]
+
+    async def spot_daily_ohlcv(self, coin: str, since_ms: int) -> list[list[float]]:
+        rows = self._recorded.get("spot_ohlcv", {}).get(coin, [])
         return [row for row in rows if row[0] >= since_ms]
 
     async def close(self) -> None:

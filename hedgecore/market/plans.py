@@ -4,13 +4,27 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from decimal import Decimal
 
 from hedgecore import fmt
+from hedgecore.crosshedge import align_closes, best_proxy
 from hedgecore.errors import PlanningError
 from hedgecore.market.service import MarketService
 from hedgecore.market.snapshot import demo_snapshot_text, snapshot_service
-from hedgecore.models import DataSource, Frozen, HedgePlan, Holding, LeverageRow, PlanSettings
+from hedgecore.models import (
+    CrossHedgeFit,
+    DataSource,
+    Frozen,
+    HedgePlan,
+    Holding,
+    LeverageRow,
+    PlanSettings,
+)
 from hedgecore.planning import leverage_table, plan_hedge
+from hedgecore.venues import venue_name
+
+CROSS_HEDGE_PROXIES = ("BTC", "ETH")
+CROSS_HEDGE_DAYS = 90
 
 
 class NoMarketData(PlanningError):
@@ -34,28 +48,67 @@ class MarketPlan(Frozen):
         return f"live market data, {fmt.utc(self.as_of)}"
 
 
+async def _fit_cross_hedge(
+    service: MarketService, coin: str, problem: str
+) -> tuple[CrossHedgeFit, Decimal, str]:
+    """The best proxy for `coin` from daily returns, the coin's latest price, and a note on both."""
+    spot = await service.spot_daily_closes(coin, CROSS_HEDGE_DAYS)
+    if spot is None:
+        raise PlanningError(f"{problem}, and no {coin}/USDT price history to cross-hedge it")
+    series = {coin: spot.closes}
+    for proxy in CROSS_HEDGE_PROXIES:
+        history = await service.daily_closes(proxy, CROSS_HEDGE_DAYS)
+        if history is not None:
+            series[proxy] = history.closes
+    aligned = align_closes(series)
+    fit = best_proxy(coin, aligned.pop(coin), aligned)
+    moment, price = spot.closes[-1]
+    note = (
+        f"{coin} has no inverse contract: cross-hedged with {fit.proxy_coin}, fitted on "
+        f"{fit.observations} daily returns; {coin} priced at {fmt.price(price)} from "
+        f"{venue_name(spot.venue)} {spot.market} (daily close of {fmt.utc(moment)}, USDT taken as USD)."
+    )
+    return fit, price, note
+
+
 async def plan_from_market(
     service: MarketService,
     holding: Holding,
     settings: PlanSettings,
     venues: Sequence[str] | None = None,
 ) -> MarketPlan:
-    """Plan the hedge of `holding` on every venue's inverse contracts (or only `venues`)."""
+    """Plan the hedge of `holding` on every venue's inverse contracts (or only `venues`).
+
+    A coin without an inverse contract is cross-hedged with the proxy (BTC or ETH) whose daily
+    returns explain most of its own.
+    """
     markets = await service.coin_markets(holding.coin, venues)
+    cross_hedge: CrossHedgeFit | None = None
+    holding_price: Decimal | None = None
+    notes: tuple[str, ...] = ()
     if not markets.contracts:
+        where = "that venue" if venues else "any venue"
+        problem = f"no inverse contract for {holding.coin} on {where}"
         details = " ".join(markets.notes)
-        problem = (
-            f"no inverse contract for {holding.coin} on {'that venue' if venues else 'any venue'}"
-        )
         if len(markets.failed_venues) == len(venues or service.venues):
             raise NoMarketData(f"{problem}: no venue answered ({details})")
-        raise PlanningError(problem + (f" ({details})" if details else ""))
-    history = await service.funding_history(holding.coin)
+        if holding.coin in CROSS_HEDGE_PROXIES:
+            raise PlanningError(problem + (f" ({details})" if details else ""))
+        cross_hedge, holding_price, note = await _fit_cross_hedge(service, holding.coin, problem)
+        notes = (note,)
+        markets = await service.coin_markets(cross_hedge.proxy_coin, venues)
+        if not markets.contracts:
+            raise PlanningError(
+                f"{problem}, nor for {cross_hedge.proxy_coin} to cross-hedge it with"
+            )
+    history = await service.funding_history(markets.coin)
     plan = plan_hedge(
         holding,
         markets.contracts,
         markets.as_of,
         settings,
+        cross_hedge=cross_hedge,
+        holding_price=holding_price,
         funding_history={
             venue: [point.rate for point in points] for venue, points in history.items()
         },
@@ -68,7 +121,7 @@ async def plan_from_market(
     return MarketPlan(
         plan=plan,
         leverage_rows=leverage_table(plan, best),
-        market_notes=markets.notes,
+        market_notes=notes + markets.notes,
         source=markets.source,
         as_of=markets.as_of,
     )

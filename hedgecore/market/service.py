@@ -67,6 +67,14 @@ class FundingPoint(Frozen):
     interval_hours: Decimal
 
 
+class PriceHistory(Frozen):
+    """Daily closes of one market on one venue, oldest first."""
+
+    venue: str
+    market: str
+    closes: tuple[tuple[datetime, Decimal], ...]
+
+
 @dataclass
 class _Venue:
     feed: VenueFeed
@@ -279,25 +287,44 @@ class MarketService:
             if isinstance(points, list) and points
         }
 
-    async def daily_closes(self, coin: str, days: int = 90) -> list[tuple[datetime, Decimal]]:
+    async def daily_closes(self, coin: str, days: int = 90) -> PriceHistory | None:
         """Daily closes of `coin`'s inverse perpetual from the first venue that has them."""
+
+        async def perpetual_candles(
+            venue: _Venue, since_ms: int
+        ) -> Cached[list[list[float]]] | None:
+            markets = await self._markets(venue)
+            perpetual = next(
+                (m for m in markets if m.get("base") == coin and m.get("type") == "swap"), None
+            )
+            if perpetual is None:
+                return None
+            symbol = perpetual["symbol"]
+            load = partial(venue.feed.daily_ohlcv, symbol, since_ms)
+            return await self._fetch(venue, "ohlcv", self._ttls.history, load, symbol)
+
+        return await self._first_closes(coin, days, perpetual_candles, f"{coin} inverse perpetual")
+
+    async def spot_daily_closes(self, coin: str, days: int = 90) -> PriceHistory | None:
+        """Daily closes of `coin` against USDT on the first venue whose spot market has them."""
+
+        async def spot_candles(venue: _Venue, since_ms: int) -> Cached[list[list[float]]]:
+            load = partial(venue.feed.spot_daily_ohlcv, coin, since_ms)
+            return await self._fetch(venue, "spot_ohlcv", self._ttls.history, load, coin)
+
+        return await self._first_closes(coin, days, spot_candles, f"{coin}/USDT spot")
+
+    async def _first_closes(
+        self,
+        coin: str,
+        days: int,
+        candles: Callable[[_Venue, int], Awaitable[Cached[list[list[float]]] | None]],
+        market: str,
+    ) -> PriceHistory | None:
         since_ms = int((self.now() - timedelta(days=days)).timestamp() * 1000)
         for venue in self._venues.values():
             try:
-                markets = await self._markets(venue)
-                perpetual = next(
-                    (m for m in markets if m.get("base") == coin and m.get("type") == "swap"), None
-                )
-                if perpetual is None:
-                    continue
-                symbol = perpetual["symbol"]
-                cached = await self._fetch(
-                    venue,
-                    "ohlcv",
-                    self._ttls.history,
-                    partial(venue.feed.daily_ohlcv, symbol, since_ms),
-                    symbol,
-                )
+                cached = await candles(venue, since_ms)
             except Exception as exc:  # noqa: BLE001 - any venue failure means: try the next venue
                 log.info(
                     "daily closes of %s from %s failed: %s",
@@ -306,11 +333,13 @@ class MarketService:
                     describe_failure(exc),
                 )
                 continue
+            if cached is None:
+                continue
             closes = [(from_ms(row[0]), to_decimal(row[4])) for row in cached.value]
-            usable = [(t, c) for t, c in closes if t is not None and c is not None and c > 0]
+            usable = sorted((t, c) for t, c in closes if t is not None and c is not None and c > 0)
             if usable:
-                return sorted(usable)
-        return []
+                return PriceHistory(venue=venue.feed.venue, market=market, closes=tuple(usable))
+        return None
 
 
 def _index_of(ticker: CcxtDict | None, funding: CcxtDict | None) -> Any:

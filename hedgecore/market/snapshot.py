@@ -2,8 +2,9 @@
 
 Format: {"taken_at": ISO-8601, "venues": {VENUE_ID: {"markets": [...], "tickers": {SYMBOL: ...},
 "funding_rates": {SYMBOL: ...}, "leverage_tiers": {SYMBOL: [...]}, "funding_history": {SYMBOL:
-[...]}, "ohlcv": {SYMBOL: [[ms, o, h, l, c, v], ...]}}}}, every value a ccxt unified structure as
-ccxt returned it. Venues that failed while recording are listed under "failed" with the reason.
+[...]}, "ohlcv": {SYMBOL: [[ms, o, h, l, c, v], ...]}, "spot_ohlcv": {COIN: [...]}}}}, every value
+a ccxt unified structure as ccxt returned it (spot_ohlcv: COIN/USDT daily candles of coins asked
+for that have no inverse contract). Venues that failed while recording are listed under "failed" with the reason.
 """
 
 from __future__ import annotations
@@ -54,6 +55,11 @@ async def _record_venue(
         },
         "ohlcv": {
             m["symbol"]: await timed(feed.daily_ohlcv(m["symbol"], ohlcv_since)) for m in perpetuals
+        },
+        # Coins asked for that have no inverse contract here need spot prices to be cross-hedged.
+        "spot_ohlcv": {
+            coin: await timed(feed.spot_daily_ohlcv(coin, ohlcv_since))
+            for coin in sorted((coins or set()) - {m["base"] for m in markets})
         },
     }
 

@@ -150,9 +150,24 @@ def _bybit_funding_history(query: Mapping[str, str]) -> Json:
     return _bybit_envelope({"category": "inverse", "list": rows})
 
 
+def _sol_closes() -> list[str]:
+    """SOL/USDT daily closes, newest first: 1.4 x BTC's daily returns plus alternating noise."""
+    btc = [float(c) for c in reversed(DAILY_CLOSES)]
+    sol = [150.0]
+    for day in range(1, len(btc)):
+        btc_return = btc[day] / btc[day - 1] - 1
+        sol.append(sol[-1] * (1 + 1.4 * btc_return + (0.004 if day % 2 else -0.004)))
+    return [f"{close:.2f}" for close in reversed(sol)]
+
+
 def _bybit_kline(query: Mapping[str, str]) -> Json:
-    rows = [[str(_daily(i)), c, c, c, c, "1000", "0.01"] for i, c in enumerate(DAILY_CLOSES)]
-    return _bybit_envelope({"category": "inverse", "symbol": query.get("symbol"), "list": rows})
+    closes = DAILY_CLOSES
+    if query.get("category") == "spot":
+        closes = _sol_closes() if query.get("symbol") == "SOLUSDT" else []
+    rows = [[str(_daily(i)), c, c, c, c, "1000", "0.01"] for i, c in enumerate(closes)]
+    return _bybit_envelope(
+        {"category": query.get("category"), "symbol": query.get("symbol"), "list": rows}
+    )
 
 
 def _bybit_risk_limit(query: Mapping[str, str]) -> Json:
@@ -774,11 +789,12 @@ def _binance_klines(query: Mapping[str, str]) -> Json:
 
 
 def _okx_candles(query: Mapping[str, str]) -> Json:
+    inst_id = query.get("instId", "")
+    closes = DAILY_CLOSES
+    if inst_id.endswith("-USDT"):  # spot
+        closes = _sol_closes() if inst_id == "SOL-USDT" else []
     return _okx(
-        [
-            [str(_daily(i)), c, c, c, c, "1000", "1.07", "1.07", "1"]
-            for i, c in enumerate(DAILY_CLOSES)
-        ]
+        [[str(_daily(i)), c, c, c, c, "1000", "1.07", "1.07", "1"] for i, c in enumerate(closes)]
     )
 
 

@@ -9,8 +9,10 @@ from decimal import Decimal as D
 
 import pytest
 
+from hedgecore.errors import PlanningError
+from hedgecore.market.plans import plan_from_market
 from hedgecore.market.service import MarketService
-from hedgecore.models import ContractKind, FundingQuote, MarketContract
+from hedgecore.models import ContractKind, FundingQuote, Holding, MarketContract, PlanSettings
 
 from .conftest import Clock
 from .exchange_replay import ExchangeReplay, Fault
@@ -290,5 +292,40 @@ async def test_funding_history_and_daily_closes(make_service: ServiceFactory) ->
     assert [p.rate for p in bybit][-2:] == [D("0.00006498"), D("0.0001")]
     assert bybit == sorted(bybit, key=lambda p: p.time)
     closes = await service.daily_closes("BTC", days=30)
-    assert len(closes) == 12
-    assert closes[-1] == (datetime(2025, 4, 28, tzinfo=UTC), D("93741.6"))
+    assert closes is not None
+    assert closes.venue == "bybit"
+    assert len(closes.closes) == 12
+    assert closes.closes[-1] == (datetime(2025, 4, 28, tzinfo=UTC), D("93741.6"))
+
+
+async def test_coin_without_inverse_contract_is_cross_hedged_from_spot_history(
+    make_service: ServiceFactory,
+) -> None:
+    service = make_service()
+    result = await plan_from_market(service, Holding(coin="SOL", quantity=D(500)), PlanSettings())
+    plan = result.plan
+    fit = plan.cross_hedge
+    assert fit is not None
+    assert (fit.coin, fit.proxy_coin, fit.observations) == ("SOL", "BTC", 11)
+    # The replayed SOL moves 1.4x BTC's daily returns, plus noise.
+    assert D("1.2") < fit.beta < D("1.6")
+    assert D("0.5") < fit.r_squared < D(1)
+    assert plan.leverage == 2
+    assert {leg.margin_currency for leg in plan.legs} == {"BTC"}
+    note = result.market_notes[0]
+    assert note.startswith(
+        "SOL has no inverse contract: cross-hedged with BTC, fitted on 11 daily returns; SOL priced at "
+    )
+    assert "from Bybit SOL/USDT spot" in note
+    sol_price = plan.spot_price
+    assert plan.best.target_notional_usd == fit.beta * 500 * sol_price * 2
+
+
+async def test_coin_with_no_contract_and_no_spot_history_is_refused(
+    make_service: ServiceFactory,
+) -> None:
+    with pytest.raises(
+        PlanningError,
+        match="no inverse contract for PEPE on any venue, and no PEPE/USDT price history",
+    ):
+        await plan_from_market(make_service(), Holding(coin="PEPE", quantity=D(1)), PlanSettings())

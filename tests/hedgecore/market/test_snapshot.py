@@ -72,6 +72,7 @@ async def test_snapshot_format_and_failed_venues(replay: ExchangeReplay, tmp_pat
     assert snapshot["failed"] == {"deribit": "is unavailable"}
     bybit = snapshot["venues"]["bybit"]
     assert set(bybit) == {
+        "spot_ohlcv",
         "markets",
         "tickers",
         "funding_rates",
@@ -119,5 +120,6 @@ async def test_demo_snapshot_is_the_bybit_recording() -> None:
     assert leg.funding_rate == D("0.00006498")
     assert result.data_label == "offline snapshot taken at 2025-04-28 08:00 UTC"
     assert len(history["bybit"]) == 89
-    assert len(closes) == 90
-    assert closes[-1] == (datetime(2025, 4, 28, tzinfo=UTC), D("93722.4"))
+    assert closes is not None
+    assert len(closes.closes) == 90
+    assert closes.closes[-1] == (datetime(2025, 4, 28, tzinfo=UTC), D("93722.4"))
