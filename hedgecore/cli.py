@@ -8,7 +8,6 @@ data from every venue (or `--snapshot FILE`), and the bundled demo snapshot when
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import re
 import sys
@@ -18,17 +17,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, NoReturn
 
-from hedgecore import fmt, inputs
-from hedgecore.errors import HedgeCoreError, InvalidInput
-from hedgecore.market.feeds import VENUE_IDS, CcxtFeed, make_exchange
-from hedgecore.market.plans import MarketPlan, plan_or_demo
-from hedgecore.market.service import MarketService, live_market_service
-from hedgecore.market.snapshot import (
-    SnapshotError,
-    load_snapshot_file,
-    record_snapshot,
-    write_snapshot,
-)
+from hedgecore import inputs
+from hedgecore.errors import DataUnavailable, HedgeCoreError, InvalidInput
 from hedgecore.models import (
     Contract,
     ContractKind,
@@ -41,9 +31,8 @@ from hedgecore.models import (
 )
 from hedgecore.planning import leverage_table, plan_hedge
 from hedgecore.report import plan_json, render_plan
-from hedgecore.venues import VenueSpec, venue_by_name, venue_name
+from hedgecore.venues import VENUES, VenueSpec, venue_by_name
 
-RECORD_TIMEOUT_S = 20.0
 EXAMPLE = "hedgecore plan 1.2 BTC --price 60000 --contract-size 1"
 CALCULATOR_VENUE = "your venue"  # the label of a contract described only by options
 DEFAULT_TAKER_FEE_RATE = Decimal("0.0005")
@@ -55,10 +44,6 @@ EXPIRY_TIME_UTC = time(8, 0, tzinfo=UTC)  # Binance, Bybit, OKX and Deribit sett
 
 class UsageError(Exception):
     """The command line cannot be run as typed; the message says how to fix it."""
-
-
-class LiveDataUnavailable(Exception):
-    """Live market data was asked for but no venue could give it."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -318,51 +303,23 @@ def run_plan(args: argparse.Namespace, now: datetime) -> str:
         rows = leverage_table(plan, markets[0])
         label = "prices given on the command line, no market data"
     else:
-        market_plan, notes = asyncio.run(_market_plan(args, holding, settings))
+        # ccxt takes a second to import: load the market side only when it is used.
+        from hedgecore.market import commands
+
+        venues = [args.venue.id] if args.venue else None
+        market_plan, notes = commands.plan(holding, settings, venues, args.snapshot)
         plan, rows, label = market_plan.plan, market_plan.leverage_rows, market_plan.data_label
     if args.json:
         return json.dumps(plan_json(plan, rows, data_label=label, notes=notes), indent=2)
     return render_plan(plan, rows, data_label=label, notes=notes)
 
 
-def open_market_service(args: argparse.Namespace) -> MarketService:
-    """The market service the arguments ask for: a snapshot file, or live venues."""
-    if args.snapshot is not None:
-        return load_snapshot_file(args.snapshot)
-    return live_market_service(VENUE_IDS)
-
-
-async def _market_plan(
-    args: argparse.Namespace, holding: Holding, settings: PlanSettings
-) -> tuple[MarketPlan, tuple[str, ...]]:
-    venues = [args.venue.id] if args.venue else None
-    service = open_market_service(args)
-    try:
-        return await plan_or_demo(service, holding, settings, venues)
-    finally:
-        await service.close()
-
-
 def run_snapshot_record(args: argparse.Namespace, now: datetime) -> str:
     """Record what the live venues return into a snapshot file."""
-    venues = [args.venue.id] if args.venue else list(VENUE_IDS)
-    snapshot = asyncio.run(_record(venues, now, args.coins))
-    if not snapshot["venues"]:
-        failures = "; ".join(f"{venue_name(v)} {why}" for v, why in snapshot["failed"].items())
-        raise LiveDataUnavailable(f"no venue could be recorded: {failures}")
-    write_snapshot(snapshot, args.file)
-    recorded = ", ".join(venue_name(v) for v in snapshot["venues"])
-    failed = "".join(f"; {venue_name(v)} failed: {why}" for v, why in snapshot["failed"].items())
-    return f"Recorded {recorded} into {args.file} at {fmt.utc(now)}{failed}"
+    from hedgecore.market import commands  # ccxt is slow to import; see run_plan
 
-
-async def _record(venues: Sequence[str], now: datetime, coins: set[str] | None) -> dict[str, Any]:
-    feeds = [CcxtFeed(venue, make_exchange(venue, RECORD_TIMEOUT_S)) for venue in venues]
-    try:
-        return await record_snapshot(feeds, now, coins)
-    finally:
-        for feed in feeds:
-            await feed.close()
+    venues = [args.venue.id] if args.venue else list(VENUES)
+    return commands.record(args.file, venues, args.coins, now)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -374,7 +331,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (UsageError, InvalidInput) as exc:
         print(f"hedgecore: {exc}", file=sys.stderr)
         return 2
-    except (LiveDataUnavailable, SnapshotError) as exc:
+    except DataUnavailable as exc:
         print(f"hedgecore: {exc}", file=sys.stderr)
         return 1
     except HedgeCoreError as exc:

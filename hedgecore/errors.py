@@ -16,3 +16,7 @@ class InvalidInput(HedgeCoreError):
 
 class PlanningError(HedgeCoreError):
     """A hedge cannot be planned from the contracts and data given."""
+
+
+class DataUnavailable(HedgeCoreError):
+    """Market data could not be had: no venue answered, or a snapshot cannot be read."""

@@ -12,8 +12,9 @@ from typing import Any, NamedTuple, Protocol
 import ccxt.async_support as ccxt_async
 
 from hedgecore.market.normalise import CcxtDict, InvalidMarketData, is_inverse_contract
+from hedgecore.venues import VENUES
 
-VENUE_IDS = ("bybit", "binancecoinm", "okx", "deribit", "krakenfutures")
+VENUE_IDS = tuple(VENUES)
 DAY_MS = 86_400_000
 
 # Load only the markets we use: Bybit and OKX would otherwise page through spot and options.
@@ -73,6 +74,11 @@ def make_exchange(venue: str, timeout_s: float) -> Any:
     # Currencies need keys on most venues and are derived from the markets anyway.
     exchange.has["fetchCurrencies"] = False
     return exchange
+
+
+def live_feeds(venues: Sequence[str], timeout_s: float) -> list[CcxtFeed]:
+    """One ccxt feed per venue."""
+    return [CcxtFeed(venue, make_exchange(venue, timeout_s)) for venue in venues]
 
 
 def _by_type(markets: Sequence[CcxtDict]) -> list[list[str]]:

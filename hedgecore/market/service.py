@@ -21,7 +21,7 @@ from hedgecore import fmt
 from hedgecore.market.breaker import CircuitBreaker
 from hedgecore.market.cache import Cached, TtlCache
 from hedgecore.market.errors import VenueUnavailable, describe_failure
-from hedgecore.market.feeds import CcxtFeed, VenueFeed, make_exchange
+from hedgecore.market.feeds import VenueFeed, live_feeds
 from hedgecore.market.normalise import (
     CcxtDict,
     InvalidMarketData,
@@ -373,5 +373,4 @@ def _funding_points(venue: str, rows: Sequence[CcxtDict]) -> list[FundingPoint]:
 
 def live_market_service(venues: Sequence[str], timeout_s: float = 8.0) -> MarketService:
     """A market service asking `venues` over the network through ccxt."""
-    feeds = [CcxtFeed(venue, make_exchange(venue, timeout_s)) for venue in venues]
-    return MarketService(feeds, timeout_s=timeout_s)
+    return MarketService(live_feeds(venues, timeout_s), timeout_s=timeout_s)

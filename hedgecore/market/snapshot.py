@@ -17,7 +17,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from hedgecore.errors import HedgeCoreError
+from hedgecore.errors import DataUnavailable
 from hedgecore.market.errors import describe_failure
 from hedgecore.market.feeds import SnapshotFeed, VenueFeed
 from hedgecore.market.service import MarketService
@@ -28,7 +28,7 @@ OHLCV_DAYS = 90
 DEMO_SNAPSHOT = "demo_snapshot.json"
 
 
-class SnapshotError(HedgeCoreError):
+class SnapshotError(DataUnavailable):
     """A snapshot file cannot be read or used."""
 
 

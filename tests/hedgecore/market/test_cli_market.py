@@ -25,8 +25,7 @@ def venues(monkeypatch: pytest.MonkeyPatch) -> Iterator[ExchangeReplay]:
             point_at(exchange, replay.venue_url(venue))
             return exchange
 
-        monkeypatch.setattr("hedgecore.market.service.make_exchange", replayed_exchange)
-        monkeypatch.setattr("hedgecore.cli.make_exchange", replayed_exchange)
+        monkeypatch.setattr("hedgecore.market.feeds.make_exchange", replayed_exchange)
         yield replay
 
 
