@@ -17,6 +17,9 @@ from hedgecore.venues import VENUES
 VENUE_IDS = tuple(VENUES)
 DAY_MS = 86_400_000
 
+# Venues whose margin tiers are public and need a request (Kraken lists them in its instruments).
+PUBLIC_TIER_VENUES = ("bybit", "okx")
+
 # Load only the markets we use: Bybit and OKX would otherwise page through spot and options.
 _EXCHANGE_OPTIONS: dict[str, dict[str, Any]] = {
     "bybit": {"fetchMarkets": {"types": ["inverse"]}},
@@ -180,9 +183,11 @@ class CcxtFeed:
         return Quotes(dict(tickers), funding)
 
     async def leverage_tiers(self, market: CcxtDict) -> list[CcxtDict]:
-        if self.venue != "bybit" or market.get("type") != "swap":
+        if self.venue not in PUBLIC_TIER_VENUES or market.get("type") != "swap":
             return []
-        return list(await self.exchange.fetch_market_leverage_tiers(market["symbol"]))
+        # Isolated margin: the hedge's liquidation maths assumes an isolated position.
+        params = {"marginMode": "isolated"} if self.venue == "okx" else {}
+        return list(await self.exchange.fetch_market_leverage_tiers(market["symbol"], params))
 
     async def funding_history(self, symbol: str, since_ms: int) -> list[CcxtDict]:
         return list(await self.exchange.fetch_funding_rate_history(symbol, since_ms))

@@ -225,11 +225,21 @@ def market_contract(
     return MarketContract(contract=contract, quote=quote, funding=funding_quote)
 
 
-def tiers_from_leverage_tiers(leverage_tiers: list[CcxtDict]) -> tuple[MarginTier, ...]:
-    """Bybit's inverse risk limits from ccxt leverage tiers: sizes in the settlement coin."""
+def tiers_from_leverage_tiers(
+    leverage_tiers: list[CcxtDict], market: CcxtDict
+) -> tuple[MarginTier, ...]:
+    """Margin tiers from ccxt leverage tiers of an inverse market.
+
+    ccxt keeps each venue's unit: Bybit's risk limits are position values in the settlement coin,
+    OKX's position tiers are numbers of contracts (turned into USD here).
+    """
+    in_contracts = market.get("id", "").endswith("-SWAP")
+    contract_size = to_decimal(market.get("contractSize")) or Decimal(1)
     tiers = []
     for tier in leverage_tiers:
         ceiling = to_decimal(tier.get("maxNotional"))
+        if ceiling is not None and in_contracts:
+            ceiling *= contract_size
         mmr = to_decimal(tier.get("maintenanceMarginRate"))
         if ceiling is None or ceiling <= 0 or mmr is None:
             raise InvalidMarketData(f"{tier.get('symbol')}: margin tier without size or rate")
@@ -237,7 +247,7 @@ def tiers_from_leverage_tiers(leverage_tiers: list[CcxtDict]) -> tuple[MarginTie
         tiers.append(
             MarginTier(
                 max_size=ceiling,
-                size_unit=TierUnit.COIN,
+                size_unit=TierUnit.USD if in_contracts else TierUnit.COIN,
                 maintenance_margin_rate=mmr,
                 maintenance_deduction_coin=to_decimal(tier.get("info", {}).get("mmDeduction"))
                 or Decimal(0),

@@ -21,7 +21,7 @@ from hedgecore import fmt
 from hedgecore.market.breaker import CircuitBreaker
 from hedgecore.market.cache import Cached, TtlCache
 from hedgecore.market.errors import VenueUnavailable, describe_failure
-from hedgecore.market.feeds import VenueFeed, live_feeds
+from hedgecore.market.feeds import PUBLIC_TIER_VENUES, VenueFeed, live_feeds
 from hedgecore.market.normalise import (
     CcxtDict,
     InvalidMarketData,
@@ -157,7 +157,7 @@ class MarketService:
     async def _tiers(self, venue: _Venue, market: CcxtDict) -> tuple[MarginTier, ...]:
         if venue.feed.venue == "krakenfutures":
             return tiers_from_kraken_market(market)
-        if venue.feed.venue != "bybit" or market.get("type") != "swap":
+        if venue.feed.venue not in PUBLIC_TIER_VENUES or market.get("type") != "swap":
             return ()
         cached = await self._fetch(
             venue,
@@ -166,7 +166,7 @@ class MarketService:
             lambda: venue.feed.leverage_tiers(market),
             market["symbol"],
         )
-        return tiers_from_leverage_tiers(cached.value)
+        return tiers_from_leverage_tiers(cached.value, market)
 
     async def _venue_contracts(
         self, venue: _Venue, coin: str

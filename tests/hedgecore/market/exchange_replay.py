@@ -503,6 +503,33 @@ def _okx_funding(query: Mapping[str, str]) -> Json:
     return _okx(rows)
 
 
+def _okx_position_tiers(query: Mapping[str, str]) -> Json:
+    family = query.get("instFamily", "")
+
+    def tier(n: int, min_sz: str, max_sz: str, mmr: str, imr: str, lever: str) -> Json:
+        return {
+            "baseMaxLoan": "",
+            "imr": imr,
+            "instFamily": family,
+            "instId": "",
+            "maxLever": lever,
+            "maxSz": max_sz,
+            "minSz": min_sz,
+            "mmr": mmr,
+            "optMgnFactor": "0",
+            "quoteMaxLoan": "",
+            "tier": str(n),
+            "uly": family,
+        }
+
+    return _okx(
+        [
+            tier(1, "0", "2000", "0.004", "0.008", "125"),
+            tier(2, "2001", "5000", "0.006", "0.01", "100"),
+        ]
+    )
+
+
 def _okx_funding_history(query: Mapping[str, str]) -> Json:
     rates = ["0.0001", "0.00008021", "-0.00002", "0.00005"]
     inst_id = query.get("instId", "BTC-USD-SWAP")
@@ -848,6 +875,7 @@ ROUTES: dict[str, dict[str, Route]] = {
         "/api/v5/public/funding-rate": _okx_funding,
         "/api/v5/public/funding-rate-history": _okx_funding_history,
         "/api/v5/market/candles": _okx_candles,
+        "/api/v5/public/position-tiers": _okx_position_tiers,
     },
     "deribit": {
         "/api/v2/public/get_instruments": _deribit_instruments,

@@ -12,7 +12,14 @@ import pytest
 from hedgecore.errors import PlanningError
 from hedgecore.market.plans import plan_from_market
 from hedgecore.market.service import MarketService
-from hedgecore.models import ContractKind, FundingQuote, Holding, MarketContract, PlanSettings
+from hedgecore.models import (
+    ContractKind,
+    FundingQuote,
+    Holding,
+    MarketContract,
+    PlanSettings,
+    TierUnit,
+)
 
 from .conftest import Clock
 from .exchange_replay import ExchangeReplay, Fault
@@ -170,7 +177,7 @@ async def test_linear_contracts_and_other_coins_stay_out(make_service: ServiceFa
     }
 
 
-async def test_margin_tiers_from_bybit_risk_limits_and_kraken_margin_levels(
+async def test_margin_tiers_from_bybit_okx_and_kraken(
     make_service: ServiceFactory,
 ) -> None:
     found = by_key((await make_service().coin_markets("BTC")).contracts)
@@ -188,6 +195,17 @@ async def test_margin_tiers_from_bybit_risk_limits_and_kraken_margin_levels(
         (D(1000000), D("0.02"), D(25)),
         (D(75000000), D("0.03"), D(1) / D("0.06")),
     ]
+    # OKX's tiers are in contracts of 100 USD; its isolated tier 1 sets the base rate.
+    okx = found[("okx", "BTC/USD:BTC")].contract
+    assert [
+        (t.max_size, t.size_unit, t.maintenance_margin_rate, t.max_leverage)
+        for t in okx.margin_tiers
+    ] == [
+        (D(200000), TierUnit.USD, D("0.004"), D(125)),
+        (D(500000), TierUnit.USD, D("0.006"), D(100)),
+    ]
+    assert okx.maintenance_margin_rate == D("0.004")
+    assert found[("binancecoinm", "BTC/USD:BTC")].contract.margin_tiers == ()
 
 
 @pytest.mark.parametrize(
