@@ -282,12 +282,13 @@ async def test_a_hundred_concurrent_asks_make_one_request_per_endpoint(
             }
         )
 
-    await make_service().coin_markets("BTC")
+    holding, settings = Holding(coin="BTC", quantity=D("1.2")), PlanSettings()
+    await plan_from_market(make_service(), holding, settings)
     one_user = endpoints()
     replay.requests.clear()
     service = make_service()
-    answers = await asyncio.gather(*(service.coin_markets("BTC") for _ in range(100)))
-    assert all(len(a.contracts) == 10 for a in answers)
+    plans = await asyncio.gather(*(plan_from_market(service, holding, settings) for _ in range(100)))
+    assert all(len(p.plan.legs) == 10 for p in plans)
     assert endpoints() == one_user
     assert set(one_user.values()) == {1}  # one request per venue, endpoint and query
 
