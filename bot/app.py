@@ -1,0 +1,65 @@
+"""The one factory that builds the PTB Application from settings; nothing happens at import."""
+
+from __future__ import annotations
+
+from telegram import BotCommand
+from telegram.ext import AIORateLimiter, Application
+from telegram.request import BaseRequest
+
+from bot.context import CONTEXT_TYPES
+from bot.handlers import register_all
+from bot.render import COMMANDS
+from bot.services import BotData, Services
+from bot.settings import BotSettings
+from bot.store import Store
+from hedgecore.market.service import MarketService, live_market_service
+from hedgecore.market.snapshot import load_snapshot_file
+
+CONSOLE_TOKEN = "1:console-chat-without-telegram"  # the terminal chat never sends it anywhere
+
+
+def open_market(settings: BotSettings) -> MarketService:
+    """The snapshot named by HEDGEBOT_SNAPSHOT, or the live venues of HEDGEBOT_VENUES."""
+    if settings.snapshot is not None:
+        return load_snapshot_file(settings.snapshot)
+    return live_market_service(settings.venues)
+
+
+def build_application(settings: BotSettings, request: BaseRequest | None = None) -> Application:  # type: ignore[type-arg]
+    """The bot, ready to run: handlers registered, services started in post_init.
+
+    `request` replaces the HTTP transport for both sending and getUpdates (the terminal chat).
+    """
+
+    async def post_init(app: Application) -> None:  # type: ignore[type-arg]
+        store = await Store.open(settings.db)
+        bot_data: BotData = app.bot_data
+        bot_data.start(Services(settings=settings, market=open_market(settings), store=store))
+        await app.bot.set_my_commands([BotCommand(name, what) for name, what, _ in COMMANDS])
+
+    async def post_shutdown(app: Application) -> None:  # type: ignore[type-arg]
+        bot_data: BotData = app.bot_data
+        services = bot_data.stop()
+        if services is not None:
+            await services.close()
+
+    token = (
+        settings.telegram_bot_token.get_secret_value()
+        if settings.telegram_bot_token
+        else CONSOLE_TOKEN
+    )
+    builder = (
+        Application.builder()
+        .token(token)
+        .base_url(settings.telegram_base_url)
+        .context_types(CONTEXT_TYPES)
+        .rate_limiter(AIORateLimiter(max_retries=3))
+        .post_init(post_init)
+        .post_shutdown(post_shutdown)
+        .concurrent_updates(True)
+    )
+    if request is not None:
+        builder = builder.request(request).get_updates_request(request)
+    app = builder.build()
+    register_all(app)
+    return app

@@ -1,0 +1,14 @@
+"""Handlers, one module per feature, each with `register(app)`; registered in this order."""
+
+from telegram.ext import Application
+
+from bot.handlers import basis, errors, fallback, funding, hedge, settings, start
+
+FEATURES = (start, hedge, funding, basis, settings, fallback)
+
+
+def register_all(app: Application) -> None:  # type: ignore[type-arg]
+    """Register every feature's handlers, then the error handler."""
+    for feature in FEATURES:
+        feature.register(app)
+    errors.register(app)

@@ -1,0 +1,64 @@
+"""/settings: a user's default leverage, hedge ratio and preferred venues, stored per user."""
+
+from telegram import Update
+from telegram.ext import Application, CommandHandler
+
+from bot.context import HedgeContext
+from bot.handlers.replies import NEW_MESSAGES, refuse, reply
+from bot.render import render_settings
+from bot.store import UserSettings
+from hedgecore import inputs
+from hedgecore.errors import InvalidInput
+from hedgecore.venues import venue_by_name
+
+USAGE = "/settings leverage 2x"
+EXAMPLES = {
+    "leverage": USAGE,
+    "ratio": "/settings ratio 50%",
+    "venues": "/settings venues okx,bybit",
+}
+
+
+def changed(current: UserSettings, args: list[str]) -> UserSettings:
+    """The settings after `/settings NAME VALUE` or `/settings reset`."""
+    if args == ["reset"]:
+        return UserSettings()
+    if len(args) != 2:
+        raise InvalidInput("say which setting and its value, or reset", USAGE)
+    name, value = args[0].lower(), args[1]
+    if name == "leverage":
+        return current.model_copy(update={"leverage": inputs.parse_leverage(value)})
+    if name == "ratio":
+        return current.model_copy(update={"hedge_ratio": inputs.parse_hedge_ratio(value)})
+    if name == "venues":
+        venues = value.lower()
+        chosen = (
+            ()
+            if venues == "all"
+            else tuple(dict.fromkeys(venue_by_name(v).id for v in venues.split(",") if v))
+        )
+        return current.model_copy(update={"venues": chosen})
+    raise InvalidInput(f"unknown setting {name[:20]!r}: use leverage, ratio or venues", USAGE)
+
+
+async def settings(update: Update, context: HedgeContext) -> None:
+    """Show or change the user's defaults."""
+    user = update.effective_user
+    if user is None:
+        return
+    store = context.bot_data.services.store
+    current = await store.user_settings(user.id)
+    if context.args:
+        try:
+            current = changed(current, context.args)
+        except InvalidInput as exc:
+            example = EXAMPLES.get(context.args[0].lower(), USAGE)
+            await refuse(update, f"{exc.problem}. Example: {example}")
+            return
+        await store.save_user_settings(user.id, current)
+    await reply(update, render_settings(current))
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    """Register /settings."""
+    app.add_handler(CommandHandler("settings", settings, filters=NEW_MESSAGES))

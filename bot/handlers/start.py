@@ -1,0 +1,18 @@
+"""/start and /help: what the bot does, and the command menu."""
+
+from telegram import Update
+from telegram.ext import Application, CommandHandler
+
+from bot.context import HedgeContext
+from bot.handlers.replies import NEW_MESSAGES, reply
+from bot.render import render_help
+
+
+async def help_command(update: Update, context: HedgeContext) -> None:
+    """Explain the bot and list the commands with an example each."""
+    await reply(update, render_help())
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    """Register /start and /help."""
+    app.add_handler(CommandHandler(["start", "help"], help_command, filters=NEW_MESSAGES))

@@ -1,0 +1,45 @@
+"""Logging set-up, with the bot token redacted from every line (httpx and aiohttp log URLs)."""
+
+from __future__ import annotations
+
+import logging
+
+REDACTED = "<token>"
+
+
+class RedactToken(logging.Filter):
+    """Replace the token (and its URL-encoded form) in a record's message and traceback."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__()
+        self._secrets = [s for s in {token, token.replace(":", "%3A")} if s]
+
+    def _clean(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, REDACTED)
+        return text
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = self._clean(record.getMessage())
+        record.args = None
+        if record.exc_info and record.exc_info[1] is not None:
+            # Format the traceback now, cleaned, so no handler formats the raw one later.
+            record.exc_text = self._clean(logging.Formatter().formatException(record.exc_info))
+            record.exc_info = None
+        if record.stack_info:
+            record.stack_info = self._clean(record.stack_info)
+        return True
+
+
+def configure_logging(level: str, token: str | None) -> None:
+    """One line per event on stderr; the token never printed; noisy libraries at WARNING."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    if token:
+        handler.addFilter(RedactToken(token))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    if root.level > logging.DEBUG:
+        for noisy in ("httpx", "httpcore", "apscheduler"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)

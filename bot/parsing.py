@@ -1,0 +1,103 @@
+"""What users type to the bot, parsed into requests; every refusal is one line with an example."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from decimal import Decimal
+from typing import TypeVar
+
+from hedgecore import inputs
+from hedgecore.errors import InvalidInput
+from hedgecore.models import Frozen, Holding
+from hedgecore.venues import VenueSpec, venue_by_name
+
+T = TypeVar("T")
+HEDGE_EXAMPLE = "/hedge 1.2 BTC"
+MAX_HOLDINGS = 10
+MAX_ARGUMENTS = 40
+_LEVERAGE = re.compile(r"[0-9.,]+[xX]|[xX][0-9.,]+")
+_NUMBER = re.compile(r"[+-]?[0-9.,]+(?:[eE][+-]?[0-9]+)?|(?i:nan|[+-]?inf(?:inity)?)")
+
+
+class HedgeRequest(Frozen):
+    """A /hedge command: holdings, and the venue, leverage and ratio asked for (None: user default)."""
+
+    holdings: tuple[Holding, ...]
+    venue: str | None = None
+    leverage: Decimal | None = None
+    hedge_ratio: Decimal | None = None
+
+
+def _refuse(problem: str, example: str = HEDGE_EXAMPLE) -> InvalidInput:
+    return InvalidInput(problem, example)
+
+
+def _parsed(parse: Callable[[str], T], token: str, example: str) -> T:
+    """`parse(token)`, with a refusal that shows a whole /hedge command as the example."""
+    try:
+        return parse(token)
+    except InvalidInput as exc:
+        raise _refuse(exc.problem, example) from None
+
+
+def _venue(token: str) -> VenueSpec | None:
+    try:
+        return venue_by_name(token)
+    except InvalidInput:
+        return None
+
+
+def parse_hedge(args: list[str]) -> HedgeRequest:
+    """Parse `/hedge QTY COIN [QTY COIN ...] [VENUE] [Nx] [R%]`."""
+    if not args:
+        raise _refuse("tell me what you hold")
+    if len(args) > MAX_ARGUMENTS:
+        raise _refuse(f"too many words ({len(args)}); at most {MAX_HOLDINGS} holdings at once")
+    holdings: dict[str, Holding] = {}
+    venue: str | None = None
+    leverage: Decimal | None = None
+    ratio: Decimal | None = None
+    pending: Decimal | None = None
+    for token in args:
+        if pending is not None:
+            coin = _parsed(inputs.parse_coin, token, HEDGE_EXAMPLE)
+            if coin in holdings:
+                raise _refuse(f"{coin} appears twice; give each coin once", "/hedge 1.2 BTC 10 ETH")
+            holdings[coin] = Holding(coin=coin, quantity=pending)
+            pending = None
+        elif token.endswith("%"):
+            if ratio is not None:
+                raise _refuse("give one hedge ratio", "/hedge 1.2 BTC 50%")
+            ratio = _parsed(inputs.parse_hedge_ratio, token, "/hedge 1.2 BTC 50%")
+        elif _LEVERAGE.fullmatch(token):
+            if leverage is not None:
+                raise _refuse("give one leverage", "/hedge 1.2 BTC 3x")
+            leverage = _parsed(inputs.parse_leverage, token.lstrip("xX"), "/hedge 1.2 BTC 3x")
+        elif _NUMBER.fullmatch(token):
+            pending = _parsed(inputs.parse_quantity, token, HEDGE_EXAMPLE)
+        elif (spec := _venue(token)) is not None:
+            if venue is not None:
+                raise _refuse("give one venue", "/hedge 1.2 BTC okx")
+            venue = spec.id
+        else:
+            shown = token if len(token) <= 20 else token[:20] + "..."
+            raise _refuse(f"I don't understand {shown!r}")
+    if pending is not None:
+        raise _refuse("a quantity needs a coin after it")
+    if not holdings:
+        raise _refuse("tell me what you hold")
+    if len(holdings) > MAX_HOLDINGS:
+        raise _refuse(f"at most {MAX_HOLDINGS} holdings at once")
+    return HedgeRequest(
+        holdings=tuple(holdings.values()), venue=venue, leverage=leverage, hedge_ratio=ratio
+    )
+
+
+def parse_coin_argument(args: list[str], command: str) -> str | None:
+    """The optional single COIN argument of /funding and /basis."""
+    if not args:
+        return None
+    if len(args) > 1:
+        raise _refuse(f"{command} takes one coin", f"{command} BTC")
+    return _parsed(inputs.parse_coin, args[0], f"{command} BTC")

@@ -1,0 +1,253 @@
+"""Replies as Telegram HTML: the answer first, details after, every figure with unit, venue and age.
+
+Pure functions of hedgecore results; `html_to_text` turns a reply into terminal text.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Sequence
+from decimal import Decimal
+
+from bot.services import HedgeResult, Overview
+from bot.store import UserSettings
+from hedgecore import fmt
+from hedgecore.market.plans import MarketPlan
+from hedgecore.models import ContractKind, DataSource, HedgeLeg, LeverageRow
+from hedgecore.venues import venue_name
+
+MAX_MESSAGE_CHARS = 4096
+MAX_ALTERNATIVES = 4
+
+COMMANDS: tuple[tuple[str, str, str], ...] = (
+    ("hedge", "plan a hedge of your coins", "/hedge 1.2 BTC 3x"),
+    ("funding", "funding rates across venues", "/funding ETH"),
+    ("basis", "dated futures and their basis", "/basis BTC"),
+    ("settings", "your default leverage, ratio and venues", "/settings leverage 2x"),
+    ("help", "what this bot does", "/help"),
+)
+
+
+def e(text: object) -> str:
+    """Escape for Telegram HTML."""
+    return html.escape(str(text), quote=False)
+
+
+def render_help() -> str:
+    """What the bot does in three lines, then the commands with one example each."""
+    lines = [
+        "<b>HedgeBot</b> tells you how to hedge spot crypto with inverse (coin-margined) futures.",
+        "It compares Bybit, Binance COIN-M, OKX, Deribit and Kraken Futures from live data:",
+        "contracts to short, margin, liquidation, funding, dated futures, and the risks.",
+        "",
+    ]
+    lines += [f"/{name}: {what}. <code>{e(example)}</code>" for name, what, example in COMMANDS]
+    lines.append("")
+    lines.append("Positive funding: longs pay shorts, so a hedge (a short) <b>receives</b> it.")
+    return "\n".join(lines)
+
+
+def _liquidation(price: Decimal | None, distance_pct: Decimal | None) -> str:
+    if price is None or distance_pct is None:
+        return "none (fully collateralised)"
+    return f"{fmt.price(price)} ({fmt.pct(distance_pct, signed=True)})"
+
+
+def _order(leg: HedgeLeg) -> str:
+    if leg.order_amount_unit == "usd":
+        return f"sell <b>{fmt.number(leg.order_amount, 0)} USD</b> ({leg.contracts:,} contracts of {fmt.usd(leg.contract_size_usd)})"
+    return f"sell <b>{leg.contracts:,} contracts</b> of {fmt.usd(leg.contract_size_usd)}"
+
+
+def _funding_line(leg: HedgeLeg) -> str | None:
+    if (
+        leg.funding_rate is None
+        or leg.funding_interval_hours is None
+        or leg.funding_per_interval_usd is None
+        or leg.funding_apr_pct is None
+    ):
+        return None
+    verb = "receive" if leg.funding_rate >= 0 else "pay"
+    per = fmt.hours(leg.funding_interval_hours)
+    realised = " (realised last 8h)" if leg.funding_realised else ""
+    return (
+        f"Funding {fmt.rate(leg.funding_rate)} per {per}{realised}: you <b>{verb}</b> "
+        f"{fmt.usd(abs(leg.funding_per_interval_usd))} per {per}, {fmt.pct(leg.funding_apr_pct, signed=True)} a year"
+    )
+
+
+def _age(leg: HedgeLeg) -> str:
+    if leg.data_source is DataSource.SNAPSHOT:
+        return f"snapshot, quoted {fmt.utc(leg.quote_time)}"
+    return f"{fmt.age(leg.data_age_seconds)} old"
+
+
+def _plan_block(market_plan: MarketPlan, detailed: bool) -> list[str]:
+    plan = market_plan.plan
+    best = plan.best
+    holding = plan.holding
+    kind = (
+        "perpetual"
+        if best.kind is ContractKind.PERPETUAL
+        else f"future, expires {fmt.utc(best.expiry)}"
+        if best.expiry
+        else "future"
+    )
+    lines = [
+        f"<b>{e(fmt.coin(holding.quantity, holding.coin))}</b> ({fmt.usd(plan.value_usd)}): short "
+        f"<b>{e(venue_name(best.venue))}</b> {e(best.symbol)} ({kind})",
+        f"{_order(best)} = {fmt.usd(best.notional_usd)}",
+        f"Margin <b>{e(fmt.coin(best.margin_coin, best.margin_currency))}</b> at {fmt.leverage(best.leverage)}; "
+        f"you keep {e(fmt.coin(best.coins_kept, holding.coin))}",
+        f"Liquidation <b>{_liquidation(best.liquidation_price, best.liquidation_distance_pct)}</b>",
+    ]
+    funding = _funding_line(best)
+    if funding:
+        lines.append(funding)
+    if best.locked_value_usd is not None:
+        lines.append(f"Locks {fmt.usd(best.locked_value_usd)} at expiry")
+    lines.append(f"<i>{e(venue_name(best.venue))} data {e(_age(best))}</i>")
+    if detailed:
+        lines += ["", f"Why: {e(plan.ranking_reason)}."]
+        others = plan.legs[1 : 1 + MAX_ALTERNATIVES]
+        if others:
+            lines += ["", "<b>Alternatives</b>"]
+            for leg in others:
+                carry = (
+                    "carry unknown"
+                    if leg.net_carry_usd is None
+                    else f"{fmt.usd(leg.net_carry_usd, signed=True)} over {plan.horizon_days} d"
+                )
+                yearly = (
+                    leg.funding_apr_pct if leg.kind is ContractKind.PERPETUAL else leg.basis_apr_pct
+                )
+                rate = "" if yearly is None else f", {fmt.pct(yearly, signed=True)} a year"
+                lines.append(
+                    f"• {e(venue_name(leg.venue))} {e(leg.symbol)}: {leg.contracts:,} contracts{rate}, {carry} ({e(_age(leg))})"
+                )
+        lines += ["", "<b>Risks</b>", *(f"• {e(note.text)}" for note in plan.notes)]
+    return lines
+
+
+def render_hedge(result: HedgeResult) -> str:
+    """A /hedge reply: one plan in detail, or a portfolio with each holding's answer and totals."""
+    detailed = len(result.plans) == 1
+    lines: list[str] = []
+    if result.portfolio is not None:
+        p = result.portfolio
+        lines += [
+            f"<b>Portfolio</b> {fmt.usd(p.value_usd)}: short {fmt.usd(p.hedged_notional_usd)} in total, "
+            f"funding {fmt.usd(p.funding_per_year_usd, signed=True)} a year, fees {fmt.usd(p.fee_usd)}",
+            "",
+        ]
+    for market_plan in result.plans:
+        lines += [*_plan_block(market_plan, detailed), ""]
+    for failure in result.failures:
+        lines.append(f"⚠️ {e(failure)}")
+    notes = [*result.notes]
+    if notes:
+        lines += ["", *(f"<i>{e(note)}</i>" for note in notes)]
+    lines.append(f"<i>Data: {e(result.plans[0].data_label)}</i>")
+    return fit("\n".join(lines).replace("\n\n\n", "\n\n"))
+
+
+def render_leverage_table(market_plan: MarketPlan, rows: Sequence[LeverageRow]) -> str:
+    """The leverage trade-off table for the best leg of a plan."""
+    plan = market_plan.plan
+    best = plan.best
+    lines = [
+        f"<b>Leverage trade-off</b>: {e(fmt.coin(plan.holding.quantity, plan.holding.coin))} on "
+        f"{e(venue_name(best.venue))} {e(best.symbol)}",
+        "<pre>",
+        f"{'lev':<5}{'posted':<18}{'kept':<18}liquidation",
+    ]
+    for row in rows:
+        lines.append(
+            f"{fmt.leverage(row.leverage):<5}{fmt.coin(row.margin_coin, best.margin_currency):<18}"
+            f"{fmt.coin(row.coins_kept, plan.holding.coin):<18}{_liquidation(row.liquidation_price, row.liquidation_distance_pct)}"
+        )
+    lines += ["</pre>", f"<i>Data: {e(market_plan.data_label)}</i>"]
+    return "\n".join(lines)
+
+
+def _overview_label(overview: Overview) -> str:
+    where = "offline snapshot taken at" if overview.source is DataSource.SNAPSHOT else "live,"
+    return f"<i>Data: {where} {fmt.utc(overview.as_of)}</i>"
+
+
+def render_funding(overviews: Sequence[Overview]) -> str:
+    """Funding per venue, who pays whom, next funding time and yearly rate."""
+    lines = ["<b>Funding</b> (positive: longs pay shorts, so a short hedge receives it)"]
+    for overview in overviews:
+        lines += ["", f"<b>{e(overview.coin)}</b>"]
+        if not overview.funding:
+            lines.append("no perpetual answered")
+        for row in overview.funding:
+            who = (
+                "longs pay shorts"
+                if row.rate > 0
+                else "shorts pay longs"
+                if row.rate < 0
+                else "nobody pays"
+            )
+            when = f", next {fmt.utc(row.next_funding_time)}" if row.next_funding_time else ""
+            realised = ", realised last 8h" if row.realised else ""
+            lines.append(
+                f"• {e(venue_name(row.venue))}: {fmt.rate(row.rate)} per {fmt.hours(row.interval_hours)}{realised} "
+                f"({fmt.pct(row.apr_pct, signed=True)} a year), {who}{when}; {fmt.age(row.age_seconds)} old"
+            )
+        lines += [f"<i>{e(note)}</i>" for note in overview.notes]
+    lines += ["", _overview_label(overviews[0])]
+    return fit("\n".join(lines))
+
+
+def render_basis(overviews: Sequence[Overview]) -> str:
+    """Dated futures per venue: premium over the index, yearly rate, days to expiry."""
+    lines = ["<b>Basis of dated futures</b> (a short locks the premium by expiry)"]
+    for overview in overviews:
+        lines += ["", f"<b>{e(overview.coin)}</b>"]
+        if not overview.basis:
+            lines.append("no dated future listed right now")
+        for row in overview.basis:
+            lines.append(
+                f"• {e(venue_name(row.venue))} {e(row.symbol)}: {fmt.price(row.futures_price)} vs index "
+                f"{fmt.price(row.index_price)}, {fmt.pct(row.basis_pct, signed=True)} "
+                f"({fmt.pct(row.basis_apr_pct, signed=True)} a year), {fmt.number(row.days_to_expiry, 0)} days to "
+                f"{fmt.utc(row.expiry)}; {fmt.age(row.age_seconds)} old"
+            )
+        lines += [f"<i>{e(note)}</i>" for note in overview.notes]
+    lines += ["", _overview_label(overviews[0])]
+    return fit("\n".join(lines))
+
+
+def render_settings(settings: UserSettings) -> str:
+    """A user's defaults and how to change them."""
+    venues = ", ".join(venue_name(v) for v in settings.venues) or "all venues"
+    return "\n".join(
+        [
+            "<b>Your defaults for /hedge</b>",
+            f"Leverage: {fmt.leverage(settings.leverage)}",
+            f"Hedge ratio: {fmt.pct(settings.hedge_ratio * 100, 0)}",
+            f"Venues: {e(venues)}",
+            "",
+            "Change with <code>/settings leverage 2x</code>, <code>/settings ratio 50%</code>, "
+            "<code>/settings venues okx,bybit</code> or <code>/settings reset</code>.",
+        ]
+    )
+
+
+def fit(text: str) -> str:
+    """Cut a reply to Telegram's message limit at a line break."""
+    if len(text) <= MAX_MESSAGE_CHARS:
+        return text
+    cut = text.rfind("\n", 0, MAX_MESSAGE_CHARS - 40)
+    return text[:cut] + "\n<i>(more left out: message too long)</i>"
+
+
+_TAG = re.compile(r"</?(?:b|i|code|pre|u|s)>")
+
+
+def html_to_text(text: str) -> str:
+    """A reply for the terminal: tags dropped, entities unescaped."""
+    return html.unescape(_TAG.sub("", text))

@@ -1,0 +1,132 @@
+"""The services handlers call: set up once in post_init, reached through the typed bot_data."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.parsing import HedgeRequest
+from bot.settings import BotSettings
+from bot.store import Store, UserSettings
+from hedgecore.errors import PlanningError
+from hedgecore.market.plans import MarketPlan, plan_or_demo
+from hedgecore.market.service import MarketService
+from hedgecore.models import DataSource, PlanSettings, PortfolioPlan
+from hedgecore.overview import BasisRow, FundingRow, basis_overview, funding_overview
+from hedgecore.planning import summarise_portfolio
+
+OVERVIEW_COINS = ("BTC", "ETH")
+
+
+@dataclass(frozen=True)
+class HedgeResult:
+    """Plans for the holdings of a /hedge, their totals, and what could not be planned."""
+
+    plans: tuple[MarketPlan, ...]
+    notes: tuple[str, ...]
+    failures: tuple[str, ...]
+    portfolio: PortfolioPlan | None
+
+
+@dataclass(frozen=True)
+class Overview:
+    """Funding or basis rows of one coin across venues, with notes on venues left out."""
+
+    coin: str
+    funding: tuple[FundingRow, ...]
+    basis: tuple[BasisRow, ...]
+    notes: tuple[str, ...]
+    source: DataSource
+    as_of: datetime
+
+
+@dataclass(frozen=True)
+class Services:
+    """Everything the handlers need, built once for the application's life."""
+
+    settings: BotSettings
+    market: MarketService
+    store: Store
+
+    async def hedge(self, request: HedgeRequest, defaults: UserSettings) -> HedgeResult:
+        """Plan every holding of the request, concurrently, with the user's defaults filled in."""
+        settings = PlanSettings(
+            leverage=request.leverage or defaults.leverage,
+            hedge_ratio=request.hedge_ratio or defaults.hedge_ratio,
+        )
+        venues = [request.venue] if request.venue else (list(defaults.venues) or None)
+        results = await asyncio.gather(
+            *(plan_or_demo(self.market, holding, settings, venues) for holding in request.holdings),
+            return_exceptions=True,
+        )
+        plans: list[MarketPlan] = []
+        notes: list[str] = []
+        failures: list[str] = []
+        for holding, result in zip(request.holdings, results, strict=True):
+            if isinstance(result, PlanningError):
+                failures.append(f"{holding.coin}: {result}")
+            elif isinstance(result, BaseException):
+                raise result
+            else:
+                plan, plan_notes = result
+                plans.append(plan)
+                notes += [note for note in plan_notes if note not in notes]
+        if not plans:
+            raise PlanningError("; ".join(failures))
+        portfolio = summarise_portfolio([p.plan for p in plans]) if len(plans) > 1 else None
+        return HedgeResult(
+            plans=tuple(plans), notes=tuple(notes), failures=tuple(failures), portfolio=portfolio
+        )
+
+    async def overview(self, coin: str, venues: Sequence[str] | None = None) -> Overview:
+        """Funding and basis of `coin` on every venue that answers."""
+        markets = await self.market.coin_markets(coin, venues)
+        if not markets.contracts:
+            raise PlanningError(
+                f"no inverse contract for {coin} right now"
+                + (f" ({' '.join(markets.notes)})" if markets.notes else "")
+            )
+        return Overview(
+            coin=coin,
+            funding=funding_overview(markets.contracts, markets.as_of),
+            basis=basis_overview(markets.contracts, markets.as_of),
+            notes=markets.notes,
+            source=markets.source,
+            as_of=markets.as_of,
+        )
+
+    async def overviews(self, coin: str | None) -> list[Overview]:
+        """Overviews of one coin, or of BTC and ETH when none is given."""
+        return list(
+            await asyncio.gather(*(self.overview(c) for c in ([coin] if coin else OVERVIEW_COINS)))
+        )
+
+    async def close(self) -> None:
+        """Close the market connections and the database."""
+        await self.market.close()
+        await self.store.close()
+
+
+class BotData:
+    """PTB's bot_data, typed: the services, set in post_init."""
+
+    def __init__(self) -> None:
+        self._services: Services | None = None
+
+    @property
+    def services(self) -> Services:
+        """The application's services; only available once post_init has run."""
+        if self._services is None:
+            raise RuntimeError("services are set up in post_init; the application has not started")
+        return self._services
+
+    def start(self, services: Services) -> None:
+        """Install the services (post_init)."""
+        self._services = services
+
+    def stop(self) -> Services | None:
+        """Remove and return the services (post_shutdown)."""
+        services, self._services = self._services, None
+        return services

@@ -1,0 +1,106 @@
+"""The bot's configuration, from the environment (and a `.env` file)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from hedgecore.venues import VENUES
+
+DEFAULT_BASE_URL = "https://api.telegram.org/bot"
+
+
+def default_db_path() -> Path:
+    """Where the SQLite file lives unless HEDGEBOT_DB says otherwise (XDG data directory)."""
+    data_home = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(data_home) / "hedgebot" / "hedgebot.sqlite3"
+
+
+class BotSettings(BaseSettings):
+    """Every setting, read from TELEGRAM_BOT_TOKEN and HEDGEBOT_* variables."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True
+    )
+
+    telegram_bot_token: SecretStr | None = Field(
+        default=None, validation_alias="TELEGRAM_BOT_TOKEN"
+    )
+    telegram_base_url: str = Field(
+        default=DEFAULT_BASE_URL, validation_alias="HEDGEBOT_TELEGRAM_BASE_URL"
+    )
+    snapshot: Path | None = Field(default=None, validation_alias="HEDGEBOT_SNAPSHOT")
+    db: Path = Field(default_factory=default_db_path, validation_alias="HEDGEBOT_DB")
+    # NoDecode: a comma-separated list, not JSON.
+    venues: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=tuple(VENUES), validation_alias="HEDGEBOT_VENUES"
+    )
+    log_level: str = Field(default="INFO", validation_alias="HEDGEBOT_LOG_LEVEL")
+
+    @field_validator("venues", mode="before")
+    @classmethod
+    def _split_venues(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = tuple(part.strip().lower() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("venues")
+    @classmethod
+    def _known_venues(cls, venues: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = [v for v in venues if v not in VENUES]
+        if unknown or not venues:
+            raise ValueError(f"use some of {', '.join(VENUES)}; got {', '.join(unknown) or 'none'}")
+        return venues
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, level: str) -> str:
+        level = level.upper()
+        if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+            raise ValueError("use DEBUG, INFO, WARNING or ERROR")
+        return level
+
+    @field_validator("telegram_bot_token")
+    @classmethod
+    def _token_shape(cls, token: SecretStr | None) -> SecretStr | None:
+        if token is None or not token.get_secret_value().strip():
+            return None
+        bot_id, _, secret = token.get_secret_value().strip().partition(":")
+        if not bot_id.isdigit() or len(secret) < 20:
+            raise ValueError("expected the form 123456789:AA... that BotFather gives")
+        return SecretStr(token.get_secret_value().strip())
+
+    @field_validator("telegram_base_url")
+    @classmethod
+    def _http_url(cls, url: str) -> str:
+        if not url.startswith(("http://", "https://")):
+            raise ValueError("expected an http(s) URL such as https://api.telegram.org/bot")
+        return url
+
+
+class SettingsError(Exception):
+    """A setting is invalid; the message names it in one line."""
+
+
+def load_settings() -> BotSettings:
+    """The settings, or a `SettingsError` naming the first bad one."""
+    try:
+        return BotSettings()
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = str(error["loc"][0]) if error["loc"] else "setting"
+        names = {
+            "telegram_bot_token": "TELEGRAM_BOT_TOKEN",
+            "telegram_base_url": "HEDGEBOT_TELEGRAM_BASE_URL",
+            "snapshot": "HEDGEBOT_SNAPSHOT",
+            "db": "HEDGEBOT_DB",
+            "venues": "HEDGEBOT_VENUES",
+            "log_level": "HEDGEBOT_LOG_LEVEL",
+        }
+        name = names.get(field, field)
+        message = str(error["msg"]).removeprefix("Value error, ")
+        raise SettingsError(f"invalid {name}: {message}") from None
