@@ -98,10 +98,16 @@ class Services:
         )
 
     async def overviews(self, coin: str | None) -> list[Overview]:
-        """Overviews of one coin, or of BTC and ETH when none is given."""
-        return list(
-            await asyncio.gather(*(self.overview(c) for c in ([coin] if coin else OVERVIEW_COINS)))
+        """Overviews of one coin, or of whichever of BTC and ETH have contracts when none is given."""
+        if coin is not None:
+            return [await self.overview(coin)]
+        results = await asyncio.gather(
+            *(self.overview(c) for c in OVERVIEW_COINS), return_exceptions=True
         )
+        found = [r for r in results if isinstance(r, Overview)]
+        if not found:
+            raise next(r for r in results if isinstance(r, BaseException))
+        return found
 
     async def close(self) -> None:
         """Close the market connections and the database."""
