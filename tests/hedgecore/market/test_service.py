@@ -287,7 +287,9 @@ async def test_a_hundred_concurrent_asks_make_one_request_per_endpoint(
     one_user = endpoints()
     replay.requests.clear()
     service = make_service()
-    plans = await asyncio.gather(*(plan_from_market(service, holding, settings) for _ in range(100)))
+    plans = await asyncio.gather(
+        *(plan_from_market(service, holding, settings) for _ in range(100))
+    )
     assert all(len(p.plan.legs) == 10 for p in plans)
     assert endpoints() == one_user
     assert set(one_user.values()) == {1}  # one request per venue, endpoint and query

@@ -1,0 +1,72 @@
+"""The real PTB Application, built as in production, polling a fake Bot API server on loopback."""
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import pytest
+from telegram.ext import Application
+
+from bot.app import build_application
+from bot.settings import BotSettings
+
+from .fake_telegram import FakeTelegram
+
+TOKEN = "123456789:AAH-test-token-that-must-never-be-logged-xyz"
+DEMO = Path(str(resources.files("hedgecore.market").joinpath("demo_snapshot.json")))
+
+
+def bot_settings(base_url: str, db: Path, snapshot: Path = DEMO, **extra: str) -> BotSettings:
+    return BotSettings.model_validate(
+        {
+            "TELEGRAM_BOT_TOKEN": TOKEN,
+            "HEDGEBOT_TELEGRAM_BASE_URL": base_url,
+            "HEDGEBOT_DB": str(db),
+            "HEDGEBOT_SNAPSHOT": str(snapshot),
+            **extra,
+        }
+    )
+
+
+@dataclass
+class RunningBot:
+    telegram: FakeTelegram
+    app: Application  # type: ignore[type-arg]
+    db: Path
+
+
+async def start_bot(telegram: FakeTelegram, db: Path, snapshot: Path = DEMO) -> Application:  # type: ignore[type-arg]
+    app = build_application(bot_settings(telegram.base_url, db, snapshot))
+    await app.initialize()
+    assert app.post_init is not None
+    await app.post_init(app)
+    await app.start()
+    assert app.updater is not None
+    await app.updater.start_polling(poll_interval=0.0, timeout=0)
+    return app
+
+
+async def stop_bot(app: Application) -> None:  # type: ignore[type-arg]
+    assert app.updater is not None
+    await app.updater.stop()
+    await app.stop()
+    assert app.post_shutdown is not None
+    await app.post_shutdown(app)
+    await app.shutdown()
+
+
+@pytest.fixture
+async def telegram() -> AsyncIterator[FakeTelegram]:
+    server = FakeTelegram(token=TOKEN)
+    await server.start()
+    yield server
+    await server.stop()
+
+
+@pytest.fixture
+async def running(telegram: FakeTelegram, tmp_path: Path) -> AsyncIterator[RunningBot]:
+    db = tmp_path / "bot.sqlite3"
+    bot = RunningBot(telegram, await start_bot(telegram, db), db)
+    yield bot
+    await stop_bot(bot.app)  # the test may have restarted it

@@ -1,0 +1,192 @@
+"""End to end: the real Application against the fake Bot API server, market data from the demo snapshot."""
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from bot.handlers.errors import APOLOGY
+from bot.services import Services
+
+from .conftest import RunningBot, start_bot, stop_bot
+from .fake_telegram import FakeTelegram, keyboard_of
+
+
+async def ask(running: RunningBot, text: str, **kwargs: object) -> str:
+    before = len(running.telegram.sent())
+    running.telegram.send_text(text, **kwargs)  # type: ignore[arg-type]
+    calls = await running.telegram.wait_for("sendMessage", before + 1)
+    return str(calls[before].params["text"])
+
+
+async def test_start_registers_the_menu_and_explains_itself(running: RunningBot) -> None:
+    (menu,) = running.telegram.sent("setMyCommands")
+    assert [c["command"] for c in __import__("json").loads(menu.params["commands"])] == [
+        "hedge",
+        "funding",
+        "basis",
+        "settings",
+        "help",
+    ]
+    text = await ask(running, "/start")
+    assert text.startswith("<b>HedgeBot</b> tells you how to hedge spot crypto")
+    assert "<code>/hedge 1.2 BTC 3x</code>" in text
+
+
+async def test_hedge_leads_with_the_answer(running: RunningBot) -> None:
+    text = await ask(running, "/hedge 1.2 btc 3x")
+    first, second, third, fourth = text.splitlines()[:4]
+    assert first == "<b>1.2 BTC</b> (112,489.92 USD): short <b>Bybit</b> BTC/USD:BTC (perpetual)"
+    assert second == "sell <b>112,467 contracts</b> of 1.00 USD = 112,467.00 USD"
+    assert third.startswith("Margin <b>0.40000043 BTC</b> at 3x")
+    assert fourth == "Liquidation <b>139,880.68 USD (+49.25%)</b>"
+    assert "you <b>receive</b> 7.31 USD per 8h" in text
+    assert "Data: offline snapshot taken at 2025-04-28 08:00 UTC" in text
+    (call,) = running.telegram.sent()
+    assert call.params["parse_mode"] == "HTML"
+    labels = [b["text"] for row in keyboard_of(call) for b in row]
+    assert labels == ["Bybit", "1x", "2x", "✓ 3x", "5x", "50%", "✓ 100%", "Leverage table"]
+
+
+async def test_keyboard_round_trip_edits_the_same_message(running: RunningBot) -> None:
+    await ask(running, "/hedge 1.2 BTC")
+    (sent,) = running.telegram.sent()
+    buttons = {b["text"]: b["callback_data"] for row in keyboard_of(sent) for b in row}
+    message = {"message_id": 900, "date": 0, "chat": {"id": 77, "type": "private"}, "text": "plan"}
+    running.telegram.press(buttons["3x"], message)
+    (edit,) = await running.telegram.wait_for("editMessageText", 1)
+    assert edit.params["message_id"] == "900"
+    assert "at 3x" in edit.params["text"]
+    running.telegram.press(buttons["Leverage table"], message)
+    edits = await running.telegram.wait_for("editMessageText", 2)
+    assert edits[1].params["text"].startswith("<b>Leverage trade-off</b>")
+    assert "10x" in edits[1].params["text"]
+    assert len(running.telegram.sent("answerCallbackQuery")) == 2
+    running.telegram.press("h:garbage", message)
+    answers = await running.telegram.wait_for("answerCallbackQuery", 3)
+    assert answers[2].params["text"] == "This button is out of date: send /hedge again."
+
+
+async def test_funding_and_basis(running: RunningBot) -> None:
+    funding = await ask(running, "/funding")
+    assert (
+        "• Bybit: +0.0065% per 8h (+7.12% a year), longs pay shorts, next 2025-04-28 16:00 UTC"
+        in funding
+    )
+    basis = await ask(running, "/basis btc")
+    assert "no dated future listed right now" in basis
+
+
+async def test_settings_are_stored_and_survive_a_restart(
+    running: RunningBot, telegram: FakeTelegram
+) -> None:
+    assert "Leverage: 2x" in await ask(running, "/settings leverage 2x")
+    await stop_bot(running.app)
+    running.app = await start_bot(telegram, running.db)
+    text = await ask(running, "/hedge 1 BTC")
+    assert "at 2x" in text
+
+
+BAD_INPUTS = [
+    ("/hedge", "tell me what you hold. Example: /hedge 1.2 BTC"),
+    ("/hedge 1.2", "a quantity needs a coin after it. Example: /hedge 1.2 BTC"),
+    ("/hedge 1.2 BTC extra words", "I don't understand 'extra'. Example: /hedge 1.2 BTC"),
+    ("/hedge 0 BTC", "quantity must be more than zero, got '0'. Example: /hedge 1.2 BTC"),
+    ("/hedge -1 BTC", "quantity must be more than zero, got '-1'. Example: /hedge 1.2 BTC"),
+    ("/hedge NaN BTC", "quantity must be a plain number, got 'NaN'. Example: /hedge 1.2 BTC"),
+    ("/hedge inf BTC", "quantity must be a plain number, got 'inf'. Example: /hedge 1.2 BTC"),
+    ("/hedge 1e400 BTC", "quantity must be a plain number, got '1e400'. Example: /hedge 1.2 BTC"),
+    (
+        "/hedge " + "9" * 50 + " BTC",
+        "quantity must be a plain number, got '999999999999999999999999...'. Example: /hedge 1.2 BTC",
+    ),
+    ("/hedge 1.2 B$C", "unknown coin 'B$C': use a ticker like BTC or ETH. Example: /hedge 1.2 BTC"),
+    ("/hedge 1.2 BTC bitmex", "I don't understand 'bitmex'. Example: /hedge 1.2 BTC"),
+    (
+        "/hedge 1.2 BTC 0x",
+        "leverage must be between 1x and 125x, got '0x'. Example: /hedge 1.2 BTC 3x",
+    ),
+    (
+        "/hedge 1.2 BTC 500x",
+        "leverage must be between 1x and 125x, got '500x'. Example: /hedge 1.2 BTC 3x",
+    ),
+    ("/hedge 1.2 🚀", "unknown coin '🚀': use a ticker like BTC or ETH. Example: /hedge 1.2 BTC"),
+    (
+        "/hedge 1.2 بيتكوين",
+        "unknown coin 'بيتكوين': use a ticker like BTC or ETH. Example: /hedge 1.2 BTC",
+    ),
+    (
+        "/hedge 0.000000001 BTC",
+        "BTC: 0 BTC at 100% is less than half a contract even on Bybit (1.00 USD a contract). Example: /hedge 1.2 BTC",
+    ),
+    (
+        "/frobnicate",
+        "Unknown command /frobnicate. Send /hedge 1.2 BTC to plan a hedge, or /help for everything I do.",
+    ),
+    ("hello there", "Send /hedge 1.2 BTC to plan a hedge, or /help for everything I do."),
+    ("x" * 4000, "Send /hedge 1.2 BTC to plan a hedge, or /help for everything I do."),
+    ("/funding B$C D", "/funding takes one coin. Example: /funding BTC"),
+    (
+        "/settings leverage 500x",
+        "leverage must be between 1x and 125x, got '500x'. Example: /settings leverage 2x",
+    ),
+    (
+        "/settings colour red",
+        "unknown setting 'colour': use leverage, ratio or venues. Example: /settings leverage 2x",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "answer"), BAD_INPUTS, ids=[t[:20] for t, _ in BAD_INPUTS])
+async def test_bad_input_gets_one_line_with_an_example(
+    running: RunningBot, text: str, answer: str
+) -> None:
+    assert await ask(running, text) == answer
+
+
+async def test_edited_messages_groups_channels_and_empty_updates(running: RunningBot) -> None:
+    assert (
+        await ask(running, "/hedge 1 BTC", edited=True)
+        == "I don't re-run edited messages: send the command again, e.g. /hedge 1.2 BTC."
+    )
+    # A command in a group works; chatter in a group or a channel post gets no reply.
+    assert (await ask(running, "/help", chat_type="group", chat_id=-100)).startswith(
+        "<b>HedgeBot</b>"
+    )
+    running.telegram.send_text("just chatting", chat_type="group", chat_id=-100)
+    running.telegram.send_text("/hedge 1 BTC", chat_type="channel", chat_id=-200)
+    running.telegram.queue_raw({"a_future_update_kind": {"id": 1}})  # an update with no message
+    before = len(running.telegram.sent())
+    assert (await ask(running, "/help")).startswith("<b>HedgeBot</b>")
+    assert len(running.telegram.sent()) == before + 1
+
+
+async def test_a_crashing_handler_apologises_and_the_bot_keeps_running(
+    running: RunningBot, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def explode(self: Services, *args: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(Services, "hedge", explode)
+    assert await ask(running, "/hedge 1 BTC") == APOLOGY
+    assert "handler failed" in caplog.text
+    assert "RuntimeError: boom" in caplog.text
+    assert (await ask(running, "/help")).startswith("<b>HedgeBot</b>")
+
+
+async def test_a_429_is_waited_out_and_the_reply_delivered(running: RunningBot) -> None:
+    running.telegram.retry_after = 1
+    started = asyncio.get_running_loop().time()
+    text = await ask(running, "/help")
+    assert text.startswith("<b>HedgeBot</b>")
+    assert [c.method for c in running.telegram.calls if c.method in ("429", "sendMessage")] == [
+        "429",
+        "sendMessage",
+    ]
+    assert asyncio.get_running_loop().time() - started >= 1.0
+
+
+def test_demo_snapshot_path_exists() -> None:
+    from .conftest import DEMO
+
+    assert Path(DEMO).is_file()

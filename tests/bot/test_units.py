@@ -1,0 +1,189 @@
+"""Pure parts of the bot: callback data, settings, store migrations, rendering limits, redaction."""
+
+import io
+import logging
+import os
+import sqlite3
+import subprocess
+import sys
+from decimal import Decimal as D
+from pathlib import Path
+
+import pytest
+
+from bot.keyboards import BadCallback, decode, encode
+from bot.logs import RedactToken, configure_logging
+from bot.parsing import HedgeRequest, parse_hedge
+from bot.render import MAX_MESSAGE_CHARS, fit, html_to_text
+from bot.settings import SettingsError, load_settings
+from bot.store import MIGRATIONS, Store, UserSettings, migrate
+from hedgecore.models import Holding
+
+from .conftest import DEMO, TOKEN
+
+
+def test_callback_data_round_trip_and_limits() -> None:
+    request = HedgeRequest(holdings=(Holding(coin="BTC", quantity=D("1.2")),), venue="okx")
+    data = encode(request, D(3), D("0.5"), "t")
+    assert data == "h:1.2:BTC:okx:3:50:t"
+    decoded, view = decode(data)
+    assert (decoded.holdings, decoded.venue, decoded.leverage, decoded.hedge_ratio, view) == (
+        request.holdings,
+        "okx",
+        D(3),
+        D("0.5"),
+        "t",
+    )
+    huge = HedgeRequest(
+        holdings=(Holding(coin="BTC", quantity=D("1234567890123.12345678901234567")),),
+        venue="binancecoinm",
+    )
+    # A leverage typed with twenty decimals no longer fits Telegram's 64 bytes: no button then.
+    assert encode(huge, D("2.12345678901234567890"), D(2), "p") is None
+    for bad in [
+        "h:1:BTC:-:3:50",
+        "x:1:BTC:-:3:50:p",
+        "h:-1:BTC:-:3:50:p",
+        "h:1:BTC:bitmex:3:50:p",
+        "h:1:BTC:-:500:50:p",
+        "h:1:BTC:-:3:50:z",
+    ]:
+        with pytest.raises(BadCallback):
+            decode(bad)
+
+
+def test_portfolio_and_defaults_parse() -> None:
+    request = parse_hedge(["1.2", "BTC", "10", "eth", "500", "SOL", "kraken", "2x", "50%"])
+    assert [h.coin for h in request.holdings] == ["BTC", "ETH", "SOL"]
+    assert (request.venue, request.leverage, request.hedge_ratio) == (
+        "krakenfutures",
+        D(2),
+        D("0.5"),
+    )
+
+
+def test_invalid_settings_stop_with_one_line_and_never_show_the_token(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "12345:short")
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+    assert (
+        str(caught.value)
+        == "invalid TELEGRAM_BOT_TOKEN: expected the form 123456789:AA... that BotFather gives"
+    )
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
+    monkeypatch.setenv("HEDGEBOT_VENUES", "bybit,bitmex")
+    with pytest.raises(
+        SettingsError, match=r"invalid HEDGEBOT_VENUES: use some of bybit, .*; got bitmex"
+    ) as caught:
+        load_settings()
+    assert TOKEN not in str(caught.value)
+
+
+def test_hedgebot_refuses_a_bad_setting_at_start() -> None:
+    env = {**os.environ, "HEDGEBOT_LOG_LEVEL": "chatty"}
+    result = subprocess.run(
+        [sys.executable, "-m", "bot"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert (
+        result.stderr.strip()
+        == "hedgebot: invalid HEDGEBOT_LOG_LEVEL: use DEBUG, INFO, WARNING or ERROR"
+    )
+
+
+async def test_store_migrates_once_and_keeps_settings(tmp_path: Path) -> None:
+    path = tmp_path / "deep" / "bot.sqlite3"
+    store = await Store.open(path)
+    assert await store.user_settings(7) == UserSettings()
+    await store.save_user_settings(
+        7, UserSettings(leverage=D(3), hedge_ratio=D("0.5"), venues=("okx", "bybit"))
+    )
+    await store.close()
+    reopened = await Store.open(path)
+    assert await reopened.user_settings(7) == UserSettings(
+        leverage=D(3), hedge_ratio=D("0.5"), venues=("okx", "bybit")
+    )
+    await reopened.close()
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+        assert migrate(db) == len(MIGRATIONS)  # idempotent
+        db.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 1}")
+        with pytest.raises(RuntimeError, match="newer than this hedgebot"):
+            migrate(db)
+
+
+def test_replies_fit_telegram_and_convert_for_the_terminal() -> None:
+    long = "\n".join(f"<b>line</b> {i} &amp; more" for i in range(1000))
+    cut = fit(long)
+    assert len(cut) <= MAX_MESSAGE_CHARS
+    assert cut.endswith("<i>(more left out: message too long)</i>")
+    assert html_to_text("<b>1 &lt; 2</b> &amp; <code>/hedge</code>") == "1 < 2 & /hedge"
+
+
+def test_token_is_redacted_from_messages_arguments_and_tracebacks() -> None:
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(RedactToken(TOKEN))
+    log = logging.getLogger("redaction-test")
+    log.addHandler(handler)
+    log.propagate = False
+    try:
+        log.warning("GET https://api.telegram.org/bot%s/getMe", TOKEN)
+        log.warning("encoded %s", TOKEN.replace(":", "%3A"))
+        try:
+            raise RuntimeError(f"failed on https://api.telegram.org/bot{TOKEN}/sendMessage")
+        except RuntimeError:
+            log.exception("request failed")
+    finally:
+        log.removeHandler(handler)
+    text = stream.getvalue()
+    assert TOKEN not in text
+    assert TOKEN.split(":")[1] not in text
+    assert text.count("<token>") == 3
+
+
+def test_console_chat_through_a_pipe(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "TELEGRAM_BOT_TOKEN"}
+    env |= {"HEDGEBOT_DB": str(tmp_path / "c.sqlite3")}
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "--console", "--snapshot", str(DEMO)],
+        input="/hedge 1.2 BTC\n/hedge 0 BTC\n/funding\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "1.2 BTC (112,489.92 USD): short Bybit BTC/USD:BTC (perpetual)" in out
+    assert "<b>" not in out
+    assert "[buttons: Bybit | ✓ 1x | 2x | 3x | 5x | 50% | ✓ 100% | Leverage table]" in out
+    assert "quantity must be more than zero, got '0'. Example: /hedge 1.2 BTC" in out
+    assert "• Bybit: +0.0065% per 8h" in out
+    assert "Data: offline snapshot taken at 2025-04-28 08:00 UTC" in out
+
+
+def test_configure_logging_redacts_on_the_root_handler(capsys: pytest.CaptureFixture[str]) -> None:
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    try:
+        configure_logging("DEBUG", TOKEN)
+        logging.getLogger("httpx").debug(
+            "HTTP Request: POST https://api.telegram.org/bot%s/getUpdates", TOKEN
+        )
+    finally:
+        root.handlers[:], level = saved
+        root.setLevel(level)
+    err = capsys.readouterr().err
+    assert "bot<token>/getUpdates" in err
+    assert TOKEN not in err
