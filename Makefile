@@ -4,7 +4,6 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-RUN_ARGS ?= plan 1.2 BTC --price 60000 --contract-size 1 --funding-rate 0.01% --leverage 3
 
 .PHONY: run test lint clean
 
@@ -14,8 +13,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# The bot: on Telegram with TELEGRAM_BOT_TOKEN set, otherwise a chat in this terminal.
 run: $(STAMP)
-	$(BIN)/hedgecore $(RUN_ARGS)
+	$(BIN)/hedgebot
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

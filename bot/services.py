@@ -11,7 +11,7 @@ from bot.parsing import HedgeRequest
 from bot.settings import BotSettings
 from bot.store import Store, UserSettings
 from hedgecore.errors import PlanningError
-from hedgecore.market.plans import MarketPlan, plan_or_demo
+from hedgecore.market.plans import MarketPlan, markets_or_demo, plan_or_demo
 from hedgecore.market.service import MarketService
 from hedgecore.models import DataSource, PlanSettings, PortfolioPlan
 from hedgecore.overview import BasisRow, FundingRow, basis_overview, funding_overview
@@ -82,17 +82,15 @@ class Services:
 
     async def overview(self, coin: str, venues: Sequence[str] | None = None) -> Overview:
         """Funding and basis of `coin` on every venue that answers."""
-        markets = await self.market.coin_markets(coin, venues)
+        markets, notes = await markets_or_demo(self.market, coin, venues)
         if not markets.contracts:
-            raise PlanningError(
-                f"no inverse contract for {coin} right now"
-                + (f" ({' '.join(markets.notes)})" if markets.notes else "")
-            )
+            details = f" ({' '.join(notes)})" if notes else ""
+            raise PlanningError(f"no inverse contract for {coin} right now{details}")
         return Overview(
             coin=coin,
             funding=funding_overview(markets.contracts, markets.as_of),
             basis=basis_overview(markets.contracts, markets.as_of),
-            notes=markets.notes,
+            notes=notes,
             source=markets.source,
             as_of=markets.as_of,
         )

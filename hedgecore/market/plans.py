@@ -9,7 +9,7 @@ from decimal import Decimal
 from hedgecore import fmt
 from hedgecore.crosshedge import align_closes, best_proxy
 from hedgecore.errors import PlanningError
-from hedgecore.market.service import MarketService
+from hedgecore.market.service import CoinMarkets, MarketService
 from hedgecore.market.snapshot import demo_snapshot_text, snapshot_service
 from hedgecore.models import (
     CrossHedgeFit,
@@ -153,3 +153,22 @@ async def plan_or_demo(
         return market_plan, (
             f"Live data unavailable ({live_failure}); showing the bundled demo snapshot instead.",
         )
+
+
+async def markets_or_demo(
+    service: MarketService, coin: str, venues: Sequence[str] | None = None
+) -> tuple[CoinMarkets, tuple[str, ...]]:
+    """A coin's contracts from live data, or from the demo snapshot when no venue answers."""
+    markets = await service.coin_markets(coin, venues)
+    everyone_failed = len(markets.failed_venues) == len(venues or service.venues)
+    if markets.contracts or not everyone_failed or service.source is not DataSource.LIVE:
+        return markets, markets.notes
+    demo = snapshot_service(demo_snapshot_text(), "the demo snapshot")
+    try:
+        fallback = await demo.coin_markets(coin, venues)
+    finally:
+        await demo.close()
+    if not fallback.contracts:
+        return markets, markets.notes
+    why = " ".join(markets.notes)
+    return fallback, (f"Live data unavailable ({why}); showing the bundled demo snapshot instead.",)

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from hedgecore.market.feeds import CcxtFeed
-from hedgecore.market.plans import plan_from_market
+from hedgecore.market.plans import markets_or_demo, plan_from_market
 from hedgecore.market.service import MarketService
 from hedgecore.market.snapshot import (
     SnapshotError,
@@ -123,3 +123,28 @@ async def test_demo_snapshot_is_the_bybit_recording() -> None:
     assert closes is not None
     assert len(closes.closes) == 90
     assert closes.closes[-1] == (datetime(2025, 4, 28, tzinfo=UTC), D("93722.4"))
+
+
+async def test_markets_fall_back_to_the_demo_only_when_no_venue_answers(
+    replay: ExchangeReplay,
+) -> None:
+    service = MarketService(replay_feeds(replay), clock=Clock())
+    try:
+        live, notes = await markets_or_demo(service, "ETH")
+        assert {m.quote.source for m in live.contracts} == {DataSource.LIVE}
+        assert notes == ()
+        for venue in ("bybit", "binancecoinm", "okx", "deribit", "krakenfutures"):
+            replay.faults[venue] = Fault(status=503)
+        # ETH is not in the demo: the failure is reported as it is.
+        failing = MarketService(replay_feeds(replay), clock=Clock())
+        eth, eth_notes = await markets_or_demo(failing, "ETH")
+        await failing.close()
+        assert eth.contracts == ()
+        assert eth_notes[0] == "Bybit left out: it is unavailable."
+        fresh = MarketService(replay_feeds(replay), clock=Clock())
+        btc, btc_notes = await markets_or_demo(fresh, "BTC")
+        await fresh.close()
+        assert {m.quote.source for m in btc.contracts} == {DataSource.SNAPSHOT}
+        assert btc_notes[0].startswith("Live data unavailable (Bybit left out: it is unavailable.")
+    finally:
+        await service.close()
