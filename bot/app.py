@@ -12,6 +12,7 @@ from bot.render import COMMANDS
 from bot.services import BotData, Services
 from bot.settings import BotSettings
 from bot.store import Store
+from bot.transport import AiohttpRequest
 from hedgecore.market.service import MarketService, live_market_service
 from hedgecore.market.snapshot import load_snapshot_file
 
@@ -60,6 +61,11 @@ def build_application(settings: BotSettings, request: BaseRequest | None = None)
     )
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
+    elif settings.transport == "aiohttp":
+        # getUpdates long-polls on a connection of its own, as with PTB's default transport.
+        builder = builder.request(AiohttpRequest()).get_updates_request(
+            AiohttpRequest(connection_pool_size=1)
+        )
     app = builder.build()
     register_all(app)
     return app

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -40,6 +40,9 @@ class BotSettings(BaseSettings):
         default=tuple(VENUES), validation_alias="HEDGEBOT_VENUES"
     )
     log_level: str = Field(default="INFO", validation_alias="HEDGEBOT_LOG_LEVEL")
+    transport: Literal["aiohttp", "httpx"] = Field(
+        default="aiohttp", validation_alias="HEDGEBOT_TRANSPORT"
+    )
 
     @field_validator("venues", mode="before")
     @classmethod
@@ -100,6 +103,7 @@ def load_settings() -> BotSettings:
             "db": "HEDGEBOT_DB",
             "venues": "HEDGEBOT_VENUES",
             "log_level": "HEDGEBOT_LOG_LEVEL",
+            "transport": "HEDGEBOT_TRANSPORT",
         }
         name = names.get(field, field)
         message = str(error["msg"]).removeprefix("Value error, ")

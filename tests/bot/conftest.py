@@ -34,10 +34,11 @@ class RunningBot:
     telegram: FakeTelegram
     app: Application  # type: ignore[type-arg]
     db: Path
+    transport: str
 
 
-async def start_bot(telegram: FakeTelegram, db: Path, snapshot: Path = DEMO) -> Application:  # type: ignore[type-arg]
-    app = build_application(bot_settings(telegram.base_url, db, snapshot))
+async def start_bot(telegram: FakeTelegram, db: Path, transport: str = "aiohttp") -> Application:  # type: ignore[type-arg]
+    app = build_application(bot_settings(telegram.base_url, db, HEDGEBOT_TRANSPORT=transport))
     await app.initialize()
     assert app.post_init is not None
     await app.post_init(app)
@@ -64,9 +65,12 @@ async def telegram() -> AsyncIterator[FakeTelegram]:
     await server.stop()
 
 
-@pytest.fixture
-async def running(telegram: FakeTelegram, tmp_path: Path) -> AsyncIterator[RunningBot]:
+@pytest.fixture(params=["aiohttp", "httpx"])
+async def running(
+    telegram: FakeTelegram, tmp_path: Path, request: pytest.FixtureRequest
+) -> AsyncIterator[RunningBot]:
+    """The bot on each HTTP transport: our aiohttp one (the default) and PTB's httpx one."""
     db = tmp_path / "bot.sqlite3"
-    bot = RunningBot(telegram, await start_bot(telegram, db), db)
+    bot = RunningBot(telegram, await start_bot(telegram, db, request.param), db, request.param)
     yield bot
     await stop_bot(bot.app)  # the test may have restarted it

@@ -1,14 +1,16 @@
 """End to end: the real Application against the fake Bot API server, market data from the demo snapshot."""
 
 import asyncio
+import logging
 from pathlib import Path
 
 import pytest
 
 from bot.handlers.errors import APOLOGY
+from bot.logs import configure_logging
 from bot.services import Services
 
-from .conftest import RunningBot, start_bot, stop_bot
+from .conftest import TOKEN, RunningBot, start_bot, stop_bot
 from .fake_telegram import FakeTelegram, keyboard_of
 
 
@@ -82,7 +84,7 @@ async def test_settings_are_stored_and_survive_a_restart(
 ) -> None:
     assert "Leverage: 2x" in await ask(running, "/settings leverage 2x")
     await stop_bot(running.app)
-    running.app = await start_bot(telegram, running.db)
+    running.app = await start_bot(telegram, running.db, running.transport)
     text = await ask(running, "/hedge 1 BTC")
     assert "at 2x" in text
 
@@ -190,3 +192,32 @@ def test_demo_snapshot_path_exists() -> None:
     from .conftest import DEMO
 
     assert Path(DEMO).is_file()
+
+
+async def test_photo_uploads_go_as_multipart(running: RunningBot) -> None:
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+    await running.app.bot.send_photo(77, photo=png, caption="chart")
+    (call,) = running.telegram.sent("sendPhoto")
+    assert call.params["photo"] == "<file>"
+    assert call.params["caption"] == "chart"
+
+
+async def test_token_never_reaches_the_logs_at_debug(
+    telegram: FakeTelegram, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    configure_logging("DEBUG", TOKEN)
+    try:
+        for transport in ("aiohttp", "httpx"):
+            app = await start_bot(telegram, tmp_path / f"{transport}.sqlite3", transport)
+            telegram.send_text("/hedge 1 BTC")
+            await telegram.wait_for("sendMessage", len(telegram.sent()) + 1)
+            await stop_bot(app)
+    finally:
+        root.handlers[:], level = saved
+        root.setLevel(level)
+    logs = capsys.readouterr().err
+    assert "getUpdates" in logs  # DEBUG really logged the requests
+    assert TOKEN not in logs
+    assert TOKEN.split(":")[1] not in logs
