@@ -10,10 +10,12 @@ from pathlib import Path
 from bot.app import build_application
 from bot.console import run_console
 from bot.logs import configure_logging
-from bot.settings import BotSettings, SettingsError, load_settings
+from bot.settings import SettingsError, load_settings
+from bot.webhook import ALLOWED_UPDATES, run_webhook
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """The command line: where updates come from."""
     parser = argparse.ArgumentParser(
         prog="hedgebot", description="Run HedgeBot on Telegram, or in the terminal without a token."
     )
@@ -26,6 +28,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         metavar="FILE",
         help="answer from a recorded snapshot (HEDGEBOT_SNAPSHOT)",
     )
+    parser.add_argument(
+        "--webhook",
+        metavar="URL",
+        help="receive updates at this public https URL instead of polling",
+    )
     return parser.parse_args(argv)
 
 
@@ -33,20 +40,29 @@ def main(argv: list[str] | None = None) -> int:
     """Run the bot; returns the exit status."""
     args = parse_args(argv)
     try:
-        settings: BotSettings = load_settings()
+        settings = load_settings()
     except SettingsError as exc:
         print(f"hedgebot: {exc}", file=sys.stderr)
         return 2
     if args.snapshot is not None:
         settings = settings.model_copy(update={"snapshot": args.snapshot})
     token = settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else None
-    configure_logging(settings.log_level if token and not args.console else "WARNING", token)
     if token is None or args.console:
+        configure_logging("WARNING", token)
         asyncio.run(run_console(settings))
         return 0
-    build_application(settings).run_polling(
-        allowed_updates=["message", "edited_message", "callback_query"]
-    )
+    if args.webhook is not None and not args.webhook.startswith("https://"):
+        print(
+            "hedgebot: --webhook needs the public https URL Telegram will call, e.g. https://bot.example.com/telegram",
+            file=sys.stderr,
+        )
+        return 2
+    configure_logging(settings.log_level, token)
+    app = build_application(settings)
+    if args.webhook:
+        asyncio.run(run_webhook(app, args.webhook, settings.webhook_listen, settings.webhook_port))
+    else:
+        app.run_polling(allowed_updates=ALLOWED_UPDATES)
     return 0
 
 

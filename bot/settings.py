@@ -43,6 +43,11 @@ class BotSettings(BaseSettings):
     transport: Literal["aiohttp", "httpx"] = Field(
         default="aiohttp", validation_alias="HEDGEBOT_TRANSPORT"
     )
+    # Behind a reverse proxy the server listens on every interface of its container.
+    webhook_listen: str = Field(default="0.0.0.0", validation_alias="HEDGEBOT_WEBHOOK_LISTEN")
+    webhook_port: int = Field(
+        default=8080, ge=1, le=65535, validation_alias="HEDGEBOT_WEBHOOK_PORT"
+    )
 
     @field_validator("venues", mode="before")
     @classmethod
@@ -104,6 +109,8 @@ def load_settings() -> BotSettings:
             "venues": "HEDGEBOT_VENUES",
             "log_level": "HEDGEBOT_LOG_LEVEL",
             "transport": "HEDGEBOT_TRANSPORT",
+            "webhook_listen": "HEDGEBOT_WEBHOOK_LISTEN",
+            "webhook_port": "HEDGEBOT_WEBHOOK_PORT",
         }
         name = names.get(field, field)
         message = str(error["msg"]).removeprefix("Value error, ")

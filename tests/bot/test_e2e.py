@@ -5,10 +5,12 @@ import logging
 from pathlib import Path
 
 import pytest
+from aiohttp import ClientSession, web
 
 from bot.handlers.errors import APOLOGY
 from bot.logs import configure_logging
 from bot.services import Services
+from bot.webhook import SECRET_HEADER, webhook_app
 
 from .conftest import TOKEN, RunningBot, start_bot, stop_bot
 from .fake_telegram import FakeTelegram, keyboard_of
@@ -221,3 +223,44 @@ async def test_token_never_reaches_the_logs_at_debug(
     assert "getUpdates" in logs  # DEBUG really logged the requests
     assert TOKEN not in logs
     assert TOKEN.split(":")[1] not in logs
+
+
+async def test_webhook_checks_the_secret_and_serves_healthz(running: RunningBot) -> None:
+    server = webhook_app(running.app, "s3cret", "/telegram")
+    runner = web.AppRunner(server, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    base = f"http://127.0.0.1:{port}"
+    update = {
+        "update_id": 9001,
+        "message": {
+            "message_id": 1,
+            "date": 0,
+            "chat": {"id": 77, "type": "private"},
+            "from": {"id": 77, "is_bot": False, "first_name": "Ann"},
+            "text": "/help",
+            "entities": [{"type": "bot_command", "offset": 0, "length": 5}],
+        },
+    }
+    try:
+        async with ClientSession() as http:
+            async with http.get(f"{base}/healthz") as response:
+                assert (response.status, await response.json()) == (200, {"status": "ok"})
+            for headers in ({}, {SECRET_HEADER: "wrong"}):
+                async with http.post(f"{base}/telegram", json=update, headers=headers) as response:
+                    assert response.status == 403
+            async with http.post(
+                f"{base}/telegram", data="{not json", headers={SECRET_HEADER: "s3cret"}
+            ) as response:
+                assert response.status == 400
+            before = len(running.telegram.sent())
+            async with http.post(
+                f"{base}/telegram", json=update, headers={SECRET_HEADER: "s3cret"}
+            ) as response:
+                assert response.status == 200
+            calls = await running.telegram.wait_for("sendMessage", before + 1)
+            assert calls[-1].params["text"].startswith("<b>HedgeBot</b>")
+    finally:
+        await runner.cleanup()
