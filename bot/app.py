@@ -26,10 +26,14 @@ def open_market(settings: BotSettings) -> MarketService:
     return live_market_service(settings.venues)
 
 
-def build_application(settings: BotSettings, request: BaseRequest | None = None) -> Application:  # type: ignore[type-arg]
+def build_application(
+    settings: BotSettings, request: BaseRequest | None = None, rate_limited: bool = True
+) -> Application:  # type: ignore[type-arg]
     """The bot, ready to run: handlers registered, services started in post_init.
 
-    `request` replaces the HTTP transport for both sending and getUpdates (the terminal chat).
+    `request` replaces the HTTP transport for both sending and getUpdates (the terminal chat);
+    `rate_limited=False` is for benchmarks, where Telegram's 30 messages a second would be all
+    that is measured.
     """
 
     async def post_init(app: Application) -> None:  # type: ignore[type-arg]
@@ -54,11 +58,12 @@ def build_application(settings: BotSettings, request: BaseRequest | None = None)
         .token(token)
         .base_url(settings.telegram_base_url)
         .context_types(CONTEXT_TYPES)
-        .rate_limiter(AIORateLimiter(max_retries=3))
         .post_init(post_init)
         .post_shutdown(post_shutdown)
         .concurrent_updates(True)
     )
+    if rate_limited:
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
     elif settings.transport == "aiohttp":

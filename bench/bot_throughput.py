@@ -1,0 +1,184 @@
+"""Benchmark: /hedge updates per second and CPU ms per update, for both Bot API transports.
+
+The fake Bot API server runs in another process and hands out N /hedge updates through
+getUpdates; the real Application (market data from the demo snapshot, cache warm) answers them.
+Telegram's rate limit is off here, or its 30 messages a second would be all that is measured.
+Prints JSON lines. Usage: .venv/bin/python bench/bot_throughput.py [N]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import multiprocessing
+import sys
+import tempfile
+import time
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from aiohttp import ClientSession, web
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bot.app import build_application
+from bot.settings import BotSettings
+
+TOKEN = "123456789:AAH-benchmark-token-0123456789abcdef"
+BOT_USER = {"id": 4242, "is_bot": True, "first_name": "HedgeBot", "username": "bench_bot"}
+
+
+def serve(port_out: Any) -> None:
+    """The fake Bot API, in its own process: updates on demand, counts replies."""
+    pending: list[dict[str, Any]] = []
+    sent = itertools.count()
+    counter = {"sent": 0}
+    ids = itertools.count(1)
+
+    async def handle(request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        if method == "getUpdates":
+            form = await request.post()
+            offset = int(str(form.get("offset") or 0))
+            ready = [u for u in pending if u["update_id"] >= offset][:100]
+            if not ready:
+                await asyncio.sleep(0.01)
+            return web.json_response({"ok": True, "result": ready})
+        if method == "sendMessage":
+            counter["sent"] = next(sent) + 1
+            form = await request.post()
+            chat = int(str(form.get("chat_id")))
+            return web.json_response(
+                {
+                    "ok": True,
+                    "result": {
+                        "message_id": counter["sent"],
+                        "date": 0,
+                        "chat": {"id": chat, "type": "private"},
+                        "text": "ok",
+                    },
+                }
+            )
+        return web.json_response({"ok": True, "result": BOT_USER if method == "getMe" else True})
+
+    async def load(request: web.Request) -> web.Response:
+        for _ in range(int(request.query["n"])):
+            n = next(ids)
+            text = "/hedge 1.2 BTC 3x"
+            pending.append(
+                {
+                    "update_id": n,
+                    "message": {
+                        "message_id": n,
+                        "date": 0,
+                        "chat": {"id": n, "type": "private"},
+                        "from": {"id": n, "is_bot": False, "first_name": "U"},
+                        "text": text,
+                        "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
+                    },
+                }
+            )
+        return web.json_response({"sent": counter["sent"]})
+
+    async def stats(request: web.Request) -> web.Response:
+        return web.json_response({"sent": counter["sent"]})
+
+    async def main() -> None:
+        app = web.Application()
+        app.router.add_post("/bot{token}/{method}", handle)
+        app.router.add_get("/control/load", load)
+        app.router.add_get("/control/sent", stats)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port_out.put(site._server.sockets[0].getsockname()[1])
+        await asyncio.Event().wait()
+
+    asyncio.run(main())
+
+
+async def run(transport: str, base: str, db: Path, updates: int) -> dict[str, Any]:
+    snapshot = Path(str(resources.files("hedgecore.market").joinpath("demo_snapshot.json")))
+    settings = BotSettings.model_validate(
+        {
+            "TELEGRAM_BOT_TOKEN": TOKEN,
+            "HEDGEBOT_TELEGRAM_BASE_URL": f"{base}/bot",
+            "HEDGEBOT_DB": str(db),
+            "HEDGEBOT_SNAPSHOT": str(snapshot),
+            "HEDGEBOT_TRANSPORT": transport,
+        }
+    )
+    app = build_application(settings, rate_limited=False)
+    await app.initialize()
+    assert app.post_init is not None
+    assert app.updater is not None
+    await app.post_init(app)
+    await app.start()
+    await app.updater.start_polling(poll_interval=0.0, timeout=0)
+    async with ClientSession() as control:
+
+        async def sent() -> int:
+            async with control.get(f"{base}/control/sent") as response:
+                return int((await response.json())["sent"])
+
+        async def load_and_wait(n: int) -> None:
+            start = await sent()
+            async with control.get(f"{base}/control/load", params={"n": str(n)}):
+                pass
+            while await sent() < start + n:
+                await asyncio.sleep(0.05)
+
+        await load_and_wait(5)  # warm: markets cached, connections open
+        cpu, wall = time.process_time(), time.perf_counter()
+        await load_and_wait(updates)
+        cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    await app.updater.stop()
+    await app.stop()
+    assert app.post_shutdown is not None
+    await app.post_shutdown(app)
+    await app.shutdown()
+    return {
+        "transport": transport,
+        "updates": updates,
+        "updates_per_s": round(updates / wall, 1),
+        "cpu_ms_per_update": round(cpu * 1000 / updates, 3),
+    }
+
+
+def main() -> None:
+    updates = int(sys.argv[1]) if len(sys.argv) > 1 else 300
+    ports: multiprocessing.Queue[int] = multiprocessing.Queue()
+    server = multiprocessing.Process(target=serve, args=(ports,), daemon=True)
+    server.start()
+    base = f"http://127.0.0.1:{ports.get(timeout=30)}"
+    results = {}
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            for transport in ("httpx", "aiohttp"):
+                results[transport] = asyncio.run(
+                    run(transport, base, Path(tmp) / f"{transport}.sqlite3", updates)
+                )
+                print(json.dumps({"bench": "bot_throughput", **results[transport]}), flush=True)
+    finally:
+        server.terminate()
+    print(
+        json.dumps(
+            {
+                "bench": "bot_throughput.ratio",
+                "aiohttp_over_httpx_throughput": round(
+                    results["aiohttp"]["updates_per_s"] / results["httpx"]["updates_per_s"], 2
+                ),
+                "aiohttp_over_httpx_cpu": round(
+                    results["aiohttp"]["cpu_ms_per_update"] / results["httpx"]["cpu_ms_per_update"],
+                    2,
+                ),
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
