@@ -63,7 +63,8 @@ def build_application(
         .concurrent_updates(True)
     )
     if rate_limited:
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
+        # PTB types the builder by its rate limiter's argument type; the app does not depend on it.
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))  # type: ignore[arg-type]
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
     elif settings.transport == "aiohttp":
