@@ -21,7 +21,7 @@ from hedgecore import fmt
 from hedgecore.market.breaker import CircuitBreaker
 from hedgecore.market.cache import Cached, TtlCache
 from hedgecore.market.errors import VenueUnavailable, describe_failure
-from hedgecore.market.feeds import PUBLIC_TIER_VENUES, VenueFeed, live_feeds
+from hedgecore.market.feeds import PUBLIC_TIER_VENUES, Quotes, VenueFeed, live_feeds
 from hedgecore.market.normalise import (
     CcxtDict,
     InvalidMarketData,
@@ -99,6 +99,9 @@ class MarketService:
         self._timeout_s = timeout_s
         self.source = source
         self.cache = TtlCache(clock)
+        self._normalised: dict[
+            tuple[str, str], tuple[float, tuple[MarketContract, ...], tuple[str, ...]]
+        ] = {}
 
     @property
     def venues(self) -> tuple[str, ...]:
@@ -181,6 +184,22 @@ class MarketService:
         )
         stale = self._stale_note(venue.feed.venue, quotes, self._ttls.quotes)
         notes = [stale] if stale else []
+        # Normalise once per quote refresh, not once per user.
+        memo_key = (venue.feed.venue, coin)
+        memo = self._normalised.get(memo_key)
+        if memo is None or memo[0] != quotes.loaded_at:
+            memo = (quotes.loaded_at, *await self._normalise(venue, mine, quotes))
+            self._normalised[memo_key] = memo
+        _, contracts, problems = memo
+        if problems and not contracts:
+            raise InvalidMarketData("; ".join(problems))
+        notes += [f"{venue_name(venue.feed.venue)} {problem}: left out." for problem in problems]
+        return list(contracts), notes
+
+    async def _normalise(
+        self, venue: _Venue, mine: list[CcxtDict], quotes: Cached[Quotes]
+    ) -> tuple[tuple[MarketContract, ...], tuple[str, ...]]:
+        """The venue's contracts on a coin as models, and why any were left out."""
         fetched_at = datetime.fromtimestamp(quotes.loaded_at, tz=UTC)
         tickers, funding = quotes.value
         perpetual_index = next(
@@ -210,10 +229,7 @@ class MarketService:
                 )
             except InvalidMarketData as exc:
                 problems.append(str(exc))
-        if problems and not contracts:
-            raise InvalidMarketData("; ".join(problems))
-        notes += [f"{venue_name(venue.feed.venue)} {problem}: left out." for problem in problems]
-        return contracts, notes
+        return tuple(contracts), tuple(problems)
 
     async def coin_markets(self, coin: str, venues: Sequence[str] | None = None) -> CoinMarkets:
         """Every live inverse contract on `coin`, venue by venue, with notes on venues that failed."""
@@ -269,14 +285,16 @@ class MarketService:
             if perpetual is None:
                 return []
             symbol = perpetual["symbol"]
-            cached = await self._fetch(
-                venue,
-                "funding_history",
-                self._ttls.history,
-                lambda: venue.feed.funding_history(symbol, since_ms),
-                symbol,
-            )
-            return _funding_points(venue.feed.venue, cached.value)
+
+            async def load() -> list[FundingPoint]:
+                # Cache the points, not the raw rows: every plan reads them.
+                return _funding_points(
+                    venue.feed.venue, await venue.feed.funding_history(symbol, since_ms)
+                )
+
+            return (
+                await self._fetch(venue, "funding_history", self._ttls.history, load, symbol)
+            ).value
 
         results = await asyncio.gather(
             *(one(v) for v in self._venues.values()), return_exceptions=True
