@@ -9,6 +9,7 @@ Prints JSON lines. Usage: .venv/bin/python bench/bot_throughput.py [N]
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import multiprocessing
@@ -36,16 +37,22 @@ def serve(port_out: Any) -> None:
     sent = itertools.count()
     counter = {"sent": 0}
     ids = itertools.count(1)
+    arrived = asyncio.Event()
 
     async def handle(request: web.Request) -> web.Response:
         method = request.match_info["method"]
         if method == "getUpdates":
+            # Long polling, as Telegram does it: hold the request until updates arrive.
             form = await request.post()
             offset = int(str(form.get("offset") or 0))
-            ready = [u for u in pending if u["update_id"] >= offset][:100]
-            if not ready:
-                await asyncio.sleep(0.01)
-            return web.json_response({"ok": True, "result": ready})
+            deadline = time.monotonic() + float(str(form.get("timeout") or 0))
+            while True:
+                ready = [u for u in pending if u["update_id"] >= offset][:100]
+                if ready or time.monotonic() >= deadline:
+                    return web.json_response({"ok": True, "result": ready})
+                arrived.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(arrived.wait(), deadline - time.monotonic())
         if method == "sendMessage":
             counter["sent"] = next(sent) + 1
             form = await request.post()
@@ -80,6 +87,7 @@ def serve(port_out: Any) -> None:
                     },
                 }
             )
+        arrived.set()
         return web.json_response({"sent": counter["sent"]})
 
     async def stats(request: web.Request) -> web.Response:
@@ -117,7 +125,7 @@ async def run(transport: str, base: str, db: Path, updates: int) -> dict[str, An
     assert app.updater is not None
     await app.post_init(app)
     await app.start()
-    await app.updater.start_polling(poll_interval=0.0, timeout=0)
+    await app.updater.start_polling(poll_interval=0.0, timeout=10)
     async with ClientSession() as control:
 
         async def sent() -> int:
