@@ -51,7 +51,7 @@ def render_help() -> str:
 def _liquidation(price: Decimal | None, distance_pct: Decimal | None) -> str:
     if price is None or distance_pct is None:
         return "none (fully collateralised)"
-    return f"{fmt.price(price)} ({fmt.pct(distance_pct, signed=True)})"
+    return fmt.price_and_move(price, distance_pct)
 
 
 def _order(leg: HedgeLeg) -> str:

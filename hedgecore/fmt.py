@@ -23,6 +23,11 @@ def price(value: Decimal) -> str:
     return f"{value:.4g} USD"
 
 
+def price_and_move(value: Decimal, move_pct: Decimal) -> str:
+    """A price with its distance from today's, e.g. '89,550.00 USD (+49.25%)'."""
+    return f"{price(value)} ({pct(move_pct, signed=True)})"
+
+
 def usd(value: Decimal, signed: bool = False) -> str:
     """An amount of USD, e.g. '1,234.50 USD' or '+5.99 USD'."""
     text = _fixed(value, 2)

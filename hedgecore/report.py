@@ -24,7 +24,7 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
 def _liquidation(price: Decimal | None, distance_pct: Decimal | None) -> str:
     if price is None or distance_pct is None:
         return "none"
-    return f"{fmt.price(price)} ({fmt.pct(distance_pct, signed=True)})"
+    return fmt.price_and_move(price, distance_pct)
 
 
 def _order(leg: HedgeLeg) -> str:
