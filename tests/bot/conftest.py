@@ -37,8 +37,12 @@ class RunningBot:
     transport: str
 
 
-async def start_bot(telegram: FakeTelegram, db: Path, transport: str = "aiohttp") -> Application:  # type: ignore[type-arg]
-    app = build_application(bot_settings(telegram.base_url, db, HEDGEBOT_TRANSPORT=transport))
+async def start_bot(
+    telegram: FakeTelegram, db: Path, transport: str = "aiohttp", snapshot: Path = DEMO
+) -> Application:  # type: ignore[type-arg]
+    app = build_application(
+        bot_settings(telegram.base_url, db, snapshot, HEDGEBOT_TRANSPORT=transport)
+    )
     await app.initialize()
     assert app.post_init is not None
     await app.post_init(app)

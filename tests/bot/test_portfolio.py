@@ -1,0 +1,60 @@
+"""Several holdings and cross hedges through the bot, on a snapshot recorded from the five-venue replay."""
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from hedgecore.market.snapshot import record_snapshot, write_snapshot
+
+from ..hedgecore.market.conftest import REPLAY_TIME, replay_feeds
+from ..hedgecore.market.exchange_replay import ExchangeReplay
+from .conftest import RunningBot, start_bot, stop_bot
+from .fake_telegram import FakeTelegram, keyboard_of
+
+
+@pytest.fixture
+async def five_venues(telegram: FakeTelegram, tmp_path: Path) -> AsyncIterator[RunningBot]:
+    replay = ExchangeReplay()
+    await replay.start()
+    feeds = replay_feeds(replay)
+    try:
+        snapshot = await record_snapshot(
+            feeds, datetime.fromtimestamp(REPLAY_TIME, tz=UTC), {"BTC", "ETH", "SOL"}
+        )
+    finally:
+        for feed in feeds:
+            await feed.close()
+        await replay.stop()
+    path = tmp_path / "five.json"
+    write_snapshot(snapshot, path)
+    db = tmp_path / "bot.sqlite3"
+    bot = RunningBot(telegram, await start_bot(telegram, db, snapshot=path), db, "aiohttp")
+    yield bot
+    await stop_bot(bot.app)
+
+
+async def test_portfolio_with_a_cross_hedge(five_venues: RunningBot) -> None:
+    five_venues.telegram.send_text("/hedge 1.2 BTC 10 ETH 500 SOL")
+    (call,) = await five_venues.telegram.wait_for("sendMessage", 1)
+    text = call.params["text"]
+    assert text.startswith("<b>Portfolio</b> 205,672.22 USD: short ")
+    assert "<b>1.2 BTC</b> (112,490.42 USD): short <b>Deribit</b> BTC/USD:BTC-250627" in text
+    assert "<b>10 ETH</b>" in text
+    assert "<b>500 SOL</b> (75,280.00 USD): short <b>OKX</b> BTC/USD:BTC (perpetual)" in text
+    assert "SOL has no inverse contract: cross-hedged with BTC, fitted on 11 daily returns" in text
+    assert "Margin <b>1.13209802 BTC</b> at 2x; you keep 500 SOL" in text
+    assert keyboard_of(call) == []  # buttons are for single-holding plans
+
+
+async def test_a_venue_choice_and_its_buttons(five_venues: RunningBot) -> None:
+    five_venues.telegram.send_text("/hedge 0.5 eth okx")
+    (call,) = await five_venues.telegram.wait_for("sendMessage", 1)
+    # 0.5 x OKX's ETH index 1,790.21, to the cent (half to even).
+    assert (
+        "<b>0.5 ETH</b> (895.10 USD): short <b>OKX</b> ETH/USD:ETH (perpetual)"
+        in call.params["text"]
+    )
+    venue_row = [b["text"] for b in keyboard_of(call)[0]]
+    assert venue_row == ["✓ OKX"]
