@@ -39,11 +39,16 @@ def serve(port_out: Any) -> None:
     ids = itertools.count(1)
     arrived = asyncio.Event()
 
+    async def params(request: web.Request) -> dict[str, Any]:
+        if request.content_type == "application/json":
+            return dict(await request.json())
+        return dict(await request.post())
+
     async def handle(request: web.Request) -> web.Response:
         method = request.match_info["method"]
         if method == "getUpdates":
             # Long polling, as Telegram does it: hold the request until updates arrive.
-            form = await request.post()
+            form = await params(request)
             offset = int(str(form.get("offset") or 0))
             deadline = time.monotonic() + float(str(form.get("timeout") or 0))
             while True:
@@ -55,7 +60,7 @@ def serve(port_out: Any) -> None:
                     await asyncio.wait_for(arrived.wait(), deadline - time.monotonic())
         if method == "sendMessage":
             counter["sent"] = next(sent) + 1
-            form = await request.post()
+            form = await params(request)
             chat = int(str(form.get("chat_id")))
             return web.json_response(
                 {

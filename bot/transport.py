@@ -6,6 +6,8 @@ default httpx transport (bench/bot_throughput.py); `HEDGEBOT_TRANSPORT=httpx` se
 
 from __future__ import annotations
 
+import json
+
 import aiohttp
 from telegram._utils.defaultvalue import DefaultValue
 from telegram._utils.types import ODVInput
@@ -50,12 +52,17 @@ class AiohttpRequest(BaseRequest):
         self._session = None
 
     @staticmethod
-    def _body(request_data: RequestData | None) -> aiohttp.FormData | dict[str, str] | None:
-        """Form fields, or a multipart form when the request uploads files (photos)."""
+    def _body(request_data: RequestData | None) -> aiohttp.FormData | aiohttp.BytesPayload | None:
+        """A JSON body, or a multipart form when the request uploads files (photos).
+
+        JSON rather than a urlencoded form: percent-encoding a long HTML reply costs more CPU than
+        the rest of the request.
+        """
         if request_data is None:
             return None
         if not request_data.contains_files:
-            return request_data.json_parameters
+            body = json.dumps(request_data.parameters, separators=(",", ":")).encode()
+            return aiohttp.BytesPayload(body, content_type="application/json")
         form = aiohttp.FormData()
         for name, value in request_data.json_parameters.items():
             form.add_field(name, value)
