@@ -1,7 +1,8 @@
 """Benchmark: /hedge updates per second and CPU ms per update, for both Bot API transports.
 
 The fake Bot API server runs in another process and hands out N /hedge updates through
-getUpdates; the real Application (market data from the demo snapshot, cache warm) answers them.
+getUpdates; the real Application (market data from the demo snapshot, cache warm) answers them,
+then a bare echo handler does, to show what the transport alone costs.
 Telegram's rate limit is off here, or its 30 messages a second would be all that is measured.
 Prints JSON lines. Usage: .venv/bin/python bench/bot_throughput.py [N]
 """
@@ -24,8 +25,12 @@ from aiohttp import ClientSession, web
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from telegram import Update
+from telegram.ext import Application, MessageHandler, filters
+
 from bot.app import build_application
 from bot.settings import BotSettings
+from bot.transport import AiohttpRequest
 
 TOKEN = "123456789:AAH-benchmark-token-0123456789abcdef"
 BOT_USER = {"id": 4242, "is_bot": True, "first_name": "HedgeBot", "username": "bench_bot"}
@@ -113,7 +118,26 @@ def serve(port_out: Any) -> None:
     asyncio.run(main())
 
 
-async def run(transport: str, base: str, db: Path, updates: int) -> dict[str, Any]:
+async def echo(update: Update, context: Any) -> None:
+    """The bare handler: what the transport alone costs."""
+    if update.message is not None and update.message.text:
+        await update.message.reply_text(update.message.text)
+
+
+def bare_echo_app(transport: str, base: str) -> Application:  # type: ignore[type-arg]
+    """PTB's Application with one echo handler on the given transport."""
+    builder = Application.builder().token(TOKEN).base_url(f"{base}/bot")
+    if transport == "aiohttp":
+        builder = builder.request(AiohttpRequest()).get_updates_request(
+            AiohttpRequest(connection_pool_size=1)
+        )
+    app = builder.build()
+    app.add_handler(MessageHandler(filters.TEXT, echo))
+    return app
+
+
+async def run(workload: str, transport: str, base: str, db: Path, updates: int) -> dict[str, Any]:
+    """Answer `updates` messages with the whole bot (/hedge) or with a bare echo handler."""
     snapshot = Path(str(resources.files("hedgecore.market").joinpath("demo_snapshot.json")))
     settings = BotSettings.model_validate(
         {
@@ -124,11 +148,15 @@ async def run(transport: str, base: str, db: Path, updates: int) -> dict[str, An
             "HEDGEBOT_TRANSPORT": transport,
         }
     )
-    app = build_application(settings, rate_limited=False)
+    app = (
+        build_application(settings, rate_limited=False)
+        if workload == "hedge"
+        else bare_echo_app(transport, base)
+    )
     await app.initialize()
-    assert app.post_init is not None
     assert app.updater is not None
-    await app.post_init(app)
+    if app.post_init is not None:
+        await app.post_init(app)
     await app.start()
     await app.updater.start_polling(poll_interval=0.0, timeout=10)
     async with ClientSession() as control:
@@ -150,10 +178,11 @@ async def run(transport: str, base: str, db: Path, updates: int) -> dict[str, An
         cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
     await app.updater.stop()
     await app.stop()
-    assert app.post_shutdown is not None
-    await app.post_shutdown(app)
+    if app.post_shutdown is not None:
+        await app.post_shutdown(app)
     await app.shutdown()
     return {
+        "workload": workload,
         "transport": transport,
         "updates": updates,
         "updates_per_s": round(updates / wall, 1),
@@ -167,30 +196,28 @@ def main() -> None:
     server = multiprocessing.Process(target=serve, args=(ports,), daemon=True)
     server.start()
     base = f"http://127.0.0.1:{ports.get(timeout=30)}"
-    results = {}
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            for transport in ("httpx", "aiohttp"):
-                results[transport] = asyncio.run(
-                    run(transport, base, Path(tmp) / f"{transport}.sqlite3", updates)
-                )
-                print(json.dumps({"bench": "bot_throughput", **results[transport]}), flush=True)
+            for workload in ("hedge", "echo"):
+                results = {}
+                for transport in ("httpx", "aiohttp"):
+                    db = Path(tmp) / f"{workload}-{transport}.sqlite3"
+                    results[transport] = asyncio.run(run(workload, transport, base, db, updates))
+                    print(json.dumps({"bench": "bot_throughput", **results[transport]}), flush=True)
+                ours, ptb = results["aiohttp"], results["httpx"]
+                ratio = {
+                    "bench": "bot_throughput.ratio",
+                    "workload": workload,
+                    "aiohttp_over_httpx_throughput": round(
+                        ours["updates_per_s"] / ptb["updates_per_s"], 2
+                    ),
+                    "aiohttp_over_httpx_cpu": round(
+                        ours["cpu_ms_per_update"] / ptb["cpu_ms_per_update"], 2
+                    ),
+                }
+                print(json.dumps(ratio), flush=True)
     finally:
         server.terminate()
-    print(
-        json.dumps(
-            {
-                "bench": "bot_throughput.ratio",
-                "aiohttp_over_httpx_throughput": round(
-                    results["aiohttp"]["updates_per_s"] / results["httpx"]["updates_per_s"], 2
-                ),
-                "aiohttp_over_httpx_cpu": round(
-                    results["aiohttp"]["cpu_ms_per_update"] / results["httpx"]["cpu_ms_per_update"],
-                    2,
-                ),
-            }
-        )
-    )
 
 
 if __name__ == "__main__":
