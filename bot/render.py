@@ -137,7 +137,7 @@ def render_hedge(result: HedgeResult) -> str:
     if result.portfolio is not None:
         p = result.portfolio
         lines += [
-            f"<b>Portfolio</b> {fmt.usd(p.value_usd)}: short {fmt.usd(p.hedged_notional_usd)} in total, "
+            f"<b>Portfolio</b> {fmt.usd(p.value_usd)}: {fmt.usd(p.hedged_exposure_usd)} hedged, "
             f"funding {fmt.usd(p.funding_per_year_usd, signed=True)} a year, fees {fmt.usd(p.fee_usd)}",
             "",
         ]

@@ -190,6 +190,9 @@ class HedgeLeg(Frozen):
     order_amount_unit: Literal["contracts", "usd"]
     target_notional_usd: Decimal
     notional_usd: Decimal
+    hedged_exposure_usd: (
+        Decimal  # USD exposure the short offsets (a cross hedge's margin offsets part of it)
+    )
     residual_usd: Decimal  # exposure left unhedged by rounding; negative when over-hedged
     leverage: Decimal
     margin_coin: Decimal  # posted on the venue, in margin_currency
@@ -261,7 +264,7 @@ class PortfolioPlan(Frozen):
 
     plans: tuple[HedgePlan, ...] = Field(min_length=1)
     value_usd: Decimal
-    hedged_notional_usd: Decimal
+    hedged_exposure_usd: Decimal
     residual_usd: Decimal
     funding_per_year_usd: Decimal
     fee_usd: Decimal

@@ -155,6 +155,7 @@ def plan_leg(
         order_amount_unit=contract.order_amount_unit,
         target_notional_usd=target_usd,
         notional_usd=notional,
+        hedged_exposure_usd=hedged_usd,
         residual_usd=exposure_usd - hedged_usd,
         leverage=leverage,
         margin_coin=margin,
@@ -358,7 +359,7 @@ def summarise_portfolio(plans: Sequence[HedgePlan]) -> PortfolioPlan:
     return PortfolioPlan(
         plans=tuple(plans),
         value_usd=sum((plan.value_usd for plan in plans), _ZERO),
-        hedged_notional_usd=sum((leg.notional_usd for leg in best), _ZERO),
+        hedged_exposure_usd=sum((leg.hedged_exposure_usd for leg in best), _ZERO),
         residual_usd=sum((leg.residual_usd for leg in best), _ZERO),
         funding_per_year_usd=sum((leg.funding_per_year_usd or _ZERO for leg in best), _ZERO),
         fee_usd=sum((leg.fee_usd for leg in best), _ZERO),

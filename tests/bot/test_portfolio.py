@@ -39,7 +39,8 @@ async def test_portfolio_with_a_cross_hedge(five_venues: RunningBot) -> None:
     five_venues.telegram.send_text("/hedge 1.2 BTC 10 ETH 500 SOL")
     (call,) = await five_venues.telegram.wait_for("sendMessage", 1)
     text = call.params["text"]
-    assert text.startswith("<b>Portfolio</b> 205,672.22 USD: short ")
+    # Hedged: BTC's 114,120 + ETH's 17,900 + SOL's 212,200 short less the 106,100 USD of BTC margin.
+    assert text.startswith("<b>Portfolio</b> 205,672.22 USD: 238,120.00 USD hedged, ")
     assert "<b>1.2 BTC</b> (112,490.42 USD): short <b>Deribit</b> BTC/USD:BTC-250627" in text
     assert "<b>10 ETH</b>" in text
     assert "<b>500 SOL</b> (75,280.00 USD): short <b>OKX</b> BTC/USD:BTC (perpetual)" in text

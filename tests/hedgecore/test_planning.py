@@ -330,6 +330,7 @@ def test_cross_hedge_needs_leverage_and_is_sized_for_the_margin_it_posts() -> No
     assert "Planned at 2x, not 1x" in " ".join(notes_of(plan.notes, RiskKind.CROSS_HEDGE))
     exposure = D("1.5") * 500 * 150  # 112,500 USD of BTC to be short
     assert leg.target_notional_usd == exposure * 2  # N = X L / (L - 1)
+    assert leg.hedged_exposure_usd == exposure  # the posted margin offsets the other half
     assert leg.margin_coin == D("1.875")  # N / (E L) = 225,000 / 120,000 BTC to bring
     assert leg.coins_missing == leg.margin_coin
     assert leg.coins_kept == 500
@@ -382,7 +383,7 @@ def test_portfolio_totals_use_each_best_leg() -> None:
     )
     portfolio = summarise_portfolio([btc, eth])
     assert portfolio.value_usd == D(72000) + D(30000)
-    assert portfolio.hedged_notional_usd == D(102000)
+    assert portfolio.hedged_exposure_usd == D(102000)
     assert portfolio.funding_per_year_usd == D("7884") + D(30000) * D("0.1095")
     with pytest.raises(PlanningError):
         summarise_portfolio([])
