@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from collections import OrderedDict
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import TypeVar
 from pydantic import BaseModel, ConfigDict, Field
 
 T = TypeVar("T")
+SETTINGS_CACHE_SIZE = 50_000
 
 # Each entry moves the schema from version i to i + 1; never edit one that has shipped.
 MIGRATIONS: tuple[str, ...] = (
@@ -47,6 +49,8 @@ class Store:
     def __init__(self, connection: sqlite3.Connection) -> None:
         self._connection = connection
         self._lock = asyncio.Lock()
+        # Settings are read on every /hedge and written rarely: keep the recent ones, write through.
+        self._settings: OrderedDict[int, UserSettings] = OrderedDict()
 
     @classmethod
     async def open(cls, path: Path) -> Store:
@@ -69,6 +73,10 @@ class Store:
 
     async def user_settings(self, user_id: int) -> UserSettings:
         """A user's settings, or the defaults."""
+        cached = self._settings.get(user_id)
+        if cached is not None:
+            self._settings.move_to_end(user_id)
+            return cached
 
         def read(db: sqlite3.Connection) -> UserSettings:
             row = db.execute(
@@ -84,7 +92,9 @@ class Store:
                 venues=tuple(v for v in venues.split(",") if v),
             )
 
-        return await self._run(read)
+        settings = await self._run(read)
+        self._remember(user_id, settings)
+        return settings
 
     async def save_user_settings(self, user_id: int, settings: UserSettings) -> None:
         """Store a user's settings, replacing the old ones."""
@@ -106,6 +116,13 @@ class Store:
             )
 
         await self._run(write)
+        self._remember(user_id, settings)
+
+    def _remember(self, user_id: int, settings: UserSettings) -> None:
+        self._settings[user_id] = settings
+        self._settings.move_to_end(user_id)
+        if len(self._settings) > SETTINGS_CACHE_SIZE:
+            self._settings.popitem(last=False)
 
     async def close(self) -> None:
         """Close the database."""

@@ -308,7 +308,7 @@ def run_plan(args: argparse.Namespace, now: datetime) -> str:
 
         venues = [args.venue.id] if args.venue else None
         market_plan, notes = commands.plan(holding, settings, venues, args.snapshot)
-        plan, rows, label = market_plan.plan, market_plan.leverage_rows, market_plan.data_label
+        plan, rows, label = market_plan.plan, market_plan.leverage_rows(), market_plan.data_label
     if args.json:
         return json.dumps(plan_json(plan, rows, data_label=label, notes=notes), indent=2)
     return render_plan(plan, rows, data_label=label, notes=notes)

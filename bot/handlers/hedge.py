@@ -58,7 +58,7 @@ async def button(update: Update, context: HedgeContext) -> None:
         return
     market_plan = result.plans[0]
     if view == "t":
-        text = render_leverage_table(market_plan, market_plan.leverage_rows)
+        text = render_leverage_table(market_plan, market_plan.leverage_rows())
     else:
         text = render_hedge(result)
     try:

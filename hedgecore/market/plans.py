@@ -18,6 +18,7 @@ from hedgecore.models import (
     HedgePlan,
     Holding,
     LeverageRow,
+    MarketContract,
     PlanSettings,
 )
 from hedgecore.planning import leverage_table, plan_hedge
@@ -35,10 +36,14 @@ class MarketPlan(Frozen):
     """A plan, its leverage table, where its data came from and what the market service noted."""
 
     plan: HedgePlan
-    leverage_rows: tuple[LeverageRow, ...]
+    best_market: MarketContract  # the contract of the plan's best leg, for the leverage table
     market_notes: tuple[str, ...]
     source: DataSource
     as_of: datetime
+
+    def leverage_rows(self) -> tuple[LeverageRow, ...]:
+        """The leverage trade-off table on the best leg (computed when asked: most replies skip it)."""
+        return leverage_table(self.plan, self.best_market)
 
     @property
     def data_label(self) -> str:
@@ -120,7 +125,7 @@ async def plan_from_market(
     )
     return MarketPlan(
         plan=plan,
-        leverage_rows=leverage_table(plan, best),
+        best_market=best,
         market_notes=notes + markets.notes,
         source=markets.source,
         as_of=markets.as_of,

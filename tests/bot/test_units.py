@@ -187,3 +187,18 @@ def test_configure_logging_redacts_on_the_root_handler(capsys: pytest.CaptureFix
     err = capsys.readouterr().err
     assert "bot<token>/getUpdates" in err
     assert TOKEN not in err
+
+
+async def test_store_keeps_recent_settings_in_memory_within_a_bound(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("bot.store.SETTINGS_CACHE_SIZE", 2)
+    store = await Store.open(tmp_path / "s.sqlite3")
+    try:
+        for user in (1, 2, 3):
+            await store.save_user_settings(user, UserSettings(leverage=D(user)))
+        assert list(store._settings) == [2, 3]
+        assert await store.user_settings(1) == UserSettings(leverage=D(1))  # read back from disk
+        assert list(store._settings) == [3, 1]
+    finally:
+        await store.close()

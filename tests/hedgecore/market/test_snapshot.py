@@ -61,7 +61,7 @@ async def test_round_trip_plans_the_same(replay: ExchangeReplay, tmp_path: Path)
     assert [leg.model_dump(exclude=strip) for leg in replayed_plan.plan.legs] == [
         leg.model_dump(exclude=strip) for leg in live_plan.plan.legs
     ]
-    assert replayed_plan.leverage_rows == live_plan.leverage_rows
+    assert replayed_plan.leverage_rows() == live_plan.leverage_rows()
     assert len(replayed_plan.plan.legs) == 10
 
 
