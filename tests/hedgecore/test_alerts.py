@@ -1,0 +1,234 @@
+"""The alert evaluator: crossings with hysteresis, reminders once per funding time, the index."""
+
+import itertools
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal as D
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hedgecore.alerts import (
+    AlertKind,
+    AlertRule,
+    AlertState,
+    FundingObservation,
+    RuleIndex,
+    cleared,
+    evaluate,
+    holds,
+    hysteresis,
+    initial_state,
+)
+
+T0 = datetime(2026, 11, 29, 7, 0, tzinfo=UTC)
+NEXT = datetime(2026, 11, 29, 8, 0, tzinfo=UTC)
+VENUES = ("bybit", "okx", "krakenfutures")
+
+
+def seen(
+    venue: str,
+    rate: str,
+    hours: int = 8,
+    coin: str = "BTC",
+    at: datetime = T0,
+    next_time: datetime | None = NEXT,
+) -> FundingObservation:
+    return FundingObservation(
+        venue=venue,
+        coin=coin,
+        rate=D(rate),
+        interval_hours=D(hours),
+        next_funding_time=next_time,
+        observed_at=at,
+    )
+
+
+def rule(
+    rule_id: int,
+    kind: AlertKind,
+    threshold: str = "0",
+    venue: str | None = None,
+    minutes: int = 0,
+    coin: str = "BTC",
+) -> AlertRule:
+    return AlertRule(
+        id=rule_id,
+        chat_id=100 + rule_id,
+        coin=coin,
+        kind=kind,
+        threshold_8h=D(threshold),
+        minutes_before=minutes,
+        venue=venue,
+    )
+
+
+def run(
+    rules: list[AlertRule],
+    snapshots: list[list[FundingObservation]],
+    start: datetime = T0,
+    step: timedelta = timedelta(minutes=1),
+) -> list[list[int]]:
+    """Rule ids fired at each cycle."""
+    index, state, fired = RuleIndex(rules), AlertState(), []
+    for n, snapshot in enumerate(snapshots):
+        result = evaluate(index, snapshot, state, start + n * step)
+        state = result.state
+        fired.append([event.rule.id for event in result.events])
+    return fired
+
+
+def test_above_fires_on_the_crossing_once_and_re_arms_after_clearing() -> None:
+    above = rule(1, AlertKind.ABOVE, "0.0003")
+    rates = ["0.0001", "0.00031", "0.0004", "0.00029", "0.00027", "0.00031"]
+    # 0.029 % is inside the 0.003 % margin: still quiet; 0.027 % clears it; then it fires again.
+    assert run([above], [[seen("bybit", r)] for r in rates]) == [[], [1], [], [], [], [1]]
+
+
+def test_below_and_negative_speak_for_the_short() -> None:
+    below, negative = rule(1, AlertKind.BELOW, "0.0001"), rule(2, AlertKind.NEGATIVE)
+    rates = ["0.0002", "0.00005", "-0.00001", "-0.0002", "0.000001", "0.00002", "-0.00001"]
+    # Below 0.01 % never clears (it would need 0.011 %); negative re-arms at 0.002 %, which is
+    # back above zero by its 0.001 % margin, and fires again when funding turns negative.
+    assert run([below, negative], [[seen("okx", r)] for r in rates]) == [
+        [],
+        [1],
+        [2],
+        [],
+        [],
+        [],
+        [2],
+    ]
+
+
+def test_rates_are_compared_per_8_hours() -> None:
+    # Kraken's 0.002 % an hour is 0.016 % per 8 hours: above a 0.015 % threshold.
+    above = rule(1, AlertKind.ABOVE, "0.00015", venue="krakenfutures")
+    index = RuleIndex([above])
+    result = evaluate(index, [seen("krakenfutures", "0.00002", hours=1)], AlertState(), T0)
+    (event,) = result.events
+    assert (event.rate, event.interval_hours, event.rate_8h) == (D("0.00002"), D(1), D("0.00016"))
+    assert event.apr_pct == D("17.52")
+
+
+def test_without_a_venue_the_best_venue_for_a_short_is_watched() -> None:
+    negative = rule(1, AlertKind.NEGATIVE)
+    on_okx = rule(2, AlertKind.NEGATIVE, venue="okx")
+    snapshot = [seen("bybit", "0.0001"), seen("okx", "-0.0001")]
+    result = evaluate(RuleIndex([negative, on_okx]), snapshot, AlertState(), T0)
+    (event,) = result.events
+    assert (event.rule.id, event.venue, event.best_venue, event.best_rate_8h) == (
+        2,
+        "okx",
+        "bybit",
+        D("0.0001"),
+    )
+
+
+def test_spread_between_dearest_and_cheapest_venue() -> None:
+    spread = rule(1, AlertKind.SPREAD, "0.0002")
+    fired = run(
+        [spread],
+        [
+            [seen("bybit", "0.0001"), seen("okx", "0.0002")],
+            [seen("bybit", "-0.00005"), seen("okx", "0.0002")],
+        ],
+    )
+    assert fired == [[], [1]]
+    event = evaluate(
+        RuleIndex([spread]), [seen("bybit", "-0.00005"), seen("okx", "0.0002")], AlertState(), T0
+    ).events[0]
+    assert event.spread_8h == D("0.00025")
+
+
+def test_reminders_fire_once_per_funding_time() -> None:
+    before = rule(1, AlertKind.BEFORE, minutes=30, venue="bybit")
+    later = NEXT + timedelta(hours=8)
+    times = [NEXT - timedelta(minutes=m) for m in (45, 31, 30, 20, 1)] + [
+        NEXT + timedelta(minutes=1),
+        later - timedelta(minutes=29),
+    ]
+    index, state, fired = RuleIndex([before]), AlertState(), []
+    for moment in times:
+        next_time = NEXT if moment < NEXT else later
+        result = evaluate(index, [seen("bybit", "0.0001", next_time=next_time)], state, moment)
+        state = result.state
+        fired.append([(e.rule.id, e.funding_time) for e in result.events])
+    assert fired == [[], [], [(1, NEXT)], [], [], [], [(1, later)]]
+    assert state.reminded == {1: later}
+
+
+def test_a_condition_already_true_at_subscription_is_not_news() -> None:
+    above = rule(1, AlertKind.ABOVE, "0.0001")
+    snapshot = [seen("bybit", "0.0002")]
+    state = initial_state(above, snapshot, AlertState())
+    assert evaluate(RuleIndex([above]), snapshot, state, T0).events == ()
+    assert initial_state(rule(2, AlertKind.ABOVE, "0.0005"), snapshot, AlertState()) == AlertState()
+
+
+def test_deleted_rules_leave_the_state() -> None:
+    state = AlertState(disarmed=frozenset({1, 2}), reminded={3: NEXT})
+    result = evaluate(
+        RuleIndex([rule(1, AlertKind.ABOVE, "0.0001")]), [seen("bybit", "0.0002")], state, T0
+    )
+    assert result.state == AlertState(disarmed=frozenset({1}), reminded={})
+
+
+def test_hysteresis_margin() -> None:
+    assert hysteresis(D("0.0003")) == D("0.00003")
+    assert hysteresis(D(0)) == D("0.00001")
+    assert holds(AlertKind.ABOVE, D("0.0003"), D("0.00031"))
+    assert not cleared(AlertKind.ABOVE, D("0.0003"), D("0.00028"))
+    assert cleared(AlertKind.BELOW, D("0.0001"), D("0.00011"))
+
+
+kinds = st.sampled_from([AlertKind.ABOVE, AlertKind.BELOW, AlertKind.NEGATIVE, AlertKind.SPREAD])
+thresholds = st.integers(min_value=-30, max_value=30).map(lambda n: D(n) / 100000)
+rates = st.integers(min_value=-40, max_value=40).map(lambda n: D(n) / 100000)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    rules=st.lists(
+        st.tuples(kinds, thresholds, st.sampled_from([None, *VENUES])), min_size=1, max_size=25
+    ),
+    cycles=st.lists(st.lists(rates, min_size=3, max_size=3), min_size=1, max_size=12),
+)
+def test_the_index_agrees_with_a_rule_by_rule_model(
+    rules: list[tuple[AlertKind, D, str | None]], cycles: list[list[D]]
+) -> None:
+    alert_rules = [rule(i + 1, kind, str(t), venue) for i, (kind, t, venue) in enumerate(rules)]
+    armed = {r.id: True for r in alert_rules}
+    expected = []
+    for values in cycles:
+        by_venue = dict(zip(VENUES, values, strict=True))
+        fired = []
+        for r in alert_rules:
+            if r.kind is AlertKind.SPREAD:
+                value = max(values) - min(values)
+            else:
+                value = by_venue[r.venue] if r.venue else max(values)
+            if not armed[r.id] and cleared(r.kind, r.limit_8h, value):
+                armed[r.id] = True
+            if armed[r.id] and holds(r.kind, r.limit_8h, value):
+                armed[r.id] = False
+                fired.append(r.id)
+        expected.append(sorted(fired))
+    actual = run(
+        alert_rules,
+        [[seen(v, str(x)) for v, x in zip(VENUES, values, strict=True)] for values in cycles],
+    )
+    assert [sorted(ids) for ids in actual] == expected
+
+
+@settings(max_examples=100, deadline=None)
+@given(path=st.lists(rates, min_size=2, max_size=40), threshold=thresholds)
+def test_no_second_fire_without_clearing_in_between(path: list[D], threshold: D) -> None:
+    above = rule(1, AlertKind.ABOVE, str(threshold))
+    fired = [bool(ids) for ids in run([above], [[seen("bybit", str(r))] for r in path])]
+    fire_cycles = [n for n, f in enumerate(fired) if f]
+    for first, second in itertools.pairwise(fire_cycles):
+        assert any(
+            cleared(AlertKind.ABOVE, threshold, path[n]) for n in range(first + 1, second + 1)
+        )
+    for n in fire_cycles:
+        assert path[n] > threshold
