@@ -76,27 +76,51 @@ class FundingObservation(Frozen):
         return rate_per_8h(self.rate, self.interval_hours)
 
 
-class AlertEvent(Frozen):
-    """A rule that fired, with what the message needs."""
+@dataclass(frozen=True, slots=True)
+class AlertReading:
+    """What a group of rules saw in one cycle: shared by every event it raised."""
 
-    rule: AlertRule
+    coin: str
     venue: str  # where the watched value came from
     rate: Decimal
     interval_hours: Decimal
     rate_8h: Decimal
     apr_pct: Decimal
-    spread_8h: Decimal | None = None
-    funding_time: AwareDatetime | None = None
+    spread_8h: Decimal | None
+    funding_time: datetime | None
     best_venue: str  # the venue best for a short right now
     best_rate_8h: Decimal
-    at: AwareDatetime
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AlertEvent:
+    """A rule that fired, and what it saw."""
+
+    rule: AlertRule
+    reading: AlertReading
+
+
+GroupKey = tuple[str, AlertKind, str | None]
+
+
+@dataclass(frozen=True)
+class GroupState:
+    """What a group of crossing rules remembers: the last value, and who waits to re-arm.
+
+    Rules whose condition held at `value` are disarmed and rules cleared at it are armed, by
+    their position alone; only rules in the hysteresis band between need naming.
+    """
+
+    value: float
+    waiting: frozenset[int] = frozenset()  # rules in the band that fired and have not cleared
 
 
 @dataclass(frozen=True)
 class AlertState:
     """What evaluation remembers between cycles (and the store keeps across restarts)."""
 
-    disarmed: frozenset[int] = frozenset()  # crossing rules that fired and have not cleared
+    groups: Mapping[GroupKey, GroupState] = field(default_factory=dict)
     reminded: Mapping[int, datetime] = field(default_factory=dict)  # reminder rule -> funding time
 
 
@@ -128,39 +152,105 @@ def cleared(kind: AlertKind, limit_8h: Decimal, value: Decimal) -> bool:
 
 
 class _Group:
-    """Rules watching one value, sorted by threshold (reminders: by minutes)."""
+    """Rules watching one value, sorted so that a cycle finds the ones that change by bisection.
 
-    def __init__(self, rules: Iterable[AlertRule]) -> None:
-        ordered = sorted(rules, key=lambda r: (r.limit_8h, r.minutes_before, r.id))
-        self.rules = ordered
-        self.keys = [
-            r.minutes_before if r.kind is AlertKind.BEFORE else r.limit_8h for r in ordered
-        ]
+    Keys are floats of the rules' Decimal limits: equal Decimals give equal floats and rates
+    never differ in the seventeenth digit, so comparisons agree with the Decimal ones.
+    """
+
+    def __init__(self, kind: AlertKind, rules: Sequence[AlertRule]) -> None:
+        self.kind = kind
+        self.rising = kind in (AlertKind.ABOVE, AlertKind.SPREAD)  # fires when the value goes up
+        if kind is AlertKind.BEFORE:
+            self.rules = sorted(rules, key=lambda r: (r.minutes_before, r.id))
+            self.keys = [float(r.minutes_before) for r in self.rules]
+            self.clear_keys: list[float] = []
+        else:
+            # Users pick from few distinct limits: convert each once, then sort plain tuples.
+            sign = -1 if self.rising else 1
+            limited = [(rule.limit_8h, rule.id, rule) for rule in rules]
+            bounds = {
+                limit: (float(limit), float(limit + sign * hysteresis(limit)))
+                for limit in {limit for limit, _, _ in limited}
+            }
+            ordered = sorted(
+                (bounds[limit][0], rule_id, bounds[limit][1], rule)
+                for limit, rule_id, rule in limited
+            )
+            self.rules = [rule for _, _, _, rule in ordered]
+            self.keys = [key for key, _, _, _ in ordered]
+            # The value at which each rule re-arms; it rises with the limit, so it is sorted too.
+            self.clear_keys = [clear for _, _, clear, _ in ordered]
+        self.position = {rule.id: n for n, rule in enumerate(self.rules)}
+
+    def holding(self, value: float) -> range:
+        """Positions of the rules whose condition holds at `value`: a prefix or a suffix."""
+        if self.rising:
+            return range(bisect.bisect_left(self.keys, value))
+        return range(bisect.bisect_right(self.keys, value), len(self.rules))
+
+    def band(self, value: float) -> range:
+        """Positions of the rules neither holding nor cleared at `value` (the hysteresis band)."""
+        if self.rising:
+            return range(
+                bisect.bisect_left(self.keys, value), bisect.bisect_left(self.clear_keys, value)
+            )
+        return range(
+            bisect.bisect_right(self.clear_keys, value), bisect.bisect_right(self.keys, value)
+        )
+
+    def sweep(
+        self, previous: GroupState | None, value: float
+    ) -> tuple[list[AlertRule], GroupState]:
+        """Rules that fire as the value moves from `previous` to `value`, and the group's new state.
+
+        Only the rules between the two values and those waiting in the band are looked at.
+        """
+        if previous is None:
+            # First sight of this group: whatever holds now counts as crossed already, not as news.
+            return [], GroupState(value)
+        held, holds_now, band = self.holding(previous.value), self.holding(value), self.band(value)
+        waiting = {
+            self.position[rule_id] for rule_id in previous.waiting if rule_id in self.position
+        }
+        # Newly holding rules were in the band or cleared: armed unless they were waiting.
+        if self.rising:
+            newly = range(held.stop, holds_now.stop)
+        else:
+            newly = range(holds_now.start, held.start)
+        fired = [self.rules[n] for n in newly if n not in waiting]
+        # Rules left in the band stay disarmed if they held before or were waiting already.
+        still_held = range(max(band.start, held.start), min(band.stop, held.stop))
+        still_waiting = {self.rules[n].id for n in still_held} | {
+            self.rules[n].id for n in waiting if n in band
+        }
+        return fired, GroupState(value, frozenset(still_waiting))
 
 
 class RuleIndex:
     """Rules grouped by the value they watch and sorted, so a cycle only touches rules that may change."""
 
     def __init__(self, rules: Iterable[AlertRule]) -> None:
-        by_group: dict[tuple[str, AlertKind, str | None], list[AlertRule]] = {}
+        by_group: dict[GroupKey, list[AlertRule]] = {}
         for rule in rules:
             by_group.setdefault(rule.group, []).append(rule)
-        self._groups = {key: _Group(members) for key, members in by_group.items()}
-        self._by_id = {rule.id: rule for members in by_group.values() for rule in members}
+        self._groups = {key: _Group(key[1], members) for key, members in by_group.items()}
+        self._group_of = {rule.id: key for key, members in by_group.items() for rule in members}
 
     def __len__(self) -> int:
-        return len(self._by_id)
+        return len(self._group_of)
 
-    def rule(self, rule_id: int) -> AlertRule | None:
-        """The rule with this id, if indexed."""
-        return self._by_id.get(rule_id)
+    def group_of(self, rule_id: int) -> GroupKey | None:
+        """The group a rule belongs to, or None if it is not indexed (deleted)."""
+        return self._group_of.get(rule_id)
 
     @property
     def coins(self) -> set[str]:
         """Coins that have rules: the ones worth refreshing."""
         return {coin for coin, _, _ in self._groups}
 
-    def groups(self) -> Iterable[tuple[tuple[str, AlertKind, str | None], _Group]]:
+    def groups(self) -> Iterable[tuple[GroupKey, _Group]]:
+        """Every group with its key (coin, kind, venue)."""
         return self._groups.items()
 
 
@@ -182,16 +272,15 @@ def _watched(
     return best, best.rate_8h, None
 
 
-def _event(
-    rule: AlertRule,
+def _reading(
     seen: FundingObservation,
     best: FundingObservation,
     spread: Decimal | None,
     at: datetime,
     funding_time: datetime | None = None,
-) -> AlertEvent:
-    return AlertEvent(
-        rule=rule,
+) -> AlertReading:
+    return AlertReading(
+        coin=seen.coin,
         venue=seen.venue,
         rate=seen.rate,
         interval_hours=seen.interval_hours,
@@ -203,14 +292,6 @@ def _event(
         best_rate_8h=best.rate_8h,
         at=at,
     )
-
-
-def _holding(group: _Group, kind: AlertKind, value: Decimal) -> list[AlertRule]:
-    """Crossing rules of a group whose condition holds: one slice of the sorted thresholds."""
-    if kind is AlertKind.ABOVE or kind is AlertKind.SPREAD:
-        return group.rules[: bisect.bisect_left(group.keys, value)]  # thresholds below the value
-    # Below and negative: limits above the value.
-    return group.rules[bisect.bisect_right(group.keys, value) :]
 
 
 def _reminders(
@@ -232,61 +313,37 @@ def evaluate(
 ) -> Evaluation:
     """Every event of this cycle, and the state to keep: fires on crossings, reminders once.
 
-    Work is proportional to the rules whose condition holds and the rules waiting to re-arm,
-    not to all rules.
+    A group seen for the first time (new, or state lost) starts quietly at today's value.
     """
     by_coin: dict[str, list[FundingObservation]] = {}
     for observation in observations:
         by_coin.setdefault(observation.coin, []).append(observation)
-    best = {coin: max(seen, key=lambda o: (o.rate_8h, o.venue)) for coin, seen in by_coin.items()}
-    watched = {key: _watched(key[1], key[2], by_coin.get(key[0], [])) for key, _ in index.groups()}
-
-    # Re-arm first: a rule that cleared since it fired may fire again in this same cycle.
-    disarmed = set()
-    for rule_id in state.disarmed:
-        rule = index.rule(rule_id)
-        if rule is None:
-            continue  # deleted since
-        seen = watched.get(rule.group)
-        if seen is None or not cleared(rule.kind, rule.limit_8h, seen[1]):
-            disarmed.add(rule_id)
     reminded = {
         rule_id: time
         for rule_id, time in state.reminded.items()
-        if time > now and index.rule(rule_id)
+        if time > now and index.group_of(rule_id)
     }
-
+    groups: dict[GroupKey, GroupState] = {}
     events: list[AlertEvent] = []
     for key, group in index.groups():
-        seen = watched[key]
-        if seen is None:
+        coin, kind, venue = key
+        previous = state.groups.get(key)
+        watched = _watched(kind, venue, by_coin.get(coin, []))
+        if watched is None:
+            if previous is not None:
+                groups[key] = previous  # no data this cycle: remember where we were
             continue
-        observation, value, spread = seen
-        kind, coin_best = key[1], best[key[0]]
+        seen, value, spread = watched
+        best = max(by_coin[coin], key=lambda o: (o.rate_8h, o.venue))
         if kind is AlertKind.BEFORE:
-            for rule in _reminders(group, observation, reminded, now):
-                reminded[rule.id] = observation.next_funding_time  # type: ignore[assignment]
-                events.append(
-                    _event(rule, observation, coin_best, None, now, observation.next_funding_time)
-                )
-            continue
-        for rule in _holding(group, kind, value):
-            if rule.id not in disarmed:
-                disarmed.add(rule.id)
-                events.append(_event(rule, observation, coin_best, spread, now))
-    return Evaluation(
-        events=tuple(events), state=AlertState(disarmed=frozenset(disarmed), reminded=reminded)
-    )
-
-
-def initial_state(
-    rule: AlertRule, observations: Iterable[FundingObservation], state: AlertState
-) -> AlertState:
-    """The state for a new rule: a condition that already holds counts as crossed, not as news."""
-    if rule.kind is AlertKind.BEFORE:
-        return state
-    coin_observations = [o for o in observations if o.coin == rule.coin]
-    watched = _watched(rule.kind, rule.venue, coin_observations)
-    if watched is not None and holds(rule.kind, rule.limit_8h, watched[1]):
-        return AlertState(disarmed=state.disarmed | {rule.id}, reminded=state.reminded)
-    return state
+            fired = _reminders(group, seen, reminded, now)
+            for rule in fired:
+                reminded[rule.id] = seen.next_funding_time  # type: ignore[assignment]
+            reading_time = seen.next_funding_time
+        else:
+            fired, groups[key] = group.sweep(previous, float(value))
+            reading_time = None
+        if fired:
+            reading = _reading(seen, best, spread, now, reading_time)
+            events += [AlertEvent(rule, reading) for rule in fired]
+    return Evaluation(events=tuple(events), state=AlertState(groups=groups, reminded=reminded))

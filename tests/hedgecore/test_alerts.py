@@ -12,12 +12,12 @@ from hedgecore.alerts import (
     AlertRule,
     AlertState,
     FundingObservation,
+    GroupState,
     RuleIndex,
     cleared,
     evaluate,
     holds,
     hysteresis,
-    initial_state,
 )
 
 T0 = datetime(2026, 11, 29, 7, 0, tzinfo=UTC)
@@ -104,19 +104,30 @@ def test_rates_are_compared_per_8_hours() -> None:
     # Kraken's 0.002 % an hour is 0.016 % per 8 hours: above a 0.015 % threshold.
     above = rule(1, AlertKind.ABOVE, "0.00015", venue="krakenfutures")
     index = RuleIndex([above])
-    result = evaluate(index, [seen("krakenfutures", "0.00002", hours=1)], AlertState(), T0)
+    start = evaluate(index, [seen("krakenfutures", "0.00001", hours=1)], AlertState(), T0)
+    result = evaluate(index, [seen("krakenfutures", "0.00002", hours=1)], start.state, T0)
     (event,) = result.events
-    assert (event.rate, event.interval_hours, event.rate_8h) == (D("0.00002"), D(1), D("0.00016"))
-    assert event.apr_pct == D("17.52")
+    assert (event.reading.rate, event.reading.interval_hours, event.reading.rate_8h) == (
+        D("0.00002"),
+        D(1),
+        D("0.00016"),
+    )
+    assert event.reading.apr_pct == D("17.52")
 
 
 def test_without_a_venue_the_best_venue_for_a_short_is_watched() -> None:
     negative = rule(1, AlertKind.NEGATIVE)
     on_okx = rule(2, AlertKind.NEGATIVE, venue="okx")
-    snapshot = [seen("bybit", "0.0001"), seen("okx", "-0.0001")]
-    result = evaluate(RuleIndex([negative, on_okx]), snapshot, AlertState(), T0)
+    index = RuleIndex([negative, on_okx])
+    start = evaluate(index, [seen("bybit", "0.0001"), seen("okx", "0.0001")], AlertState(), T0)
+    result = evaluate(index, [seen("bybit", "0.0001"), seen("okx", "-0.0001")], start.state, T0)
     (event,) = result.events
-    assert (event.rule.id, event.venue, event.best_venue, event.best_rate_8h) == (
+    assert (
+        event.rule.id,
+        event.reading.venue,
+        event.reading.best_venue,
+        event.reading.best_rate_8h,
+    ) == (
         2,
         "okx",
         "bybit",
@@ -134,10 +145,12 @@ def test_spread_between_dearest_and_cheapest_venue() -> None:
         ],
     )
     assert fired == [[], [1]]
+    index = RuleIndex([spread])
+    start = evaluate(index, [seen("bybit", "0.0001"), seen("okx", "0.0002")], AlertState(), T0)
     event = evaluate(
-        RuleIndex([spread]), [seen("bybit", "-0.00005"), seen("okx", "0.0002")], AlertState(), T0
+        index, [seen("bybit", "-0.00005"), seen("okx", "0.0002")], start.state, T0
     ).events[0]
-    assert event.spread_8h == D("0.00025")
+    assert event.reading.spread_8h == D("0.00025")
 
 
 def test_reminders_fire_once_per_funding_time() -> None:
@@ -152,25 +165,31 @@ def test_reminders_fire_once_per_funding_time() -> None:
         next_time = NEXT if moment < NEXT else later
         result = evaluate(index, [seen("bybit", "0.0001", next_time=next_time)], state, moment)
         state = result.state
-        fired.append([(e.rule.id, e.funding_time) for e in result.events])
+        fired.append([(e.rule.id, e.reading.funding_time) for e in result.events])
     assert fired == [[], [], [(1, NEXT)], [], [], [], [(1, later)]]
     assert state.reminded == {1: later}
 
 
-def test_a_condition_already_true_at_subscription_is_not_news() -> None:
+def test_what_already_holds_at_first_sight_or_for_a_new_rule_is_not_news() -> None:
     above = rule(1, AlertKind.ABOVE, "0.0001")
-    snapshot = [seen("bybit", "0.0002")]
-    state = initial_state(above, snapshot, AlertState())
-    assert evaluate(RuleIndex([above]), snapshot, state, T0).events == ()
-    assert initial_state(rule(2, AlertKind.ABOVE, "0.0005"), snapshot, AlertState()) == AlertState()
+    hot = [seen("bybit", "0.0002")]
+    first = evaluate(RuleIndex([above]), hot, AlertState(), T0)
+    assert first.events == ()
+    # A rule added while its condition already holds stays quiet too; a higher one fires later.
+    later = RuleIndex(
+        [above, rule(2, AlertKind.ABOVE, "0.00015"), rule(3, AlertKind.ABOVE, "0.0003")]
+    )
+    assert evaluate(later, hot, first.state, T0).events == ()
+    hotter = evaluate(later, [seen("bybit", "0.00035")], first.state, T0)
+    assert [e.rule.id for e in hotter.events] == [3]
 
 
 def test_deleted_rules_leave_the_state() -> None:
-    state = AlertState(disarmed=frozenset({1, 2}), reminded={3: NEXT})
-    result = evaluate(
-        RuleIndex([rule(1, AlertKind.ABOVE, "0.0001")]), [seen("bybit", "0.0002")], state, T0
-    )
-    assert result.state == AlertState(disarmed=frozenset({1}), reminded={})
+    above = rule(1, AlertKind.ABOVE, "0.0001")
+    state = AlertState(groups={("ETH", AlertKind.ABOVE, None): GroupState(0.0)}, reminded={3: NEXT})
+    result = evaluate(RuleIndex([above]), [seen("bybit", "0.0002")], state, T0)
+    assert set(result.state.groups) == {("BTC", AlertKind.ABOVE, None)}
+    assert result.state.reminded == {}
 
 
 def test_hysteresis_margin() -> None:
@@ -197,7 +216,7 @@ def test_the_index_agrees_with_a_rule_by_rule_model(
     rules: list[tuple[AlertKind, D, str | None]], cycles: list[list[D]]
 ) -> None:
     alert_rules = [rule(i + 1, kind, str(t), venue) for i, (kind, t, venue) in enumerate(rules)]
-    armed = {r.id: True for r in alert_rules}
+    armed: dict[int, bool] = {}
     expected = []
     for values in cycles:
         by_venue = dict(zip(VENUES, values, strict=True))
@@ -207,6 +226,9 @@ def test_the_index_agrees_with_a_rule_by_rule_model(
                 value = max(values) - min(values)
             else:
                 value = by_venue[r.venue] if r.venue else max(values)
+            if r.id not in armed:  # first cycle: what holds counts as crossed already
+                armed[r.id] = not holds(r.kind, r.limit_8h, value)
+                continue
             if not armed[r.id] and cleared(r.kind, r.limit_8h, value):
                 armed[r.id] = True
             if armed[r.id] and holds(r.kind, r.limit_8h, value):
