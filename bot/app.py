@@ -6,6 +6,7 @@ from telegram import BotCommand
 from telegram.ext import AIORateLimiter, Application
 from telegram.request import BaseRequest
 
+from bot.alerting import AlertService
 from bot.context import CONTEXT_TYPES
 from bot.handlers import register_all
 from bot.render import COMMANDS
@@ -39,7 +40,9 @@ def build_application(
     async def post_init(app: Application) -> None:  # type: ignore[type-arg]
         store = await Store.open(settings.db)
         bot_data: BotData = app.bot_data
-        bot_data.start(Services(settings=settings, market=open_market(settings), store=store))
+        market = open_market(settings)
+        alerts = AlertService(store, market)
+        bot_data.start(Services(settings=settings, market=market, store=store, alerts=alerts))
         await app.bot.set_my_commands([BotCommand(name, what) for name, what, _ in COMMANDS])
 
     async def post_shutdown(app: Application) -> None:  # type: ignore[type-arg]

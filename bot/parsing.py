@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import TypeVar
 
 from hedgecore import inputs
+from hedgecore.alerts import AlertKind
 from hedgecore.errors import InvalidInput
 from hedgecore.models import Frozen, Holding
 from hedgecore.venues import VenueSpec, venue_by_name
@@ -101,3 +102,65 @@ def parse_coin_argument(args: list[str], command: str) -> str | None:
     if len(args) > 1:
         raise _refuse(f"{command} takes one coin", f"{command} BTC")
     return _parsed(inputs.parse_coin, args[0], f"{command} BTC")
+
+
+ALERT_EXAMPLE = "/alert BTC above 0.05%"
+_MINUTES = re.compile(r"(\d{1,4})(m|min|h)?", re.ASCII)
+
+
+class AlertRequest(Frozen):
+    """An /alert command: what to watch on which coin (and venue)."""
+
+    coin: str
+    kind: AlertKind
+    threshold_8h: Decimal = Decimal(0)
+    minutes_before: int = 0
+    venue: str | None = None
+
+
+def _minutes(token: str) -> int:
+    match = _MINUTES.fullmatch(token.lower())
+    if match is None:
+        raise _refuse(f"{token[:20]!r} is not a time before funding", "/alert BTC before 30m")
+    minutes = int(match.group(1)) * (60 if match.group(2) == "h" else 1)
+    if not 1 <= minutes <= 8 * 60:
+        raise _refuse(
+            "a reminder must come 1 minute to 8 hours before funding", "/alert BTC before 30m"
+        )
+    return minutes
+
+
+def parse_alert(args: list[str]) -> AlertRequest:
+    """Parse `/alert COIN above|below X% | negative | before 30m | spread X% [VENUE]`."""
+    if len(args) < 2:
+        raise _refuse("say which coin and what to watch", ALERT_EXAMPLE)
+    coin = _parsed(inputs.parse_coin, args[0], ALERT_EXAMPLE)
+    try:
+        kind = AlertKind(args[1].lower())
+    except ValueError:
+        raise _refuse(
+            f"watch above, below, negative, before or spread, not {args[1][:20]!r}", ALERT_EXAMPLE
+        ) from None
+    rest = args[2:]
+    threshold, minutes = Decimal(0), 0
+    if kind in (AlertKind.ABOVE, AlertKind.BELOW, AlertKind.SPREAD):
+        example = f"/alert {coin} {kind.value} 0.05%"
+        if not rest:
+            raise _refuse(f"{kind.value} needs a funding rate per 8 hours", example)
+        threshold = _parsed(inputs.parse_funding_rate, rest[0], example)
+        if kind is AlertKind.SPREAD and threshold <= 0:
+            raise _refuse("a spread must be more than zero", example)
+        rest = rest[1:]
+    elif kind is AlertKind.BEFORE:
+        if not rest:
+            raise _refuse("before needs a time, e.g. 30m", f"/alert {coin} before 30m")
+        minutes, rest = _minutes(rest[0]), rest[1:]
+    venue = None
+    if rest:
+        spec = _venue(rest[0])
+        if spec is None or len(rest) > 1 or kind is AlertKind.SPREAD:
+            raise _refuse(f"I don't understand {' '.join(rest)[:30]!r}", f"{ALERT_EXAMPLE} bybit")
+        venue = spec.id
+    return AlertRequest(
+        coin=coin, kind=kind, threshold_8h=threshold, minutes_before=minutes, venue=venue
+    )

@@ -13,6 +13,7 @@ from decimal import Decimal
 from bot.services import HedgeResult, Overview
 from bot.store import UserSettings
 from hedgecore import fmt
+from hedgecore.alerts import AlertEvent, AlertKind, AlertRule
 from hedgecore.market.plans import MarketPlan
 from hedgecore.models import ContractKind, DataSource, HedgeLeg, LeverageRow
 from hedgecore.venues import venue_name
@@ -25,6 +26,13 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("funding", "funding rates across venues", "/funding ETH"),
     ("basis", "dated futures and their basis", "/basis BTC"),
     ("settings", "your default leverage, ratio and venues", "/settings leverage 2x"),
+    (
+        "alert",
+        "a funding-rate alert (above, below, negative, before, spread)",
+        "/alert BTC above 0.05%",
+    ),
+    ("alerts", "your alerts, with delete buttons", "/alerts"),
+    ("unalert", "delete an alert, or all", "/unalert 3"),
     ("help", "what this bot does", "/help"),
 )
 
@@ -251,3 +259,69 @@ _TAG = re.compile(r"</?(?:b|i|code|pre|u|s)>")
 def html_to_text(text: str) -> str:
     """A reply for the terminal: tags dropped, entities unescaped."""
     return html.unescape(_TAG.sub("", text))
+
+
+_KIND_WORDS = {
+    "above": "rose above",
+    "below": "fell below",
+    "negative": "turned negative",
+    "spread": "spread between venues exceeded",
+}
+
+
+def render_alert(event: AlertEvent) -> str:
+    """An alert: what happened, the rate now and per year, where, what it means for a short."""
+    rule, seen = event.rule, event.reading
+    venue = venue_name(seen.venue)
+    rate = f"{fmt.rate(seen.rate)} per {fmt.hours(seen.interval_hours)} ({fmt.pct(seen.apr_pct, signed=True)} a year)"
+    if rule.kind is AlertKind.BEFORE and seen.funding_time is not None:
+        head = f"⏰ <b>{e(rule.coin)}</b> funding on {e(venue)} at {fmt.utc(seen.funding_time)}: {rate}"
+    elif rule.kind is AlertKind.SPREAD and seen.spread_8h is not None:
+        head = (
+            f"🔔 <b>{e(rule.coin)}</b> funding spread between venues is {fmt.rate(seen.spread_8h, signed=False)} per 8h, "
+            f"over your {fmt.rate(rule.threshold_8h, signed=False)}"
+        )
+    else:
+        what = _KIND_WORDS[rule.kind.value]
+        limit = "" if rule.kind is AlertKind.NEGATIVE else f" {fmt.rate(rule.threshold_8h)} per 8h"
+        head = f"🔔 <b>{e(rule.coin)}</b> funding {what}{limit} on {e(venue)}: now {rate}"
+    meaning = (
+        "a short hedge <b>receives</b> it"
+        if seen.rate > 0
+        else "a short hedge <b>pays</b> it"
+        if seen.rate < 0
+        else "nobody pays"
+    )
+    best = f"Best venue for a short now: {e(venue_name(seen.best_venue))}, {fmt.rate(seen.best_rate_8h)} per 8h."
+    return "\n".join(
+        [head, f"For you: {meaning}.", best, f"<i>Alert #{rule.id} · /alerts to manage</i>"]
+    )
+
+
+def _describe(rule: AlertRule) -> str:
+    where = f" on {venue_name(rule.venue)}" if rule.venue else ""
+    if rule.kind is AlertKind.BEFORE:
+        return f"{rule.coin}: {rule.minutes_before} min before each funding time{where}"
+    if rule.kind is AlertKind.NEGATIVE:
+        return f"{rule.coin}: funding turns negative (against a short){where or ' on the best venue for a short'}"
+    if rule.kind is AlertKind.SPREAD:
+        return f"{rule.coin}: venues differ by more than {fmt.rate(rule.threshold_8h, signed=False)} per 8h"
+    side = "above" if rule.kind is AlertKind.ABOVE else "below"
+    return f"{rule.coin}: funding {side} {fmt.rate(rule.threshold_8h)} per 8h{where or ' on the best venue for a short'}"
+
+
+def render_new_alert(rule: AlertRule) -> str:
+    """The answer to a new alert."""
+    return (
+        f"Alert #{rule.id} set: {e(_describe(rule))}. Rates of other intervals are compared per 8 hours. "
+        "I tell you once when it happens, and again only after it has cleared."
+    )
+
+
+def render_alert_list(rules: Sequence[AlertRule]) -> str:
+    """A chat's alerts."""
+    if not rules:
+        return f"You have no alerts. Example: <code>{e('/alert BTC above 0.05%')}</code>"
+    return "\n".join(
+        ["<b>Your alerts</b>", *(f"#{rule.id} {e(_describe(rule))}" for rule in rules)]
+    )

@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from bot.parsing import HedgeRequest
 from bot.settings import BotSettings
@@ -16,6 +17,9 @@ from hedgecore.market.service import MarketService
 from hedgecore.models import DataSource, PlanSettings, PortfolioPlan
 from hedgecore.overview import BasisRow, FundingRow, basis_overview, funding_overview
 from hedgecore.planning import summarise_portfolio
+
+if TYPE_CHECKING:  # the alert service renders with bot.render, which reads this module's types
+    from bot.alerting import AlertService
 
 OVERVIEW_COINS = ("BTC", "ETH")
 
@@ -49,6 +53,7 @@ class Services:
     settings: BotSettings
     market: MarketService
     store: Store
+    alerts: AlertService
 
     async def hedge(self, request: HedgeRequest, defaults: UserSettings) -> HedgeResult:
         """Plan every holding of the request, concurrently, with the user's defaults filled in."""

@@ -1,4 +1,4 @@
-"""SQLite storage behind one interface: per-user settings (alerts will join them).
+"""SQLite storage behind one interface: per-user settings, alert rules, their state, the outbox.
 
 WAL mode, a versioned schema migrated at start-up (`PRAGMA user_version`), and every call run
 in a worker thread so the event loop never waits on the disk.
@@ -7,14 +7,19 @@ in a worker thread so the event loop never waits on the disk.
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
 from collections import OrderedDict
 from collections.abc import Callable
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from bot.parsing import AlertRequest
+from hedgecore.alerts import AlertKind, AlertRule, AlertState, GroupState
 
 T = TypeVar("T")
 SETTINGS_CACHE_SIZE = 50_000
@@ -30,7 +35,38 @@ MIGRATIONS: tuple[str, ...] = (
         updated_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
     );
     """,
+    """
+    CREATE TABLE alert_rules (
+        id             INTEGER PRIMARY KEY AUTOINCREMENT,
+        chat_id        INTEGER NOT NULL,
+        coin           TEXT NOT NULL,
+        kind           TEXT NOT NULL,
+        threshold_8h   TEXT NOT NULL,
+        minutes_before INTEGER NOT NULL,
+        venue          TEXT,
+        created_at     TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+    );
+    CREATE INDEX alert_rules_by_chat ON alert_rules (chat_id);
+    CREATE TABLE alert_state (
+        id    INTEGER PRIMARY KEY CHECK (id = 1),
+        state TEXT NOT NULL
+    );
+    CREATE TABLE outbox (
+        id         INTEGER PRIMARY KEY AUTOINCREMENT,
+        chat_id    INTEGER NOT NULL,
+        text       TEXT NOT NULL,
+        created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
+        sent_at    TEXT,
+        outcome    TEXT
+    );
+    CREATE INDEX outbox_pending ON outbox (id) WHERE sent_at IS NULL;
+    CREATE TABLE paused_chats (
+        chat_id INTEGER PRIMARY KEY,
+        since   TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+    );
+    """,
 )
+MAX_ALERTS_PER_CHAT = 20
 
 
 class UserSettings(BaseModel):
@@ -124,9 +160,200 @@ class Store:
         if len(self._settings) > SETTINGS_CACHE_SIZE:
             self._settings.popitem(last=False)
 
+    async def add_alert(self, chat_id: int, wanted: AlertRequest) -> AlertRule:
+        """Store a new alert for a chat; refuses duplicates and more than the limit."""
+
+        def write(db: sqlite3.Connection) -> AlertRule:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                existing = _alerts(db, "WHERE chat_id = ?", (chat_id,))
+                rule = AlertRule(id=len(existing) + 1, chat_id=chat_id, **wanted.model_dump())
+                if any(_same_alert(rule, other) for other in existing):
+                    raise AlertRefused("you already have that alert; see /alerts")
+                if len(existing) >= MAX_ALERTS_PER_CHAT:
+                    raise AlertRefused(
+                        f"you have {MAX_ALERTS_PER_CHAT} alerts, the most allowed: remove one with /unalert N"
+                    )
+                cursor = db.execute(
+                    "INSERT INTO alert_rules (chat_id, coin, kind, threshold_8h, minutes_before, venue) VALUES (?, ?, ?, ?, ?, ?)",
+                    (
+                        rule.chat_id,
+                        rule.coin,
+                        rule.kind.value,
+                        str(rule.threshold_8h),
+                        rule.minutes_before,
+                        rule.venue,
+                    ),
+                )
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            return rule.model_copy(
+                update={"id": cursor.lastrowid}
+            )  # the database's id, not the count
+
+        return await self._run(write)
+
+    async def alerts_of(self, chat_id: int) -> list[AlertRule]:
+        """A chat's alerts, oldest first."""
+        return await self._run(lambda db: _alerts(db, "WHERE chat_id = ?", (chat_id,)))
+
+    async def active_alerts(self) -> list[AlertRule]:
+        """Every alert of chats that have not blocked the bot."""
+        return await self._run(
+            lambda db: _alerts(db, "WHERE chat_id NOT IN (SELECT chat_id FROM paused_chats)", ())
+        )
+
+    async def delete_alerts(self, chat_id: int, rule_id: int | None = None) -> int:
+        """Delete one of a chat's alerts, or all of them; returns how many went."""
+
+        def write(db: sqlite3.Connection) -> int:
+            if rule_id is None:
+                return db.execute("DELETE FROM alert_rules WHERE chat_id = ?", (chat_id,)).rowcount
+            return db.execute(
+                "DELETE FROM alert_rules WHERE chat_id = ? AND id = ?", (chat_id, rule_id)
+            ).rowcount
+
+        return await self._run(write)
+
+    async def alert_state(self) -> AlertState:
+        """The evaluator's state as last committed (empty on a new database)."""
+        row = await self._run(
+            lambda db: db.execute("SELECT state FROM alert_state WHERE id = 1").fetchone()
+        )
+        return AlertState() if row is None else state_from_json(row[0])
+
+    async def commit_cycle(self, state: AlertState, messages: list[tuple[int, str]]) -> None:
+        """Record the new alert state and queue its messages in one transaction."""
+
+        def write(db: sqlite3.Connection) -> None:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                db.execute(
+                    "INSERT INTO alert_state (id, state) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET state = excluded.state",
+                    (state_to_json(state),),
+                )
+                db.executemany("INSERT INTO outbox (chat_id, text) VALUES (?, ?)", messages)
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+
+        await self._run(write)
+
+    async def pending_messages(self, limit: int) -> list[tuple[int, int, str]]:
+        """Queued messages not yet sent: (id, chat_id, text), oldest first."""
+        return await self._run(
+            lambda db: db.execute(
+                "SELECT id, chat_id, text FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT ?",
+                (limit,),
+            ).fetchall()
+        )
+
+    async def mark_message(self, message_id: int, outcome: str) -> None:
+        """Close a queued message: 'sent', or why it will not be ('blocked')."""
+        await self._run(
+            lambda db: db.execute(
+                "UPDATE outbox SET sent_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), outcome = ? WHERE id = ?",
+                (outcome, message_id),
+            )
+        )
+
+    async def pause_chat(self, chat_id: int) -> None:
+        """The chat blocked the bot: stop its alerts and drop what is queued for it."""
+
+        def write(db: sqlite3.Connection) -> None:
+            db.execute("INSERT OR IGNORE INTO paused_chats (chat_id) VALUES (?)", (chat_id,))
+            db.execute(
+                "UPDATE outbox SET sent_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), outcome = 'blocked' WHERE chat_id = ? AND sent_at IS NULL",
+                (chat_id,),
+            )
+
+        await self._run(write)
+
+    async def resume_chat(self, chat_id: int) -> bool:
+        """The chat is back (/start): resume its alerts; returns whether it was paused."""
+        return bool(
+            await self._run(
+                lambda db: (
+                    db.execute("DELETE FROM paused_chats WHERE chat_id = ?", (chat_id,)).rowcount
+                )
+            )
+        )
+
     async def close(self) -> None:
         """Close the database."""
         await self._run(lambda db: db.close())
+
+
+class AlertRefused(Exception):
+    """An alert cannot be added; the message says why in words a user can act on."""
+
+
+def _same_alert(a: AlertRule, b: AlertRule) -> bool:
+    return (a.coin, a.kind, a.limit_8h, a.minutes_before, a.venue) == (
+        b.coin,
+        b.kind,
+        b.limit_8h,
+        b.minutes_before,
+        b.venue,
+    )
+
+
+def _alerts(db: sqlite3.Connection, where: str, args: tuple[object, ...]) -> list[AlertRule]:
+    rows = db.execute(
+        f"SELECT id, chat_id, coin, kind, threshold_8h, minutes_before, venue FROM alert_rules {where} ORDER BY id",
+        args,
+    ).fetchall()
+    return [
+        AlertRule(
+            id=i,
+            chat_id=chat,
+            coin=coin,
+            kind=AlertKind(kind),
+            threshold_8h=Decimal(threshold),
+            minutes_before=minutes,
+            venue=venue,
+        )
+        for i, chat, coin, kind, threshold, minutes, venue in rows
+    ]
+
+
+def state_to_json(state: AlertState) -> str:
+    """The evaluator's state as JSON, for the database."""
+    return json.dumps(
+        {
+            "groups": [
+                {
+                    "coin": coin,
+                    "kind": kind.value,
+                    "venue": venue,
+                    "value": group.value,
+                    "waiting": sorted(group.waiting),
+                }
+                for (coin, kind, venue), group in state.groups.items()
+            ],
+            "reminded": {
+                str(rule_id): moment.isoformat() for rule_id, moment in state.reminded.items()
+            },
+        }
+    )
+
+
+def state_from_json(text: str) -> AlertState:
+    """The evaluator's state from its JSON."""
+    data = json.loads(text)
+    groups = {
+        (g["coin"], AlertKind(g["kind"]), g["venue"]): GroupState(
+            float(g["value"]), frozenset(g["waiting"])
+        )
+        for g in data["groups"]
+    }
+    reminded = {
+        int(rule_id): datetime.fromisoformat(moment) for rule_id, moment in data["reminded"].items()
+    }
+    return AlertState(groups=groups, reminded=reminded)
 
 
 def migrate(connection: sqlite3.Connection) -> int:

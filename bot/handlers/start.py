@@ -9,8 +9,14 @@ from bot.render import render_help
 
 
 async def help_command(update: Update, context: HedgeContext) -> None:
-    """Explain the bot and list the commands with an example each."""
-    await reply(update, render_help())
+    """Explain the bot and list the commands with an example each; /start also resumes alerts."""
+    text = render_help()
+    chat = update.effective_chat
+    services = context.bot_data.services
+    if chat is not None and await services.store.resume_chat(chat.id):
+        services.alerts.rules_changed()
+        text += "\n\nWelcome back: your alerts are on again."
+    await reply(update, text)
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]

@@ -34,6 +34,7 @@ class FakeTelegram:
     token: str
     calls: list[Call] = field(default_factory=list)
     retry_after: int | None = None
+    blocked_chats: set[int] = field(default_factory=set)  # chats that blocked the bot: 403
     _updates: asyncio.Queue[dict[str, Any]] = field(default_factory=asyncio.Queue)
     _update_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _message_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(500))
@@ -169,6 +170,16 @@ class FakeTelegram:
                     "parameters": {"retry_after": wait},
                 },
                 status=429,
+            )
+        if method == "sendMessage" and int(params.get("chat_id", 0)) in self.blocked_chats:
+            self.calls.append(Call("403", params))
+            return web.json_response(
+                {
+                    "ok": False,
+                    "error_code": 403,
+                    "description": "Forbidden: bot was blocked by the user",
+                },
+                status=403,
             )
         result: Any = True
         if method == "getMe":

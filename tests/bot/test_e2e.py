@@ -30,6 +30,9 @@ async def test_start_registers_the_menu_and_explains_itself(running: RunningBot)
         "funding",
         "basis",
         "settings",
+        "alert",
+        "alerts",
+        "unalert",
         "help",
     ]
     text = await ask(running, "/start")
