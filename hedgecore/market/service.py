@@ -99,8 +99,9 @@ class MarketService:
         self._timeout_s = timeout_s
         self.source = source
         self.cache = TtlCache(clock)
+        # Per venue and coin: the quotes object normalised, and what it gave.
         self._normalised: dict[
-            tuple[str, str], tuple[float, tuple[MarketContract, ...], tuple[str, ...]]
+            tuple[str, str], tuple[Quotes, tuple[MarketContract, ...], tuple[str, ...]]
         ] = {}
 
     @property
@@ -187,8 +188,8 @@ class MarketService:
         # Normalise once per quote refresh, not once per user.
         memo_key = (venue.feed.venue, coin)
         memo = self._normalised.get(memo_key)
-        if memo is None or memo[0] != quotes.loaded_at:
-            memo = (quotes.loaded_at, *await self._normalise(venue, mine, quotes))
+        if memo is None or memo[0] is not quotes.value:
+            memo = (quotes.value, *await self._normalise(venue, mine, quotes))
             self._normalised[memo_key] = memo
         _, contracts, problems = memo
         if problems and not contracts:

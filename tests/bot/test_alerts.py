@@ -1,0 +1,206 @@
+"""Funding alerts end to end: the real Application, the fake Bot API, a scripted market, real SQLite."""
+
+import asyncio
+import copy
+import json
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.alerting import AlertService
+from bot.parsing import parse_alert
+from bot.services import BotData, Services
+from bot.store import MAX_ALERTS_PER_CHAT, Store
+from hedgecore.market.feeds import SnapshotFeed
+from hedgecore.market.service import MarketService, Ttls
+from hedgecore.models import DataSource
+
+from .conftest import DEMO, RunningBot, start_bot, stop_bot
+from .fake_telegram import FakeTelegram, keyboard_of
+
+CHAT = 77
+NOW = datetime(2025, 4, 28, 8, 0, 5, tzinfo=UTC)
+
+
+class ScriptedMarket:
+    """Bybit's BTC perpetual from the demo snapshot, with a funding rate the test sets."""
+
+    def __init__(self) -> None:
+        recorded = json.loads(DEMO.read_text())["venues"]["bybit"]
+        self.recorded = copy.deepcopy(recorded)
+        # Time to live 0: every ask refreshes, so a changed rate shows on the next cycle.
+        self.service = MarketService(
+            [SnapshotFeed("bybit", self.recorded)],
+            clock=NOW.timestamp,
+            ttls=Ttls(quotes=0),
+            source=DataSource.SNAPSHOT,
+        )
+
+    async def set_rate(self, rate: str) -> None:
+        self.recorded["funding_rates"]["BTC/USD:BTC"]["fundingRate"] = float(rate)
+        # The cache serves the old value once while it refreshes: let the refresh land.
+        await self.service.coin_markets("BTC")
+        await asyncio.sleep(0.05)
+
+
+def install(app: Any, market: ScriptedMarket) -> AlertService:
+    """Swap the running bot's market for the scripted one (keeping its store)."""
+    bot_data: BotData = app.bot_data
+    services = bot_data.services
+    alerts = AlertService(services.store, market.service)
+    bot_data.start(
+        Services(
+            settings=services.settings, market=market.service, store=services.store, alerts=alerts
+        )
+    )
+    return alerts
+
+
+@pytest.fixture
+async def alerting(
+    telegram: FakeTelegram, tmp_path: Path
+) -> AsyncIterator[tuple[RunningBot, ScriptedMarket, AlertService]]:
+    db = tmp_path / "alerts.sqlite3"
+    bot = RunningBot(telegram, await start_bot(telegram, db), db, "aiohttp")
+    market = ScriptedMarket()
+    alerts = install(bot.app, market)
+    await market.set_rate("0.00006498")
+    yield bot, market, alerts
+    await stop_bot(bot.app)
+
+
+async def say(bot: RunningBot, text: str) -> str:
+    before = len(bot.telegram.sent())
+    bot.telegram.send_text(text, chat_id=CHAT)
+    return str((await bot.telegram.wait_for("sendMessage", before + 1))[before].params["text"])
+
+
+async def test_an_alert_fires_once_on_the_crossing(
+    alerting: tuple[RunningBot, ScriptedMarket, AlertService],
+) -> None:
+    bot, market, alerts = alerting
+    assert (await say(bot, "/alert BTC above 0.01%")).startswith(
+        "Alert #1 set: BTC: funding above +0.0100% per 8h on the best venue for a short."
+    )
+    assert await alerts.cycle(NOW) == 0  # 0.0065 % is below 0.01 %
+    await market.set_rate("0.0002")
+    assert await alerts.cycle(NOW) == 1
+    assert await alerts.deliver(bot.app.bot) == 1
+    text = str(bot.telegram.sent()[-1].params["text"])
+    assert text.startswith(
+        "🔔 <b>BTC</b> funding rose above +0.0100% per 8h on Bybit: now +0.0200% per 8h (+21.90% a year)"
+    )
+    assert "For you: a short hedge <b>receives</b> it." in text
+    # Still above: no second alert, however many cycles.
+    for _ in range(3):
+        assert await alerts.cycle(NOW) == 0
+    assert await alerts.deliver(bot.app.bot) == 0
+
+
+async def test_a_restart_between_queueing_and_sending_delivers_once(
+    alerting: tuple[RunningBot, ScriptedMarket, AlertService], telegram: FakeTelegram
+) -> None:
+    bot, market, alerts = alerting
+    await say(bot, "/alert BTC negative")
+    assert await alerts.cycle(NOW) == 0
+    await market.set_rate("-0.0001")
+    assert await alerts.cycle(NOW) == 1  # queued in the outbox with the new state...
+    sent_before = len(telegram.sent())
+    await stop_bot(bot.app)  # ...and the process goes down before sending
+    bot.app = await start_bot(telegram, bot.db)
+    restarted = install(bot.app, market)
+    assert await restarted.cycle(NOW) == 0  # the state survived: no second event
+    assert await restarted.deliver(bot.app.bot) == 1
+    assert await restarted.deliver(bot.app.bot) == 0
+    (alert,) = telegram.sent()[sent_before:]
+    assert str(alert.params["text"]).startswith("🔔 <b>BTC</b> funding turned negative on Bybit")
+    assert "a short hedge <b>pays</b> it" in str(alert.params["text"])
+
+
+async def test_a_user_who_blocked_the_bot_is_paused_until_start(
+    alerting: tuple[RunningBot, ScriptedMarket, AlertService], telegram: FakeTelegram
+) -> None:
+    bot, market, alerts = alerting
+    await say(bot, "/alert BTC above 0.01%")
+    await alerts.cycle(NOW)
+    telegram.blocked_chats.add(CHAT)
+    await market.set_rate("0.0002")
+    assert await alerts.cycle(NOW) == 1
+    assert await alerts.deliver(bot.app.bot) == 0
+    assert [c.method for c in telegram.calls].count("403") == 1
+    # Paused: it cleared and crossed again, but nothing is queued or tried.
+    await market.set_rate("0.00001")
+    await alerts.cycle(NOW)
+    await market.set_rate("0.0003")
+    assert await alerts.cycle(NOW) == 0
+    await alerts.deliver(bot.app.bot)
+    assert [c.method for c in telegram.calls].count("403") == 1
+    telegram.blocked_chats.clear()
+    assert (await say(bot, "/start")).endswith("Welcome back: your alerts are on again.")
+    await market.set_rate("0.00001")
+    await alerts.cycle(NOW)
+    await market.set_rate("0.0003")
+    assert await alerts.cycle(NOW) == 1
+
+
+async def test_listing_deleting_limits_and_duplicates(
+    alerting: tuple[RunningBot, ScriptedMarket, AlertService],
+) -> None:
+    bot, _, _ = alerting
+    assert (await say(bot, "/alerts")).startswith("You have no alerts.")
+    await say(bot, "/alert BTC above 0.05%")
+    assert await say(bot, "/alert btc above 0.05%") == "you already have that alert; see /alerts."
+    await say(bot, "/alert BTC before 30m bybit")
+    listing = await say(bot, "/alerts")
+    assert (
+        listing
+        == "<b>Your alerts</b>\n#1 BTC: funding above +0.0500% per 8h on the best venue for a short\n#2 BTC: 30 min before each funding time on Bybit"
+    )
+    (call,) = bot.telegram.sent()[-1:]
+    assert [b["text"] for row in keyboard_of(call) for b in row] == ["Delete #1", "Delete #2"]
+    message = {
+        "message_id": 901,
+        "date": 0,
+        "chat": {"id": CHAT, "type": "private"},
+        "text": "list",
+    }
+    bot.telegram.press("a:del:1", message, chat_id=CHAT)
+    (edit,) = await bot.telegram.wait_for("editMessageText", 1)
+    assert "#1" not in edit.params["text"]
+    assert "#2 BTC" in edit.params["text"]
+    assert await say(bot, "/unalert 9") == "No such alert: see /alerts."
+    assert await say(bot, "/unalert all") == "Deleted 1 alert."
+    assert await say(bot, "/unalert") == "say which alert, or all. Example: /unalert 3"
+    assert (
+        await say(bot, "/alert BTC sideways 3")
+        == "watch above, below, negative, before or spread, not 'sideways'. Example: /alert BTC above 0.05%"
+    )
+    for n in range(MAX_ALERTS_PER_CHAT):
+        await say(bot, f"/alert BTC above 0.{n + 1:02d}%")
+    assert (
+        await say(bot, "/alert BTC above 50%")
+        == "funding rate must be within +-10% per interval, got '50%'. Example: /alert BTC above 0.05%"
+    )
+    assert (
+        await say(bot, "/alert BTC above 9.5%")
+        == f"you have {MAX_ALERTS_PER_CHAT} alerts, the most allowed: remove one with /unalert N."
+    )
+
+
+async def test_store_keeps_rules_and_state_across_reopening(tmp_path: Path) -> None:
+    store = await Store.open(tmp_path / "s.sqlite3")
+    rule = await store.add_alert(5, parse_alert(["ETH", "below", "-0.01%", "okx"]))
+    await store.close()
+    reopened = await Store.open(tmp_path / "s.sqlite3")
+    try:
+        assert await reopened.alerts_of(5) == [rule]
+        assert await reopened.active_alerts() == [rule]
+        await reopened.pause_chat(5)
+        assert await reopened.active_alerts() == []
+        assert await reopened.resume_chat(5)
+        assert not await reopened.resume_chat(5)
+    finally:
+        await reopened.close()
