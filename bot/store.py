@@ -169,10 +169,10 @@ class Store:
                 existing = _alerts(db, "WHERE chat_id = ?", (chat_id,))
                 rule = AlertRule(id=len(existing) + 1, chat_id=chat_id, **wanted.model_dump())
                 if any(_same_alert(rule, other) for other in existing):
-                    raise AlertRefused("you already have that alert; see /alerts")
+                    raise AlertRefused("you already have that alert; see /alerts.")
                 if len(existing) >= MAX_ALERTS_PER_CHAT:
                     raise AlertRefused(
-                        f"you have {MAX_ALERTS_PER_CHAT} alerts, the most allowed: remove one with /unalert N"
+                        f"you have {MAX_ALERTS_PER_CHAT} alerts, the most allowed: remove one with /unalert N."
                     )
                 cursor = db.execute(
                     "INSERT INTO alert_rules (chat_id, coin, kind, threshold_8h, minutes_before, venue) VALUES (?, ?, ?, ?, ?, ?)",

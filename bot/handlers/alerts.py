@@ -16,24 +16,77 @@ CHECK_EVERY_S = 60
 DELETE_PREFIX = "a:del:"
 
 
+WIZARD_PREFIX = "w:"
+WIZARD_COINS = ("BTC", "ETH")
+# What the second step offers: the words of an /alert command after the coin.
+WIZARD_CHOICES = (
+    "above 0.01%",
+    "above 0.03%",
+    "below 0%",
+    "negative",
+    "before 30m",
+    "spread 0.02%",
+)
+
+
+async def _add(context: HedgeContext, chat_id: int, args: list[str]) -> str:
+    """Add the alert `args` describe; returns the answer (HTML on success, plain refusal otherwise)."""
+    wanted = parse_alert(args)
+    services = context.bot_data.services
+    rule = await services.store.add_alert(chat_id, wanted)
+    services.alerts.rules_changed()
+    return render_new_alert(rule)
+
+
 async def alert(update: Update, context: HedgeContext) -> None:
-    """Add an alert, or explain how."""
+    """Add an alert; without arguments, walk through it with buttons."""
     chat = update.effective_chat
     if chat is None:
         return
+    if not context.args:
+        buttons = [
+            InlineKeyboardButton(coin, callback_data=f"{WIZARD_PREFIX}{coin}")
+            for coin in WIZARD_COINS
+        ]
+        await reply(
+            update,
+            "Which coin should I watch? (Or type e.g. <code>/alert SOL above 0.05%</code>.)",
+            InlineKeyboardMarkup([buttons]),
+        )
+        return
     try:
-        wanted = parse_alert(context.args or [])
-    except InvalidInput as exc:
+        answer = await _add(context, chat.id, context.args)
+    except (InvalidInput, AlertRefused) as exc:
         await refuse(update, str(exc))
         return
-    services = context.bot_data.services
-    try:
-        rule = await services.store.add_alert(chat.id, wanted)
-    except AlertRefused as exc:
-        await refuse(update, f"{exc}.")
+    await reply(update, answer)
+
+
+async def wizard_button(update: Update, context: HedgeContext) -> None:
+    """The buttons of the /alert walk-through: first the coin, then what to watch."""
+    query = update.callback_query
+    chat = update.effective_chat
+    if query is None or query.data is None or chat is None:
         return
-    services.alerts.rules_changed()
-    await reply(update, render_new_alert(rule))
+    words = query.data.removeprefix(WIZARD_PREFIX).split()
+    await query.answer()
+    if len(words) == 1:
+        coin = words[0]
+        rows = [
+            [InlineKeyboardButton(choice, callback_data=f"{WIZARD_PREFIX}{coin} {choice}")]
+            for choice in WIZARD_CHOICES
+        ]
+        await query.edit_message_text(
+            f"{coin}: tell me when funding per 8 hours is...",
+            reply_markup=InlineKeyboardMarkup(rows),
+        )
+        return
+    try:
+        answer = await _add(context, chat.id, words)
+    except (InvalidInput, AlertRefused) as exc:
+        await query.edit_message_text(str(exc))
+        return
+    await query.edit_message_text(answer, parse_mode="HTML")
 
 
 def _delete_buttons(rule_ids: list[int]) -> InlineKeyboardMarkup | None:
@@ -112,6 +165,7 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("alerts", alerts, filters=NEW_MESSAGES))
     app.add_handler(CommandHandler("unalert", unalert, filters=NEW_MESSAGES))
     app.add_handler(CallbackQueryHandler(delete_button, pattern=f"^{DELETE_PREFIX}"))
+    app.add_handler(CallbackQueryHandler(wizard_button, pattern=f"^{WIZARD_PREFIX}"))
     if app.job_queue is not None:
         app.job_queue.run_repeating(
             check_alerts, interval=CHECK_EVERY_S, first=CHECK_EVERY_S, name="alerts"

@@ -204,3 +204,42 @@ async def test_store_keeps_rules_and_state_across_reopening(tmp_path: Path) -> N
         assert not await reopened.resume_chat(5)
     finally:
         await reopened.close()
+
+
+async def test_alert_without_arguments_walks_through_with_buttons(
+    alerting: tuple[RunningBot, ScriptedMarket, AlertService],
+) -> None:
+    bot, _, _ = alerting
+    assert (await say(bot, "/alert")).startswith("Which coin should I watch?")
+    (ask,) = bot.telegram.sent()[-1:]
+    coins = {b["text"]: b["callback_data"] for row in keyboard_of(ask) for b in row}
+    assert list(coins) == ["BTC", "ETH"]
+    message = {
+        "message_id": 902,
+        "date": 0,
+        "chat": {"id": CHAT, "type": "private"},
+        "text": "which coin",
+    }
+    bot.telegram.press(coins["ETH"], message, chat_id=CHAT)
+    (step,) = await bot.telegram.wait_for("editMessageText", 1)
+    choices = {b["text"]: b["callback_data"] for row in keyboard_of(step) for b in row}
+    assert list(choices) == [
+        "above 0.01%",
+        "above 0.03%",
+        "below 0%",
+        "negative",
+        "before 30m",
+        "spread 0.02%",
+    ]
+    bot.telegram.press(choices["negative"], message, chat_id=CHAT)
+    edits = await bot.telegram.wait_for("editMessageText", 2)
+    assert (
+        edits[1]
+        .params["text"]
+        .startswith(
+            "Alert #1 set: ETH: funding turns negative (against a short) on the best venue for a short."
+        )
+    )
+    bot.telegram.press(choices["negative"], message, chat_id=CHAT)
+    edits = await bot.telegram.wait_for("editMessageText", 3)
+    assert edits[2].params["text"] == "you already have that alert; see /alerts."
