@@ -1,22 +1,36 @@
-"""Benchmark: evaluating 10k, 100k and 1M alert rules against one funding snapshot.
+"""Benchmark: evaluating 10k, 100k and 1M alert rules against one funding snapshot, and
+delivering queued alerts to a fake Bot API (in another process) that enforces Telegram's limits.
 
 Prints JSON lines: seconds to build the index, to evaluate a first cycle (no state yet) and a
 normal cycle after rates moved a little, and a cycle after a jump of 0.02 % per 8 hours.
+Delivery: 600 alerts queued for 300 chats, sent through the real Application's rate limiter;
+the server answers 429 to more than 30 messages a second or 1 a second per chat, and counts them.
 Usage: .venv/bin/python bench/alerts.py
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+import multiprocessing
 import random
 import sys
+import tempfile
 import time
+from collections import deque
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
+
+from aiohttp import ClientSession, web
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bot.alerting import AlertService
+from bot.app import build_application
+from bot.settings import BotSettings
+from bot.store import Store
 from hedgecore.alerts import (
     AlertKind,
     AlertRule,
@@ -25,9 +39,11 @@ from hedgecore.alerts import (
     RuleIndex,
     evaluate,
 )
+from hedgecore.market.service import MarketService
 
 VENUES = ("bybit", "binancecoinm", "okx", "deribit", "krakenfutures")
 COINS = ("BTC", "ETH")
+TOKEN = "123456789:AAH-benchmark-token-0123456789abcdef"
 NOW = datetime(2026, 11, 29, 7, 40, tzinfo=UTC)
 
 
@@ -74,6 +90,111 @@ def snapshot(
     return observations
 
 
+def strict_telegram(port_out: Any) -> None:
+    """A Bot API that enforces 30 messages a second overall and 1 a second per chat with 429s."""
+    recent: deque[float] = deque()
+    last_by_chat: dict[int, float] = {}
+    counts = {"sent": 0, "429": 0}
+
+    async def handle(request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        if method != "sendMessage":
+            return web.json_response(
+                {
+                    "ok": True,
+                    "result": {"id": 1, "is_bot": True, "first_name": "B", "username": "b"}
+                    if method == "getMe"
+                    else True,
+                }
+            )
+        body = (
+            await request.json()
+            if request.content_type == "application/json"
+            else dict(await request.post())
+        )
+        chat = int(body["chat_id"])
+        now = time.monotonic()
+        while recent and now - recent[0] > 1.0:
+            recent.popleft()
+        if len(recent) >= 30 or now - last_by_chat.get(chat, -10.0) < 1.0:
+            counts["429"] += 1
+            return web.json_response(
+                {
+                    "ok": False,
+                    "error_code": 429,
+                    "description": "Too Many Requests: retry after 1",
+                    "parameters": {"retry_after": 1},
+                },
+                status=429,
+            )
+        recent.append(now)
+        last_by_chat[chat] = now
+        counts["sent"] += 1
+        return web.json_response(
+            {
+                "ok": True,
+                "result": {
+                    "message_id": counts["sent"],
+                    "date": 0,
+                    "chat": {"id": chat, "type": "private"},
+                    "text": "ok",
+                },
+            }
+        )
+
+    async def stats(request: web.Request) -> web.Response:
+        return web.json_response(counts)
+
+    async def main() -> None:
+        app = web.Application()
+        app.router.add_post("/bot{token}/{method}", handle)
+        app.router.add_get("/control/stats", stats)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port_out.put(site._server.sockets[0].getsockname()[1])
+        await asyncio.Event().wait()
+
+    asyncio.run(main())
+
+
+async def deliver(base: str, db: Path, alerts: int, chats: int) -> dict[str, Any]:
+    settings = BotSettings.model_validate(
+        {
+            "TELEGRAM_BOT_TOKEN": TOKEN,
+            "HEDGEBOT_TELEGRAM_BASE_URL": f"{base}/bot",
+            "HEDGEBOT_DB": str(db),
+        }
+    )
+    app = build_application(settings)  # with PTB's AIORateLimiter, as in production
+    store = await Store.open(db)
+    await store.commit_cycle(
+        AlertState(), [(1000 + n % chats, f"🔔 alert {n}") for n in range(alerts)]
+    )
+    await app.initialize()
+    try:
+        service = AlertService(store, MarketService([]))
+        started = time.perf_counter()
+        delivered = await service.deliver(app.bot)
+        seconds = time.perf_counter() - started
+    finally:
+        await app.shutdown()
+        await store.close()
+    async with ClientSession() as http, http.get(f"{base}/control/stats") as response:
+        counts = await response.json()
+    return {
+        "bench": "alerts.delivery",
+        "alerts": alerts,
+        "chats": chats,
+        "delivered": delivered,
+        "telegram_messages": counts["sent"],
+        "seconds": round(seconds, 2),
+        "messages_per_s": round(counts["sent"] / seconds, 1),
+        "responses_429": counts["429"],
+    }
+
+
 def main() -> None:
     rng = random.Random(7)
     for count in (10_000, 100_000, 1_000_000):
@@ -110,6 +231,19 @@ def main() -> None:
             ),
             flush=True,
         )
+
+    ports: multiprocessing.Queue[int] = multiprocessing.Queue()
+    server = multiprocessing.Process(target=strict_telegram, args=(ports,), daemon=True)
+    server.start()
+    try:
+        base = f"http://127.0.0.1:{ports.get(timeout=30)}"
+        with tempfile.TemporaryDirectory() as tmp:
+            print(
+                json.dumps(asyncio.run(deliver(base, Path(tmp) / "outbox.sqlite3", 600, 300))),
+                flush=True,
+            )
+    finally:
+        server.terminate()
 
 
 if __name__ == "__main__":

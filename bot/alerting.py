@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from collections import deque
 from datetime import datetime
 
 from telegram import Bot
@@ -22,7 +24,13 @@ from hedgecore.alerts import FundingObservation, RuleIndex, evaluate
 from hedgecore.market.service import MarketService
 
 log = logging.getLogger(__name__)
-SEND_BATCH = 30  # Telegram's overall limit per second; the rate limiter spaces them
+SEND_BATCH = 30  # chats per round
+PENDING_WINDOW = 1000
+PER_CHAT_GAP_S = 1.0
+# Telegram allows about 30 messages a second overall. PTB's limiter is a leaky bucket, which
+# lets bursts past a strict one-second window; alerts keep their own window, with a margin.
+OVERALL_PER_S = 28
+MAX_MESSAGE_CHARS = 4096
 
 
 class AlertService:
@@ -33,6 +41,9 @@ class AlertService:
         self._market = market
         self._index: RuleIndex | None = None
         self._cycle_lock = asyncio.Lock()
+        self._last_sent: dict[int, float] = {}  # chat -> monotonic time of its last message
+        self._recent: deque[float] = deque()  # start times of the messages of the last second
+        self._slot_lock = asyncio.Lock()
 
     def rules_changed(self) -> None:
         """Rules were added, deleted, paused or resumed: rebuild the index next cycle."""
@@ -70,21 +81,56 @@ class AlertService:
             return len(messages)
 
     async def deliver(self, bot: Bot) -> int:
-        """Send what the outbox holds; returns how many were sent."""
-        sent = 0
-        while batch := await self._store.pending_messages(SEND_BATCH):
+        """Send what the outbox holds; returns how many alerts went out.
+
+        A chat's waiting alerts go as one message (up to Telegram's length), at most one message
+        per chat per second and at most OVERALL_PER_S in any second: within Telegram's limits of
+        1 message a second per chat and about 30 a second overall.
+        """
+        delivered = 0
+        while pending := await self._store.pending_messages(PENDING_WINDOW):
+            now = time.monotonic()
+            by_chat: dict[int, list[tuple[int, str]]] = {}
+            for message_id, chat_id, text in pending:
+                if now - self._last_sent.get(chat_id, -PER_CHAT_GAP_S) >= PER_CHAT_GAP_S:
+                    by_chat.setdefault(chat_id, []).append((message_id, text))
+            if not by_chat:
+                await asyncio.sleep(PER_CHAT_GAP_S / 4)
+                continue
+            batch = [
+                (chat_id, _fit(messages))
+                for chat_id, messages in list(by_chat.items())[:SEND_BATCH]
+            ]
             outcomes = await asyncio.gather(
-                *(self._send(bot, chat_id, text) for _, chat_id, text in batch)
+                *(
+                    self._send(bot, chat_id, "\n\n".join(t for _, t in msgs))
+                    for chat_id, msgs in batch
+                )
             )
-            for (message_id, _, _), outcome in zip(batch, outcomes, strict=True):
+            for (chat_id, messages), outcome in zip(batch, outcomes, strict=True):
                 if outcome == "sent":
-                    await self._store.mark_message(message_id, "sent")
-                    sent += 1
+                    self._last_sent[chat_id] = time.monotonic()
+                    for message_id, _ in messages:
+                        await self._store.mark_message(message_id, "sent")
+                    delivered += len(messages)
             if "failed" in outcomes:
                 break  # Telegram is unwell: the rest waits for the next cycle
-        return sent
+        return delivered
+
+    async def _slot(self) -> None:
+        """Wait until a message can go without more than OVERALL_PER_S in any second."""
+        async with self._slot_lock:
+            while True:
+                now = time.monotonic()
+                while self._recent and now - self._recent[0] >= 1.0:
+                    self._recent.popleft()
+                if len(self._recent) < OVERALL_PER_S:
+                    self._recent.append(now)
+                    return
+                await asyncio.sleep(1.0 - (now - self._recent[0]))
 
     async def _send(self, bot: Bot, chat_id: int, text: str) -> str:
+        await self._slot()
         try:
             await bot.send_message(chat_id, text, parse_mode=ParseMode.HTML)
         except Forbidden:
@@ -96,3 +142,15 @@ class AlertService:
             log.warning("alert to a chat not sent, will retry: %s", type(exc).__name__)
             return "failed"
         return "sent"
+
+
+def _fit(messages: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    """The chat's first waiting alerts that fit in one Telegram message (always at least one)."""
+    taken: list[tuple[int, str]] = []
+    length = 0
+    for message_id, text in messages:
+        length += len(text) + 2
+        if taken and length > MAX_MESSAGE_CHARS:
+            break
+        taken.append((message_id, text))
+    return taken
