@@ -3,6 +3,8 @@
 import asyncio
 import copy
 import json
+import signal
+import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -243,3 +245,54 @@ async def test_alert_without_arguments_walks_through_with_buttons(
     bot.telegram.press(choices["negative"], message, chat_id=CHAT)
     edits = await bot.telegram.wait_for("editMessageText", 3)
     assert edits[2].params["text"] == "you already have that alert; see /alerts."
+
+
+CRASHING_CYCLE = """
+import asyncio, os, signal, sys
+sys.path.insert(0, {root!r})
+from pathlib import Path
+from bot.alerting import AlertService
+from bot.parsing import parse_alert
+from bot.store import Store
+from tests.bot.test_alerts import NOW, ScriptedMarket
+
+async def main():
+    store = await Store.open(Path({db!r}))
+    await store.add_alert(77, parse_alert(["BTC", "above", "0.01%"]))
+    market = ScriptedMarket()
+    alerts = AlertService(store, market.service)
+    await market.set_rate("0.00006498")
+    await alerts.cycle(NOW)
+    await market.set_rate("0.0002")
+    assert await alerts.cycle(NOW) == 1
+    os.kill(os.getpid(), signal.SIGKILL)  # dies after queueing, before sending
+
+asyncio.run(main())
+"""
+
+
+async def test_a_killed_process_loses_no_alert_and_sends_it_once(
+    telegram: FakeTelegram, tmp_path: Path
+) -> None:
+    db = tmp_path / "killed.sqlite3"
+    root = str(Path(__file__).resolve().parents[2])
+    crash = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", CRASHING_CYCLE.format(root=root, db=str(db))
+    )
+    assert await crash.wait() == -signal.SIGKILL
+    app = await start_bot(telegram, db)
+    try:
+        market = ScriptedMarket()
+        alerts = install(app, market)
+        await market.set_rate("0.0002")
+        assert (
+            await alerts.cycle(NOW) == 0
+        )  # the killed process's state was committed with its alert
+        assert await alerts.deliver(app.bot) == 1
+        assert await alerts.deliver(app.bot) == 0
+    finally:
+        await stop_bot(app)
+    (sent,) = telegram.sent()
+    assert str(sent.params["text"]).startswith(
+        "🔔 <b>BTC</b> funding rose above +0.0100% per 8h on Bybit"
+    )
