@@ -254,3 +254,23 @@ def test_no_second_fire_without_clearing_in_between(path: list[D], threshold: D)
         )
     for n in fire_cycles:
         assert path[n] > threshold
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    hours=st.sampled_from([1, 4, 8]),
+    before=rates,
+    after=rates,
+    threshold=thresholds,
+)
+def test_any_interval_is_judged_per_8_hours(hours: int, before: D, after: D, threshold: D) -> None:
+    # Rates quoted per `hours`: the rule compares them times 8 / hours with its per-8h threshold.
+    above = rule(1, AlertKind.ABOVE, str(threshold), venue="krakenfutures")
+    fired = run([above], [[seen("krakenfutures", str(r), hours=hours)] for r in (before, after)])
+    crossed = (
+        before * 8 / hours <= threshold - hysteresis(threshold) and after * 8 / hours > threshold
+    )
+    if crossed:
+        assert fired == [[], [1]]
+    if after * 8 / hours <= threshold:
+        assert fired == [[], []]
