@@ -1,0 +1,143 @@
+"""Payoff and funding charts as PNG bytes, readable on a phone: wide, large type, Okabe-Ito colours."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.dates import AutoDateLocator, ConciseDateFormatter, date2num
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
+
+from hedgecore import fmt
+from hedgecore.payoff import FundingLine, PayoffCurve
+from hedgecore.venues import venue_name
+
+WIDTH_IN, HEIGHT_IN, DPI = 12.0, 7.0, 110  # 1320 x 770 pixels
+# Okabe & Ito's palette, told apart with the common colour-vision deficiencies.
+BLUE, VERMILLION, GREEN, ORANGE, SKY, PURPLE, YELLOW, GREY = (
+    "#0072B2",
+    "#D55E00",
+    "#009E73",
+    "#E69F00",
+    "#56B4E9",
+    "#CC79A7",
+    "#F0E442",
+    "#6E6E6E",
+)
+VENUE_COLOURS = (BLUE, ORANGE, GREEN, PURPLE, SKY, VERMILLION)
+THOUSANDS = FuncFormatter(lambda value, _: f"{value:,.0f}")
+
+
+def _figure() -> tuple[Figure, Axes]:
+    figure = Figure(figsize=(WIDTH_IN, HEIGHT_IN), dpi=DPI, layout="constrained")
+    axes = figure.add_subplot()
+    axes.tick_params(labelsize=14)
+    axes.grid(True, alpha=0.3)
+    return figure, axes
+
+
+def _png(figure: Figure) -> bytes:
+    buffer = io.BytesIO()
+    FigureCanvasAgg(figure)  # attaches the Agg canvas: no pyplot, no global state
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+def _floats(values: Sequence[Decimal]) -> list[float]:
+    return [float(v) for v in values]
+
+
+def payoff_png(curve: PayoffCurve) -> bytes:
+    """The payoff chart as PNG bytes."""
+    return _png(payoff_figure(curve))
+
+
+def funding_png(coin: str, lines: Sequence[FundingLine], as_of: datetime) -> bytes:
+    """The funding chart as PNG bytes."""
+    return _png(funding_figure(coin, lines, as_of))
+
+
+def payoff_figure(curve: PayoffCurve) -> Figure:
+    """USD value across prices: unhedged, hedged on the perpetual, on the dated future at expiry."""
+    figure, axes = _figure()
+    prices = _floats(curve.prices)
+    leg = curve.perpetual
+    axes.plot(prices, _floats(curve.unhedged_usd), color=VERMILLION, linewidth=3, label="unhedged")
+    axes.plot(
+        prices,
+        _floats(curve.perpetual_usd),
+        color=BLUE,
+        linewidth=3,
+        label=f"short {leg.contracts:,} {venue_name(leg.venue)} {leg.symbol} at {fmt.leverage(leg.leverage)}",
+    )
+    if curve.dated is not None and curve.dated_usd is not None:
+        axes.plot(
+            prices,
+            _floats(curve.dated_usd),
+            color=GREEN,
+            linewidth=3,
+            linestyle="--",
+            label=f"short {venue_name(curve.dated.venue)} {curve.dated.symbol}, at expiry",
+        )
+    # Markers are named in the legend, not written across the lines.
+    axes.axvline(
+        float(curve.spot_price),
+        color=GREY,
+        linestyle=":",
+        linewidth=2,
+        label=f"today {fmt.price(curve.spot_price)}",
+    )
+    if curve.liquidation_price is not None and curve.liquidation_price <= curve.prices[-1]:
+        liquidation = float(curve.liquidation_price)
+        axes.axvline(
+            liquidation,
+            color=VERMILLION,
+            linestyle="--",
+            linewidth=2,
+            label=f"liquidation {fmt.price(curve.liquidation_price)}: unhedged above",
+        )
+        axes.axvspan(liquidation, prices[-1], color=VERMILLION, alpha=0.08)
+    axes.xaxis.set_major_formatter(THOUSANDS)
+    axes.yaxis.set_major_formatter(THOUSANDS)
+    axes.set_xlabel(f"{curve.coin} price (USD)", fontsize=16)
+    axes.set_ylabel("value of your holding (USD)", fontsize=16)
+    axes.set_title(
+        f"{curve.coin}: {venue_name(leg.venue)}, {leg.contracts:,} contracts at {fmt.leverage(leg.leverage)}, "
+        f"data {fmt.utc(curve.as_of)}",
+        fontsize=17,
+    )
+    axes.legend(fontsize=14, loc="upper left")
+    return figure
+
+
+def funding_figure(coin: str, lines: Sequence[FundingLine], as_of: datetime) -> Figure:
+    """Each venue's funding over time, a year, with zero marked and the short's paying periods shaded."""
+    figure, axes = _figure()
+    for line, colour in zip(lines, VENUE_COLOURS, strict=False):
+        apr = _floats(line.apr_pct)
+        times = date2num(list(line.times))  # type: ignore[no-untyped-call]
+        axes.plot(times, apr, color=colour, linewidth=2.5, label=venue_name(line.venue))
+        axes.fill_between(
+            times, apr, 0, where=[a < 0 for a in apr], color=colour, alpha=0.2, interpolate=True
+        )
+    axes.axhline(0, color="black", linewidth=1.5)
+    locator = AutoDateLocator()  # type: ignore[no-untyped-call]  # matplotlib.dates is unannotated
+    axes.xaxis.set_major_locator(locator)
+    axes.xaxis.set_major_formatter(ConciseDateFormatter(locator))  # type: ignore[no-untyped-call]
+    axes.yaxis.set_major_formatter(
+        FuncFormatter(lambda value, _: f"{value:+,.0f}%" if value else "0%")
+    )
+    axes.set_ylabel("funding a year (% of the position)", fontsize=16)
+    axes.set_xlabel("UTC", fontsize=16)
+    axes.set_title(
+        f"{coin} funding, last 30 days: above zero the short receives, shaded it pays · {fmt.utc(as_of)}",
+        fontsize=16,
+    )
+    if lines:
+        axes.legend(fontsize=14, loc="best")
+    return figure

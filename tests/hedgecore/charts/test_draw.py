@@ -1,0 +1,76 @@
+"""The PNGs: the right size, not blank, and drawn from the data hedgecore computes."""
+
+import io
+import struct
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal as D
+
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.image import imread
+
+from hedgecore.charts.draw import funding_figure, funding_png, payoff_figure, payoff_png
+from hedgecore.models import Holding, PlanSettings
+from hedgecore.payoff import funding_lines, payoff_curve
+from hedgecore.planning import plan_hedge
+
+from ..builders import NOW, dated, perpetual
+
+
+def size_of(png: bytes) -> tuple[int, int]:
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack(">II", png[16:24])
+    return width, height
+
+
+def drawn_lines(figure: Figure) -> dict[str, list[float]]:
+    """Each line the figure draws, by its legend label."""
+    return {
+        str(line.get_label()): [float(y) for y in np.asarray(line.get_ydata(), dtype=float)]
+        for line in figure.axes[0].get_lines()
+    }
+
+
+def assert_not_blank(png: bytes) -> None:
+    pixels = imread(io.BytesIO(png))
+    assert float(np.std(pixels)) > 0.05  # a white page has none
+
+
+def test_payoff_chart() -> None:
+    future = dated(expiry=NOW + timedelta(days=60))
+    plan = plan_hedge(
+        Holding(coin="BTC", quantity=D("1.2")),
+        [perpetual(price=D(60000)), future],
+        NOW,
+        PlanSettings(leverage=D(3)),
+    )
+    curve = payoff_curve(plan)
+    png = payoff_png(curve)
+    assert size_of(png) == (1320, 770)
+    assert_not_blank(png)
+    # The lines drawn are hedgecore's numbers: unhedged, the perpetual hedge, the dated one.
+    drawn = drawn_lines(payoff_figure(curve))
+    assert drawn["unhedged"] == [float(v) for v in curve.unhedged_usd]
+    assert drawn["short 72,000 Bybit BTC/USD:BTC at 3x"] == [float(v) for v in curve.perpetual_usd]
+    assert curve.dated_usd is not None
+    assert drawn[f"short OKX {future.contract.symbol}, at expiry"] == [
+        float(v) for v in curve.dated_usd
+    ]
+    assert "liquidation 89,550.00 USD: unhedged above" in drawn
+
+
+def test_funding_chart() -> None:
+    t0 = datetime(2025, 4, 1, tzinfo=UTC)
+    history = {
+        venue: [(t0 + timedelta(hours=8 * n), D(n % 5 - 2) / 10000, D(8)) for n in range(90)]
+        for venue in ("bybit", "okx")
+    }
+    lines = funding_lines(history)
+    png = funding_png("BTC", lines, t0 + timedelta(days=30))
+    assert size_of(png) == (1320, 770)
+    assert_not_blank(png)
+    assert drawn_lines(funding_figure("BTC", lines, t0))["Bybit"] == [
+        float(v) for v in lines[0].apr_pct
+    ]
+    # No history: still a labelled chart of the same size.
+    assert size_of(funding_png("BTC", (), t0)) == (1320, 770)

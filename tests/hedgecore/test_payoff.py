@@ -1,0 +1,84 @@
+"""The data behind the charts: payoff across prices and funding over time."""
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal as D
+
+import pytest
+
+from hedgecore.errors import PlanningError
+from hedgecore.models import CrossHedgeFit, Holding, PlanSettings
+from hedgecore.payoff import funding_lines, payoff_curve
+from hedgecore.planning import plan_hedge
+
+from .builders import NOW, dated, perpetual
+
+BTC = Holding(coin="BTC", quantity=D("1.2"))
+
+
+def test_one_x_hedge_is_flat_and_unhedged_is_linear() -> None:
+    curve = payoff_curve(plan_hedge(BTC, [perpetual(price=D(60000))], NOW))
+    assert curve.prices[0] == D(30000)
+    assert curve.prices[-1] == D(120000)
+    assert len(curve.prices) == 151
+    assert curve.unhedged_usd == tuple(D("1.2") * p for p in curve.prices)
+    # 72,000 contracts of 1 USD: the 1.2 BTC are worth 72,000 USD whatever the price.
+    assert all(abs(v - D(72000)) < D("1e-18") for v in curve.perpetual_usd)
+    assert curve.liquidation_price is None
+    assert curve.dated is None
+
+
+def test_leveraged_hedge_is_unhedged_past_liquidation() -> None:
+    plan = plan_hedge(
+        BTC, [perpetual(price=D(60000), mmr=D("0.005"))], NOW, PlanSettings(leverage=D(3))
+    )
+    curve = payoff_curve(plan)
+    assert curve.liquidation_price == D(89550)
+    for price, value in zip(curve.prices, curve.perpetual_usd, strict=True):
+        if price >= D(89550):
+            assert value == D("0.8") * price  # the 0.4 BTC margin is lost, 0.8 BTC unhedged
+        else:
+            assert abs(value - D(72000)) < D("1e-18")
+
+
+def test_dated_short_is_worth_what_it_locks_at_expiry() -> None:
+    future = dated(futures_price=D(61500), index_price=D(60000), expiry=NOW + timedelta(days=60))
+    curve = payoff_curve(plan_hedge(BTC, [perpetual(price=D(60000)), future], NOW))
+    assert curve.dated is not None
+    assert curve.dated_usd is not None
+    # 738 contracts of 100 USD = 73,800 USD locked; 1.2 - 73,800/61,500 = 0 BTC left over.
+    assert all(abs(v - D(73800)) < D("1e-18") for v in curve.dated_usd)
+
+
+def test_cross_hedges_have_no_payoff_chart() -> None:
+    fit = CrossHedgeFit(
+        coin="SOL",
+        proxy_coin="BTC",
+        beta=D("1.4"),
+        correlation=D("0.9"),
+        r_squared=D("0.81"),
+        observations=60,
+    )
+    plan = plan_hedge(
+        Holding(coin="SOL", quantity=D(100)),
+        [perpetual()],
+        NOW,
+        cross_hedge=fit,
+        holding_price=D(150),
+    )
+    with pytest.raises(PlanningError, match="not a cross hedge"):
+        payoff_curve(plan)
+
+
+def test_funding_lines_are_yearly_percent_as_the_short_sees_it() -> None:
+    t0 = datetime(2025, 4, 1, tzinfo=UTC)
+    lines = funding_lines(
+        {
+            "okx": [(t0 + timedelta(hours=8), D("-0.0001"), D(8)), (t0, D("0.0001"), D(8))],
+            "krakenfutures": [(t0, D("0.00001"), D(1))],
+            "bybit": [],
+        }
+    )
+    assert [line.venue for line in lines] == ["krakenfutures", "okx"]
+    assert lines[1].times == (t0, t0 + timedelta(hours=8))
+    assert lines[1].apr_pct == (D("10.95"), D("-10.95"))
+    assert lines[0].apr_pct == (D("8.76"),)
