@@ -17,18 +17,21 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, NoReturn
 
-from hedgecore import inputs
+from hedgecore import fmt, inputs
 from hedgecore.errors import DataUnavailable, HedgeCoreError, InvalidInput
 from hedgecore.models import (
     Contract,
     ContractKind,
     DataSource,
     FundingQuote,
+    HedgePlan,
     Holding,
+    LeverageRow,
     MarketContract,
     PlanSettings,
     Quote,
 )
+from hedgecore.payoff import payoff_curve
 from hedgecore.planning import leverage_table, plan_hedge
 from hedgecore.report import plan_json, render_plan
 from hedgecore.venues import VENUES, VenueSpec, venue_by_name
@@ -69,18 +72,8 @@ def _typed(parse: Callable[[str], object], usage: str) -> Callable[[str], object
     return convert
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of the `hedgecore` command."""
-    parser = _Parser(
-        prog="hedgecore", description="Hedge spot crypto with inverse futures.", allow_abbrev=False
-    )
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    plan = commands.add_parser(
-        "plan",
-        help="plan a hedge of QTY COIN",
-        description="Plan a hedge: which contract, how many to short, margin, liquidation, funding.",
-        allow_abbrev=False,
-    )
+def _add_plan_arguments(plan: argparse.ArgumentParser) -> None:
+    """The arguments that describe a hedge: shared by `plan` and `chart payoff`."""
     plan.add_argument(
         "quantity",
         type=_typed(inputs.parse_quantity, "hedgecore plan {} BTC --price 60000"),
@@ -160,6 +153,21 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="plan from a recorded snapshot instead of live data",
     )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the `hedgecore` command."""
+    parser = _Parser(
+        prog="hedgecore", description="Hedge spot crypto with inverse futures.", allow_abbrev=False
+    )
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    plan = commands.add_parser(
+        "plan",
+        help="plan a hedge of QTY COIN",
+        description="Plan a hedge: which contract, how many to short, margin, liquidation, funding.",
+        allow_abbrev=False,
+    )
+    _add_plan_arguments(plan)
     plan.add_argument("--json", action="store_true", help="print one JSON object")
     snapshot = commands.add_parser(
         "snapshot", help="record market data to a file", allow_abbrev=False
@@ -182,6 +190,38 @@ def build_parser() -> argparse.ArgumentParser:
         type=_typed(venue_by_name, "--venue {}"),
         help="only this venue",
     )
+    chart = commands.add_parser(
+        "chart", help="draw a payoff or funding chart as PNG", allow_abbrev=False
+    )
+    kinds = chart.add_subparsers(dest="chart", required=True, parser_class=_Parser)
+    payoff = kinds.add_parser(
+        "payoff",
+        help="USD value of QTY COIN across prices, unhedged and hedged",
+        description="Draw what the planned hedge is worth from half to double today's price.",
+        allow_abbrev=False,
+    )
+    _add_plan_arguments(payoff)
+    funding = kinds.add_parser(
+        "funding",
+        help="the last 30 days of funding per venue",
+        description="Draw each venue's funding over the last 30 days, a year, as a short sees it.",
+        allow_abbrev=False,
+    )
+    funding.add_argument(
+        "coin",
+        type=_typed(inputs.parse_coin, "hedgecore chart funding {} --out f.png"),
+        help="coin ticker, e.g. BTC",
+    )
+    funding.add_argument(
+        "--snapshot",
+        type=Path,
+        metavar="FILE",
+        help="from a recorded snapshot instead of live data",
+    )
+    for drawing in (payoff, funding):
+        drawing.add_argument(
+            "--out", type=Path, metavar="FILE.png", required=True, help="where to write the PNG"
+        )
     return parser
 
 
@@ -289,8 +329,10 @@ def _check_combinations(args: argparse.Namespace) -> None:
         )
 
 
-def run_plan(args: argparse.Namespace, now: datetime) -> str:
-    """Plan the hedge the arguments describe and return what to print."""
+def _plan(
+    args: argparse.Namespace, now: datetime
+) -> tuple[HedgePlan, Sequence[LeverageRow], str, Sequence[str]]:
+    """The plan the arguments describe, its leverage table, where its data came from, and notes."""
     _check_combinations(args)
     settings = PlanSettings(
         hedge_ratio=args.ratio, leverage=args.leverage, horizon_days=args.horizon_days
@@ -309,6 +351,12 @@ def run_plan(args: argparse.Namespace, now: datetime) -> str:
         venues = [args.venue.id] if args.venue else None
         market_plan, notes = commands.plan(holding, settings, venues, args.snapshot)
         plan, rows, label = market_plan.plan, market_plan.leverage_rows(), market_plan.data_label
+    return plan, rows, label, notes
+
+
+def run_plan(args: argparse.Namespace, now: datetime) -> str:
+    """Plan the hedge the arguments describe and return what to print."""
+    plan, rows, label, notes = _plan(args, now)
     if args.json:
         return json.dumps(plan_json(plan, rows, data_label=label, notes=notes), indent=2)
     return render_plan(plan, rows, data_label=label, notes=notes)
@@ -322,12 +370,35 @@ def run_snapshot_record(args: argparse.Namespace, now: datetime) -> str:
     return commands.record(args.file, venues, args.coins, now)
 
 
+def run_chart(args: argparse.Namespace, now: datetime) -> str:
+    """Draw the chart the arguments ask for into --out; returns what to print."""
+    from hedgecore.charts.draw import funding_png, payoff_png  # matplotlib is slow to import too
+
+    if args.chart == "payoff":
+        plan, _, label, _ = _plan(args, now)
+        png = payoff_png(payoff_curve(plan))
+    else:
+        from hedgecore.market import commands
+
+        lines, as_of = commands.funding_history(args.coin, args.snapshot)
+        png = funding_png(args.coin, lines, as_of)
+        label = f"funding history to {fmt.utc(as_of)}"
+    try:
+        args.out.write_bytes(png)
+    except OSError as exc:
+        raise UsageError(
+            f"cannot write {args.out}: {exc.strerror}. Example: --out chart.png"
+        ) from None
+    return f"Wrote {args.out} ({label})"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the `hedgecore` command; returns the process exit status."""
     now = datetime.now(UTC)
     try:
         args = build_parser().parse_args(argv)
-        output = run_plan(args, now) if args.command == "plan" else run_snapshot_record(args, now)
+        run = {"plan": run_plan, "snapshot": run_snapshot_record, "chart": run_chart}[args.command]
+        output = run(args, now)
     except (UsageError, InvalidInput) as exc:
         print(f"hedgecore: {exc}", file=sys.stderr)
         return 2

@@ -4,6 +4,8 @@ import json
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
+from importlib import resources
+from pathlib import Path
 
 import pytest
 
@@ -223,3 +225,27 @@ def test_future_expiry_is_accepted() -> None:
         "plan", "1.2", "BTC", "--price", "60000", "--futures-price", "61000", "--expiry", FUTURE
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_charts_from_the_command_line(tmp_path: Path) -> None:
+    payoff = tmp_path / "payoff.png"
+    result = hedgecore(
+        "chart", "payoff", "1.2", "BTC", "--price", "60000", "--leverage", "3", "--out", str(payoff)
+    )
+    assert result.returncode == 0, result.stderr
+    assert (
+        result.stdout.strip()
+        == f"Wrote {payoff} (prices given on the command line, no market data)"
+    )
+    assert payoff.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    demo = resources.files("hedgecore.market").joinpath("demo_snapshot.json")
+    funding = tmp_path / "funding.png"
+    result = hedgecore("chart", "funding", "btc", "--snapshot", str(demo), "--out", str(funding))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"Wrote {funding} (funding history to 2025-04-28 08:00 UTC)"
+    assert funding.stat().st_size > 10_000
+    missing = hedgecore(
+        "chart", "payoff", "1.2", "BTC", "--price", "60000", "--out", str(tmp_path / "no" / "x.png")
+    )
+    assert missing.returncode == 2
+    assert missing.stderr.startswith("hedgecore: cannot write ")
