@@ -1,7 +1,7 @@
 """The inline keyboard under a plan, and the one parser of its callback data.
 
 Callback data (at most 64 bytes): "h:QTY:COIN:VENUE:LEVERAGE:RATIO:VIEW", VENUE "-" for all venues,
-RATIO in percent, VIEW "p" (plan) or "t" (leverage table).
+RATIO in percent, VIEW "p" (plan), "t" (leverage table) or "c" (payoff chart).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ PREFIX = "h"
 MAX_CALLBACK_BYTES = 64
 LEVERAGES = (Decimal(1), Decimal(2), Decimal(3), Decimal(5))
 RATIOS = (Decimal("0.5"), Decimal(1))
-View = Literal["p", "t"]
+View = Literal["p", "t", "c"]  # plan, leverage table, payoff chart
 
 
 class BadCallback(ValueError):
@@ -48,7 +48,7 @@ def encode(request: HedgeRequest, leverage: Decimal, ratio: Decimal, view: View)
 def decode(data: str) -> tuple[HedgeRequest, View]:
     """The request and view a button stands for."""
     parts = data.split(":")
-    if len(parts) != 7 or parts[0] != PREFIX or parts[6] not in ("p", "t"):
+    if len(parts) != 7 or parts[0] != PREFIX or parts[6] not in ("p", "t", "c"):
         raise BadCallback(data)
     _, quantity, coin, venue, leverage, ratio, view = parts
     try:
@@ -62,13 +62,14 @@ def decode(data: str) -> tuple[HedgeRequest, View]:
         )
     except InvalidInput as exc:
         raise BadCallback(data) from exc
-    return request, "t" if view == "t" else "p"
+    views: dict[str, View] = {"p": "p", "t": "t", "c": "c"}
+    return request, views[view]
 
 
 def plan_keyboard(
     request: HedgeRequest, venues: list[str], leverage: Decimal, ratio: Decimal
 ) -> InlineKeyboardMarkup | None:
-    """Buttons to switch venue, leverage and hedge ratio, and to show the leverage table."""
+    """Buttons to switch venue, leverage and hedge ratio, and to show the leverage table or chart."""
     if len(request.holdings) != 1:
         return None
 
@@ -106,6 +107,11 @@ def plan_keyboard(
             for r in RATIOS
         ]
     )
-    table_row = row([button("Leverage table", request, leverage, ratio, "t")])
+    table_row = row(
+        [
+            button("Leverage table", request, leverage, ratio, "t"),
+            button("Chart", request, leverage, ratio, "c"),
+        ]
+    )
     rows = [r for r in (venue_row, leverage_row, ratio_row, table_row) if r]
     return InlineKeyboardMarkup(rows) if rows else None

@@ -26,6 +26,7 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("funding", "funding rates across venues", "/funding ETH"),
     ("basis", "dated futures and their basis", "/basis BTC"),
     ("settings", "your default leverage, ratio and venues", "/settings leverage 2x"),
+    ("chart", "the payoff of a hedge as a picture", "/chart 1.2 BTC 3x"),
     (
         "alert",
         "a funding-rate alert (above, below, negative, before, spread)",

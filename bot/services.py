@@ -11,11 +11,13 @@ from typing import TYPE_CHECKING
 from bot.parsing import HedgeRequest
 from bot.settings import BotSettings
 from bot.store import Store, UserSettings
+from hedgecore.charts.draw import funding_png, payoff_png
 from hedgecore.errors import PlanningError
 from hedgecore.market.plans import MarketPlan, markets_or_demo, plan_or_demo
 from hedgecore.market.service import MarketService
 from hedgecore.models import DataSource, PlanSettings, PortfolioPlan
 from hedgecore.overview import BasisRow, FundingRow, basis_overview, funding_overview
+from hedgecore.payoff import funding_lines, payoff_curve
 from hedgecore.planning import summarise_portfolio
 
 if TYPE_CHECKING:  # the alert service renders with bot.render, which reads this module's types
@@ -84,6 +86,27 @@ class Services:
         return HedgeResult(
             plans=tuple(plans), notes=tuple(notes), failures=tuple(failures), portfolio=portfolio
         )
+
+    async def payoff_chart(
+        self, request: HedgeRequest, defaults: UserSettings
+    ) -> tuple[bytes, MarketPlan]:
+        """The payoff chart of a single-holding request, drawn off the event loop."""
+        result = await self.hedge(request, defaults)
+        market_plan = result.plans[0]
+        curve = payoff_curve(market_plan.plan)
+        return await asyncio.to_thread(payoff_png, curve), market_plan
+
+    async def funding_chart(self, coin: str) -> tuple[bytes, datetime]:
+        """The last 30 days of funding of `coin` per venue, drawn off the event loop."""
+        history = await self.market.funding_history(coin)
+        if not history:
+            raise PlanningError(f"no funding history for {coin} from any venue right now")
+        points = {
+            venue: [(p.time, p.rate, p.interval_hours) for p in rows]
+            for venue, rows in history.items()
+        }
+        as_of = self.market.now()
+        return await asyncio.to_thread(funding_png, coin, funding_lines(points), as_of), as_of
 
     async def overview(self, coin: str, venues: Sequence[str] | None = None) -> Overview:
         """Funding and basis of `coin` on every venue that answers."""

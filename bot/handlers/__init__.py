@@ -2,9 +2,9 @@
 
 from telegram.ext import Application
 
-from bot.handlers import alerts, basis, errors, fallback, funding, hedge, settings, start
+from bot.handlers import alerts, basis, charts, errors, fallback, funding, hedge, settings, start
 
-FEATURES = (start, hedge, funding, basis, settings, alerts, fallback)
+FEATURES = (start, hedge, charts, funding, basis, settings, alerts, fallback)
 
 
 def register_all(app: Application) -> None:  # type: ignore[type-arg]

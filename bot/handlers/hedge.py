@@ -1,10 +1,11 @@
 """/hedge QTY COIN [...]: plan a hedge; buttons under the plan change venue, leverage and ratio."""
 
-from telegram import InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.context import HedgeContext
+from bot.handlers.charts import send_payoff_chart
 from bot.handlers.replies import NEW_MESSAGES, refuse, reply
 from bot.keyboards import PREFIX, BadCallback, decode, plan_keyboard
 from bot.parsing import HedgeRequest, parse_hedge
@@ -49,6 +50,10 @@ async def button(update: Update, context: HedgeContext) -> None:
         await query.answer("This button is out of date: send /hedge again.")
         return
     await query.answer()
+    if view == "c":
+        if isinstance(query.message, Message):
+            await send_payoff_chart(query.message, context, request, query.from_user.id)
+        return
     services = context.bot_data.services
     defaults = await services.store.user_settings(query.from_user.id)
     try:

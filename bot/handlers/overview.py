@@ -2,7 +2,7 @@
 
 from collections.abc import Callable, Sequence
 
-from telegram import Update
+from telegram import InlineKeyboardMarkup, Update
 
 from bot.context import HedgeContext
 from bot.handlers.replies import refuse, reply
@@ -12,7 +12,11 @@ from hedgecore.errors import HedgeCoreError, InvalidInput
 
 
 async def answer_overview(
-    update: Update, context: HedgeContext, command: str, render: Callable[[Sequence[Overview]], str]
+    update: Update,
+    context: HedgeContext,
+    command: str,
+    render: Callable[[Sequence[Overview]], str],
+    buttons: Callable[[list[str]], InlineKeyboardMarkup] | None = None,
 ) -> None:
     """Reply to `command [COIN]` with the rendered overview of that coin, or of BTC and ETH."""
     try:
@@ -25,4 +29,5 @@ async def answer_overview(
     except HedgeCoreError as exc:
         await refuse(update, f"{exc}. Example: {command} BTC")
         return
-    await reply(update, render(overviews))
+    keyboard = buttons([o.coin for o in overviews]) if buttons else None
+    await reply(update, render(overviews), keyboard)

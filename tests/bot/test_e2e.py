@@ -30,6 +30,7 @@ async def test_start_registers_the_menu_and_explains_itself(running: RunningBot)
         "funding",
         "basis",
         "settings",
+        "chart",
         "alert",
         "alerts",
         "unalert",
@@ -52,7 +53,7 @@ async def test_hedge_leads_with_the_answer(running: RunningBot) -> None:
     (call,) = running.telegram.sent()
     assert call.params["parse_mode"] == "HTML"
     labels = [b["text"] for row in keyboard_of(call) for b in row]
-    assert labels == ["Bybit", "1x", "2x", "✓ 3x", "5x", "50%", "✓ 100%", "Leverage table"]
+    assert labels == ["Bybit", "1x", "2x", "✓ 3x", "5x", "50%", "✓ 100%", "Leverage table", "Chart"]
 
 
 async def test_keyboard_round_trip_edits_the_same_message(running: RunningBot) -> None:
@@ -267,3 +268,41 @@ async def test_webhook_checks_the_secret_and_serves_healthz(running: RunningBot)
             assert calls[-1].params["text"].startswith("<b>HedgeBot</b>")
     finally:
         await runner.cleanup()
+
+
+async def test_charts_are_sent_as_photos(running: RunningBot) -> None:
+    running.telegram.send_text("/chart 1.2 BTC 3x")
+    (photo,) = await running.telegram.wait_for("sendPhoto", 1)
+    assert photo.params["photo"] == "<file>"
+    assert (
+        photo.params["caption"]
+        == "1.2 BTC: short 112,467 Bybit BTC/USD:BTC at 3x · data offline snapshot taken at 2025-04-28 08:00 UTC"
+    )
+    # The chart button under a plan, and /funding's chart both ways.
+    await ask(running, "/hedge 1 BTC")
+    buttons = {
+        b["text"]: b["callback_data"]
+        for row in keyboard_of(running.telegram.sent()[-1])
+        for b in row
+    }
+    message = {"message_id": 903, "date": 0, "chat": {"id": 77, "type": "private"}, "text": "plan"}
+    running.telegram.press(buttons["Chart"], message)
+    await running.telegram.wait_for("sendPhoto", 2)
+    funding = await ask(running, "/funding")
+    assert funding.startswith("<b>Funding</b>")
+    (chart_button,) = [b for row in keyboard_of(running.telegram.sent()[-1]) for b in row]
+    assert chart_button["text"] == "BTC chart"
+    running.telegram.press(chart_button["callback_data"], message)
+    running.telegram.send_text("/funding btc chart")
+    photos = await running.telegram.wait_for("sendPhoto", 4)
+    assert {p.params["caption"] for p in photos[2:]} == {
+        "BTC funding per venue, last 30 days, a year; shaded where a short paid · to 2025-04-28 08:00 UTC"
+    }
+    assert (
+        await ask(running, "/chart 1 BTC 2 ETH")
+        == "a chart shows one holding. Example: /chart 1.2 BTC"
+    )
+    assert (
+        await ask(running, "/chart 0 BTC")
+        == "quantity must be more than zero, got '0'. Example: /chart 1.2 BTC"
+    )

@@ -167,7 +167,7 @@ def test_console_chat_through_a_pipe(tmp_path: Path) -> None:
     out = result.stdout
     assert "1.2 BTC (112,489.92 USD): short Bybit BTC/USD:BTC (perpetual)" in out
     assert "<b>" not in out
-    assert "[buttons: Bybit | ✓ 1x | 2x | 3x | 5x | 50% | ✓ 100% | Leverage table]" in out
+    assert "[buttons: Bybit | ✓ 1x | 2x | 3x | 5x | 50% | ✓ 100% | Leverage table | Chart]" in out
     assert "quantity must be more than zero, got '0'. Example: /hedge 1.2 BTC" in out
     assert "• Bybit: +0.0065% per 8h" in out
     assert "Data: offline snapshot taken at 2025-04-28 08:00 UTC" in out
