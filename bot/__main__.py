@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    configure_logging(settings.log_level, token)
+    configure_logging(settings.log_level, token, json_lines=settings.log_format == "json")
     app = build_application(settings)
     if args.webhook:
         asyncio.run(run_webhook(app, args.webhook, settings.webhook_listen, settings.webhook_port))

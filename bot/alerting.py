@@ -42,6 +42,9 @@ class AlertService:
         self._index: RuleIndex | None = None
         self._cycle_lock = asyncio.Lock()
         self._last_sent: dict[int, float] = {}  # chat -> monotonic time of its last message
+        self.fired = 0  # alerts queued since start
+        self.delivered = 0  # alerts sent since start
+        self.outbox_depth = 0  # waiting after the last delivery
         self._recent: deque[float] = deque()  # start times of the messages of the last second
         self._slot_lock = asyncio.Lock()
 
@@ -78,6 +81,7 @@ class AlertService:
             result = evaluate(self._index, observations, await self._store.alert_state(), now)
             messages = [(event.rule.chat_id, render_alert(event)) for event in result.events]
             await self._store.commit_cycle(result.state, messages)
+            self.fired += len(messages)
             return len(messages)
 
     async def deliver(self, bot: Bot) -> int:
@@ -115,6 +119,8 @@ class AlertService:
                     delivered += len(messages)
             if "failed" in outcomes:
                 break  # Telegram is unwell: the rest waits for the next cycle
+        self.delivered += delivered
+        self.outbox_depth = len(await self._store.pending_messages(PENDING_WINDOW))
         return delivered
 
     async def _slot(self) -> None:

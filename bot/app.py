@@ -8,7 +8,10 @@ from telegram.request import BaseRequest
 
 from bot.alerting import AlertService
 from bot.context import CONTEXT_TYPES
+from bot.flood import FloodGuard
 from bot.handlers import register_all
+from bot.metrics import BotMetrics
+from bot.ops import OpsServer
 from bot.render import COMMANDS
 from bot.services import BotData, Services
 from bot.settings import BotSettings
@@ -28,24 +31,42 @@ def open_market(settings: BotSettings) -> MarketService:
 
 
 def build_application(
-    settings: BotSettings, request: BaseRequest | None = None, rate_limited: bool = True
+    settings: BotSettings,
+    request: BaseRequest | None = None,
+    rate_limited: bool = True,
+    serve_http: bool = True,
 ) -> Application:  # type: ignore[type-arg]
     """The bot, ready to run: handlers registered, services started in post_init.
 
     `request` replaces the HTTP transport for both sending and getUpdates (the terminal chat);
     `rate_limited=False` is for benchmarks, where Telegram's 30 messages a second would be all
-    that is measured.
+    that is measured; `serve_http=False` keeps the /healthz and /metrics server off.
     """
+    ops: list[OpsServer] = []
 
     async def post_init(app: Application) -> None:  # type: ignore[type-arg]
         store = await Store.open(settings.db)
-        bot_data: BotData = app.bot_data
         market = open_market(settings)
         alerts = AlertService(store, market)
-        bot_data.start(Services(settings=settings, market=market, store=store, alerts=alerts))
+        bot_data: BotData = app.bot_data
+        bot_data.start(
+            Services(
+                settings=settings,
+                market=market,
+                store=store,
+                alerts=alerts,
+                flood=FloodGuard(settings.flood_limit),
+                metrics=BotMetrics(market, alerts),
+            )
+        )
         await app.bot.set_my_commands([BotCommand(name, what) for name, what, _ in COMMANDS])
+        if serve_http and settings.http_port:
+            ops.append(OpsServer(app, settings.http_port))
+            await ops[-1].start()
 
     async def post_shutdown(app: Application) -> None:  # type: ignore[type-arg]
+        while ops:
+            await ops.pop().stop()
         bot_data: BotData = app.bot_data
         services = bot_data.stop()
         if services is not None:

@@ -101,7 +101,7 @@ async def run_console(
     settings: BotSettings, stdin: TextIO = sys.stdin, out: TextIO = sys.stdout
 ) -> None:
     """Chat in the terminal until end of input."""
-    app = build_application(settings, request=ConsoleRequest(out))
+    app = build_application(settings, request=ConsoleRequest(out), serve_http=False)
     interactive = stdin.isatty()
     if interactive:
         out.write("HedgeBot in your terminal: type /help, or /hedge 1.2 BTC. Ctrl-D to leave.\n\n")

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
+from datetime import UTC, datetime
 
 REDACTED = "<token>"
 
@@ -31,10 +34,40 @@ class RedactToken(logging.Filter):
         return True
 
 
-def configure_logging(level: str, token: str | None) -> None:
+class JsonLines(logging.Formatter):
+    """One JSON object per line: time, level, logger, message (and the traceback, if any)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": datetime.fromtimestamp(record.created, tz=UTC).isoformat(
+                timespec="milliseconds"
+            ),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info:
+            record.exc_text = record.exc_text or self.formatException(record.exc_info)
+        if record.exc_text:
+            entry["traceback"] = record.exc_text
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def user_label(user_id: int, reveal: bool) -> str:
+    """How a user appears in logs: a stable hash unless HEDGEBOT_LOG_USER_IDS=1."""
+    if reveal:
+        return str(user_id)
+    return "u" + hashlib.sha256(f"hedgebot-user:{user_id}".encode()).hexdigest()[:12]
+
+
+def configure_logging(level: str, token: str | None, json_lines: bool = False) -> None:
     """One line per event on stderr; the token never printed; noisy libraries at WARNING."""
     handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(
+        JsonLines()
+        if json_lines
+        else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    )
     if token:
         handler.addFilter(RedactToken(token))
     root = logging.getLogger()

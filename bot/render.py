@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 
 from bot.services import HedgeResult, Overview
@@ -326,3 +326,17 @@ def render_alert_list(rules: Sequence[AlertRule]) -> str:
     return "\n".join(
         ["<b>Your alerts</b>", *(f"#{rule.id} {e(_describe(rule))}" for rule in rules)]
     )
+
+
+def render_stats(counts: Mapping[str, int], venues: Mapping[str, tuple[bool, str]]) -> str:
+    """The admin's /stats."""
+    lines = [
+        "<b>HedgeBot stats</b>",
+        *(f"{e(name)}: {value:,}" for name, value in counts.items()),
+        "",
+        "<b>Venues</b>",
+    ]
+    lines += [
+        f"{e(venue_name(venue))}: {'up' if up else e(why)}" for venue, (up, why) in venues.items()
+    ]
+    return "\n".join(lines)

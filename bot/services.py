@@ -22,6 +22,8 @@ from hedgecore.planning import summarise_portfolio
 
 if TYPE_CHECKING:  # the alert service renders with bot.render, which reads this module's types
     from bot.alerting import AlertService
+    from bot.flood import FloodGuard
+    from bot.metrics import BotMetrics
 
 OVERVIEW_COINS = ("BTC", "ETH")
 
@@ -56,6 +58,8 @@ class Services:
     market: MarketService
     store: Store
     alerts: AlertService
+    flood: FloodGuard
+    metrics: BotMetrics
 
     async def hedge(self, request: HedgeRequest, defaults: UserSettings) -> HedgeResult:
         """Plan every holding of the request, concurrently, with the user's defaults filled in."""

@@ -46,8 +46,32 @@ class BotSettings(BaseSettings):
     # Behind a reverse proxy the server listens on every interface of its container.
     webhook_listen: str = Field(default="0.0.0.0", validation_alias="HEDGEBOT_WEBHOOK_LISTEN")
     webhook_port: int = Field(
-        default=8080, ge=1, le=65535, validation_alias="HEDGEBOT_WEBHOOK_PORT"
+        default=8443, ge=1, le=65535, validation_alias="HEDGEBOT_WEBHOOK_PORT"
     )
+    http_port: int = Field(
+        default=8080, ge=0, le=65535, validation_alias="HEDGEBOT_HTTP_PORT"
+    )  # 0: off
+    log_format: Literal["text", "json"] = Field(
+        default="text", validation_alias="HEDGEBOT_LOG_FORMAT"
+    )
+    log_user_ids: bool = Field(default=False, validation_alias="HEDGEBOT_LOG_USER_IDS")
+    admin_ids: Annotated[frozenset[int], NoDecode] = Field(
+        default=frozenset(), validation_alias="HEDGEBOT_ADMIN_IDS"
+    )
+    allowed_ids: Annotated[frozenset[int], NoDecode] = Field(
+        default=frozenset(), validation_alias="HEDGEBOT_ALLOWED_IDS"
+    )
+    flood_limit: int = Field(default=20, ge=1, le=1000, validation_alias="HEDGEBOT_FLOOD_LIMIT")
+
+    @field_validator("admin_ids", "allowed_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            parts = [part.strip() for part in value.split(",") if part.strip()]
+            if not all(part.lstrip("-").isdigit() for part in parts):
+                raise ValueError("expected Telegram user ids separated by commas, e.g. 12345,67890")
+            return frozenset(int(part) for part in parts)
+        return value
 
     @field_validator("venues", mode="before")
     @classmethod
@@ -111,6 +135,12 @@ def load_settings() -> BotSettings:
             "transport": "HEDGEBOT_TRANSPORT",
             "webhook_listen": "HEDGEBOT_WEBHOOK_LISTEN",
             "webhook_port": "HEDGEBOT_WEBHOOK_PORT",
+            "http_port": "HEDGEBOT_HTTP_PORT",
+            "log_format": "HEDGEBOT_LOG_FORMAT",
+            "log_user_ids": "HEDGEBOT_LOG_USER_IDS",
+            "admin_ids": "HEDGEBOT_ADMIN_IDS",
+            "allowed_ids": "HEDGEBOT_ALLOWED_IDS",
+            "flood_limit": "HEDGEBOT_FLOOD_LIMIT",
         }
         name = names.get(field, field)
         message = str(error["msg"]).removeprefix("Value error, ")

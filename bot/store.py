@@ -282,6 +282,21 @@ class Store:
             )
         )
 
+    async def counts(self) -> dict[str, int]:
+        """How many users, alerts, paused chats and waiting messages the database holds."""
+
+        def read(db: sqlite3.Connection) -> dict[str, int]:
+            queries = {
+                "users with settings": "SELECT COUNT(*) FROM user_settings",
+                "chats with alerts": "SELECT COUNT(DISTINCT chat_id) FROM alert_rules",
+                "alerts": "SELECT COUNT(*) FROM alert_rules",
+                "paused chats": "SELECT COUNT(*) FROM paused_chats",
+                "alerts waiting to be sent": "SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL",
+            }
+            return {name: int(db.execute(sql).fetchone()[0]) for name, sql in queries.items()}
+
+        return await self._run(read)
+
     async def close(self) -> None:
         """Close the database."""
         await self._run(lambda db: db.close())

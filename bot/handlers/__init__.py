@@ -2,9 +2,21 @@
 
 from telegram.ext import Application
 
-from bot.handlers import alerts, basis, charts, errors, fallback, funding, hedge, settings, start
+from bot.handlers import (
+    admin,
+    alerts,
+    basis,
+    charts,
+    errors,
+    fallback,
+    funding,
+    gate,
+    hedge,
+    settings,
+    start,
+)
 
-FEATURES = (start, hedge, charts, funding, basis, settings, alerts, fallback)
+FEATURES = (gate, start, hedge, charts, funding, basis, settings, alerts, admin, fallback)
 
 
 def register_all(app: Application) -> None:  # type: ignore[type-arg]

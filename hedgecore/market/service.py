@@ -79,6 +79,8 @@ class PriceHistory(Frozen):
 class _Venue:
     feed: VenueFeed
     breaker: CircuitBreaker = field(default_factory=CircuitBreaker)
+    requests_ok: int = 0
+    requests_failed: int = 0
 
 
 class MarketService:
@@ -109,6 +111,21 @@ class MarketService:
         """Venue ids this service asks, in order."""
         return tuple(self._venues)
 
+    def request_counts(self) -> dict[str, tuple[int, int]]:
+        """Requests made to each venue: (succeeded, failed)."""
+        return {vid: (v.requests_ok, v.requests_failed) for vid, v in self._venues.items()}
+
+    def venue_health(self) -> dict[str, tuple[bool, str]]:
+        """Each venue: whether it is being asked, and if not, why."""
+        now = self._clock()
+        return {
+            vid: (
+                v.breaker.allows(now),
+                "" if v.breaker.allows(now) else f"paused: {v.breaker.last_error}",
+            )
+            for vid, v in self._venues.items()
+        }
+
     def now(self) -> datetime:
         """The service's clock as an aware datetime."""
         return datetime.fromtimestamp(self._clock(), tz=UTC)
@@ -136,9 +153,11 @@ class MarketService:
             try:
                 value = await asyncio.wait_for(load(), self._timeout_s)
             except Exception as exc:
+                venue.requests_failed += 1
                 venue.breaker.record_failure(self._clock(), describe_failure(exc))
                 log.warning("%s %s failed: %s", venue.feed.venue, kind, describe_failure(exc))
                 raise
+            venue.requests_ok += 1
             venue.breaker.record_success()
             return value
 

@@ -24,6 +24,8 @@ def bot_settings(base_url: str, db: Path, snapshot: Path = DEMO, **extra: str) -
             "HEDGEBOT_TELEGRAM_BASE_URL": base_url,
             "HEDGEBOT_DB": str(db),
             "HEDGEBOT_SNAPSHOT": str(snapshot),
+            "HEDGEBOT_HTTP_PORT": "0",
+            "HEDGEBOT_FLOOD_LIMIT": "1000",  # tests talk fast; the flood test sets its own
             **extra,
         }
     )
@@ -38,10 +40,14 @@ class RunningBot:
 
 
 async def start_bot(
-    telegram: FakeTelegram, db: Path, transport: str = "aiohttp", snapshot: Path = DEMO
+    telegram: FakeTelegram,
+    db: Path,
+    transport: str = "aiohttp",
+    snapshot: Path = DEMO,
+    **extra: str,
 ) -> Application:  # type: ignore[type-arg]
     app = build_application(
-        bot_settings(telegram.base_url, db, snapshot, HEDGEBOT_TRANSPORT=transport)
+        bot_settings(telegram.base_url, db, snapshot, HEDGEBOT_TRANSPORT=transport, **extra)
     )
     await app.initialize()
     assert app.post_init is not None

@@ -6,6 +6,7 @@ import json
 import signal
 import sys
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ import pytest
 
 from bot.alerting import AlertService
 from bot.parsing import parse_alert
-from bot.services import BotData, Services
+from bot.services import BotData
 from bot.store import MAX_ALERTS_PER_CHAT, Store
 from hedgecore.market.feeds import SnapshotFeed
 from hedgecore.market.service import MarketService, Ttls
@@ -53,11 +54,7 @@ def install(app: Any, market: ScriptedMarket) -> AlertService:
     bot_data: BotData = app.bot_data
     services = bot_data.services
     alerts = AlertService(services.store, market.service)
-    bot_data.start(
-        Services(
-            settings=services.settings, market=market.service, store=services.store, alerts=alerts
-        )
-    )
+    bot_data.start(replace(services, market=market.service, alerts=alerts))
     return alerts
 
 

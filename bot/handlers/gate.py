@@ -1,0 +1,47 @@
+"""Before any handler: a private bot ignores strangers, and floods get one warning then silence."""
+
+import logging
+
+from telegram import Update
+from telegram.ext import Application, ApplicationHandlerStop, TypeHandler
+
+from bot.context import HedgeContext
+from bot.logs import user_label
+from bot.metrics import command_of
+
+log = logging.getLogger(__name__)
+SLOW_DOWN = "Slow down: that is more commands than I take in a minute. Try again in a minute."
+
+
+async def gate(update: Update, context: HedgeContext) -> None:
+    """Stop updates from users outside the allow-list, and users flooding the bot."""
+    user = update.effective_user
+    if user is None:
+        return
+    services = context.bot_data.services
+    allowed = services.settings.allowed_ids
+    if allowed and user.id not in allowed:
+        raise ApplicationHandlerStop
+    verdict = services.flood.check(user.id)
+    if verdict == "ok":
+        services.metrics.started(update)
+        return
+    if verdict == "warn" and update.effective_message is not None:
+        await update.effective_message.reply_text(SLOW_DOWN, do_quote=False)
+    raise ApplicationHandlerStop
+
+
+async def done(update: Update, context: HedgeContext) -> None:
+    """After the handlers: how long the reply took, in the metrics and one log line."""
+    services = context.bot_data.services
+    seconds = services.metrics.finished(update)
+    user = update.effective_user
+    if user is not None and seconds is not None:
+        who = user_label(user.id, services.settings.log_user_ids)
+        log.info("%s from %s answered in %.0f ms", command_of(update), who, seconds * 1000)
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    """The gate runs before every other handler group, the timer after."""
+    app.add_handler(TypeHandler(Update, gate), group=-1)
+    app.add_handler(TypeHandler(Update, done), group=1)

@@ -1,0 +1,109 @@
+"""Prometheus metrics of the bot, on a registry of its own (no global state)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.registry import Collector
+from telegram import Update
+
+if TYPE_CHECKING:
+    from bot.alerting import AlertService
+    from hedgecore.market.service import MarketService
+
+
+def command_of(update: Update) -> str:
+    """The command an update carries, for labels: '/hedge', 'button', 'text' or 'other'."""
+    message = update.effective_message
+    if update.callback_query is not None:
+        return "button"
+    if message is not None and message.text:
+        first = message.text.split()[0]
+        return first.split("@")[0][:20].lower() if first.startswith("/") else "text"
+    return "other"
+
+
+class _ServiceCollector(Collector):
+    """Reads the market cache, venue health and alert counters at scrape time."""
+
+    def __init__(self, market: MarketService, alerts: AlertService) -> None:
+        self._market = market
+        self._alerts = alerts
+
+    def collect(self) -> Iterator[CounterMetricFamily | GaugeMetricFamily]:
+        stats = self._market.cache.stats
+        cache = CounterMetricFamily(
+            "hedgebot_market_cache", "Market cache lookups by result", labels=["result"]
+        )
+        for result, value in (
+            ("hit", stats.hits),
+            ("stale", stats.stale_hits),
+            ("miss", stats.misses),
+        ):
+            cache.add_metric([result], value)
+        yield cache
+        requests = CounterMetricFamily(
+            "hedgebot_exchange_requests",
+            "Requests to exchanges by venue and outcome",
+            labels=["venue", "outcome"],
+        )
+        for venue, (ok, failed) in self._market.request_counts().items():
+            requests.add_metric([venue, "ok"], ok)
+            requests.add_metric([venue, "error"], failed)
+        yield requests
+        healthy = GaugeMetricFamily(
+            "hedgebot_venue_up", "1 when a venue answers, 0 while it is paused", labels=["venue"]
+        )
+        for venue, (up, _) in self._market.venue_health().items():
+            healthy.add_metric([venue], 1 if up else 0)
+        yield healthy
+        alerts = CounterMetricFamily(
+            "hedgebot_alerts", "Alerts fired and delivered", labels=["stage"]
+        )
+        alerts.add_metric(["fired"], self._alerts.fired)
+        alerts.add_metric(["delivered"], self._alerts.delivered)
+        yield alerts
+        yield GaugeMetricFamily(
+            "hedgebot_outbox_depth", "Alerts waiting to be sent", value=self._alerts.outbox_depth
+        )
+
+
+class BotMetrics:
+    """Updates by command and reply latency, plus what the services count."""
+
+    def __init__(self, market: MarketService, alerts: AlertService) -> None:
+        self.registry = CollectorRegistry()
+        self.updates = Counter(
+            "hedgebot_updates", "Updates handled, by command", ["command"], registry=self.registry
+        )
+        self.latency = Histogram(
+            "hedgebot_reply_seconds",
+            "Seconds from receiving an update to the end of its handlers",
+            ["command"],
+            buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+            registry=self.registry,
+        )
+        self.registry.register(_ServiceCollector(market, alerts))
+        self._started: dict[int, float] = {}
+
+    def started(self, update: Update) -> None:
+        """An update passed the gate."""
+        self.updates.labels(command_of(update)).inc()
+        self._started[update.update_id] = time.monotonic()
+
+    def finished(self, update: Update) -> float | None:
+        """Its handlers are done; returns how long they took (None if it never passed the gate)."""
+        began = self._started.pop(update.update_id, None)
+        if began is None:
+            return None
+        seconds = time.monotonic() - began
+        self.latency.labels(command_of(update)).observe(seconds)
+        return seconds
+
+    def exposition(self) -> bytes:
+        """The metrics in Prometheus' text format."""
+        return generate_latest(self.registry)

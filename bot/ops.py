@@ -1,0 +1,58 @@
+"""The operator's HTTP server: GET /healthz for probes, GET /metrics for Prometheus."""
+
+from __future__ import annotations
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST
+from telegram.ext import Application
+
+from bot.services import BotData
+
+
+def health(app: Application) -> tuple[bool, str]:  # type: ignore[type-arg]
+    """Whether the bot is up: connected to Telegram and with at least one venue answering."""
+    if not app.running:
+        return False, "not connected to Telegram"
+    bot_data: BotData = app.bot_data
+    venues = bot_data.services.market.venue_health()
+    if venues and not any(up for up, _ in venues.values()):
+        return False, "no venue answering: " + "; ".join(
+            f"{v} {why}" for v, (_, why) in venues.items()
+        )
+    return True, "ok"
+
+
+def ops_app(app: Application) -> web.Application:  # type: ignore[type-arg]
+    """The aiohttp application serving /healthz and /metrics for `app`."""
+
+    async def healthz(request: web.Request) -> web.Response:
+        up, reason = health(app)
+        return web.json_response(
+            {"status": "ok" if up else "unhealthy", "reason": reason}, status=200 if up else 503
+        )
+
+    async def metrics(request: web.Request) -> web.Response:
+        bot_data: BotData = app.bot_data
+        body = bot_data.services.metrics.exposition()
+        return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+    server = web.Application()
+    server.router.add_get("/healthz", healthz)
+    server.router.add_get("/metrics", metrics)
+    return server
+
+
+class OpsServer:
+    """Runs `ops_app` on a port for the application's life."""
+
+    def __init__(self, app: Application, port: int, host: str = "0.0.0.0") -> None:  # type: ignore[type-arg]
+        self._runner = web.AppRunner(ops_app(app), access_log=None)
+        self._port = port
+        self._host = host
+
+    async def start(self) -> None:
+        await self._runner.setup()
+        await web.TCPSite(self._runner, self._host, self._port).start()
+
+    async def stop(self) -> None:
+        await self._runner.cleanup()
