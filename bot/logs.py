@@ -73,6 +73,8 @@ def configure_logging(level: str, token: str | None, json_lines: bool = False) -
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    if root.level > logging.DEBUG:
-        for noisy in ("httpx", "httpcore", "apscheduler"):
-            logging.getLogger(noisy).setLevel(logging.WARNING)
+    # httpx logs every request at INFO; let it through only when debugging.
+    for noisy in ("httpx", "httpcore", "apscheduler"):
+        logging.getLogger(noisy).setLevel(
+            logging.NOTSET if root.level <= logging.DEBUG else logging.WARNING
+        )
