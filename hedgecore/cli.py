@@ -18,7 +18,9 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from hedgecore import fmt, inputs
+from hedgecore.backtest import run_backtest
 from hedgecore.errors import DataUnavailable, HedgeCoreError, InvalidInput
+from hedgecore.history import Columns, parse_history
 from hedgecore.models import (
     Contract,
     ContractKind,
@@ -33,7 +35,7 @@ from hedgecore.models import (
 )
 from hedgecore.payoff import payoff_curve
 from hedgecore.planning import leverage_table, plan_hedge
-from hedgecore.report import plan_json, render_plan
+from hedgecore.report import plan_json, render_backtest, render_plan
 from hedgecore.venues import VENUES, VenueSpec, venue_by_name
 
 EXAMPLE = "hedgecore plan 1.2 BTC --price 60000 --contract-size 1"
@@ -190,6 +192,33 @@ def build_parser() -> argparse.ArgumentParser:
         type=_typed(venue_by_name, "--venue {}"),
         help="only this venue",
     )
+    backtest = commands.add_parser(
+        "backtest",
+        help="replay price and funding history through hedging strategies",
+        description="Compare unhedged, inverse shorts at several leverages and a rolling minimum-variance ratio on a CSV history.",
+        allow_abbrev=False,
+    )
+    backtest.add_argument("csv", type=Path, metavar="CSV", help="history, one row per bar")
+    backtest.add_argument("--coin", type=_typed(inputs.parse_coin, "--coin {}"), default="BTC")
+    backtest.add_argument(
+        "--quantity", type=_typed(inputs.parse_quantity, "--quantity {}"), default=Decimal(1)
+    )
+    backtest.add_argument(
+        "--time-col", default="Timestamp", help="time column (ISO-8601 or epoch ms)"
+    )
+    backtest.add_argument("--spot-col", default="Close_spot", help="spot or index close column")
+    backtest.add_argument(
+        "--perp-col", default="Close_futures", help="perpetual close column ('': trades at spot)"
+    )
+    backtest.add_argument(
+        "--high-col",
+        default="High_futures",
+        help="perpetual high column, for liquidations ('': the close)",
+    )
+    backtest.add_argument(
+        "--funding-col", default="Funding Rate", help="funding per bar column ('': none)"
+    )
+    backtest.add_argument("--json", action="store_true", help="print one JSON object")
     chart = commands.add_parser(
         "chart", help="draw a payoff or funding chart as PNG", allow_abbrev=False
     )
@@ -392,12 +421,44 @@ def run_chart(args: argparse.Namespace, now: datetime) -> str:
     return f"Wrote {args.out} ({label})"
 
 
+def run_backtest_command(args: argparse.Namespace, now: datetime) -> str:
+    """Replay the history file through the strategies; returns the table or JSON."""
+    columns = Columns(
+        time=args.time_col,
+        spot=args.spot_col,
+        perp=args.perp_col or None,
+        perp_high=args.high_col or None,
+        funding=args.funding_col or None,
+    )
+    try:
+        with args.csv.open(newline="") as handle:
+            bars, problems = parse_history(handle, columns)
+    except OSError as exc:
+        raise UsageError(
+            f"cannot read {args.csv}: {exc.strerror}. Example: hedgecore backtest history.csv"
+        ) from None
+    except ValueError as exc:
+        raise UsageError(f"{args.csv}: {exc}. Example: --spot-col Close") from None
+    if len(bars) < 3:
+        raise UsageError(f"{args.csv} has {len(bars)} usable rows; a backtest needs at least 3")
+    report = run_backtest(args.coin, bars, quantity=float(args.quantity))
+    notes = [*problems, *report.notes]
+    if args.json:
+        return json.dumps({**report.model_dump(mode="json"), "notes": notes}, indent=2)
+    return render_backtest(report, notes)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the `hedgecore` command; returns the process exit status."""
     now = datetime.now(UTC)
     try:
         args = build_parser().parse_args(argv)
-        run = {"plan": run_plan, "snapshot": run_snapshot_record, "chart": run_chart}[args.command]
+        run = {
+            "plan": run_plan,
+            "snapshot": run_snapshot_record,
+            "chart": run_chart,
+            "backtest": run_backtest_command,
+        }[args.command]
         output = run(args, now)
     except (UsageError, InvalidInput) as exc:
         print(f"hedgecore: {exc}", file=sys.stderr)

@@ -9,6 +9,7 @@ from enum import Enum
 from typing import Any
 
 from hedgecore import fmt
+from hedgecore.backtest import BacktestReport
 from hedgecore.models import ContractKind, DataSource, HedgeLeg, HedgePlan, LeverageRow
 from hedgecore.venues import venue_name
 
@@ -192,3 +193,41 @@ def plan_json(
         "leverage_table": [_json_value(row.model_dump()) for row in leverage_rows],
         "notes": [*notes, *(note.text for note in plan.notes)],
     }
+
+
+def render_backtest(report: BacktestReport, notes: Sequence[str] = ()) -> str:
+    """A backtest as a table, strategies side by side."""
+    header = [
+        "strategy",
+        "ratio",
+        "effectiveness",
+        "final USD",
+        "funding in",
+        "funding out",
+        "fees",
+        "worst drawdown",
+        "liquidated",
+    ]
+    rows = [
+        [
+            s.name,
+            f"{s.hedge_ratio:.2f}",
+            f"{s.effectiveness * 100:.1f}%",
+            f"{s.final_value_usd:,.0f}",
+            f"{s.funding_received_usd:,.0f}",
+            f"{s.funding_paid_usd:,.0f}",
+            f"{s.fees_usd:,.2f}",
+            f"{s.worst_drawdown_usd:,.0f}",
+            "-" if s.liquidated_at is None else f"{s.liquidated_at:%Y-%m-%d %H:%M}",
+        ]
+        for s in report.strategies
+    ]
+    lines = [
+        f"Backtest: {report.quantity:g} {report.coin}, {report.bars:,} bars from {report.start:%Y-%m-%d} to {report.end:%Y-%m-%d}",
+        "Effectiveness = 1 - Var(hedged value changes) / Var(unhedged); funding and fees in USD at the time.",
+        "",
+        *_table(header, rows),
+    ]
+    if notes:
+        lines += ["", "Notes:", *(f"  - {note}" for note in notes)]
+    return "\n".join(lines)

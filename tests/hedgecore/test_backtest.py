@@ -1,0 +1,165 @@
+"""The backtest on hand-checked histories, a real slice, a property, and malformed CSV rows."""
+
+import csv
+import json
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hedgecore.backtest import Bar, StrategyResult, run_backtest
+from hedgecore.history import Columns, parse_history
+
+T0 = datetime(2025, 1, 1, tzinfo=UTC)
+SLICE = Path(__file__).parent.parent / "data" / "bybit_btcusd_8h_2018-11_slice.csv"
+
+
+def bars(
+    prices: list[float], funding: list[float] | None = None, highs: list[float] | None = None
+) -> list[Bar]:
+    funding = funding or [0.0] * len(prices)
+    highs = highs or prices
+    return [
+        Bar(time=T0 + timedelta(hours=8 * n), spot=p, perp=p, perp_high=h, funding_rate=r)
+        for n, (p, r, h) in enumerate(zip(prices, funding, highs, strict=True))
+    ]
+
+
+def strategy(results: tuple[StrategyResult, ...], name: str) -> StrategyResult:
+    return next(s for s in results if s.name == name)
+
+
+def test_one_x_short_by_hand() -> None:
+    # Short 100 USD at 100. At 80 funding of 0.1 % pays the short 0.1 USD = 0.00125 coin:
+    # (1.00125 + 100 (1/80 - 1/100)) x 80 = 100.1; at 125: (1.00125 - 0.2) x 125 = 100.15625.
+    report = run_backtest("BTC", bars([100, 80, 125], [0, 0.001, 0]), fee=0.0, leverages=(1.0,))
+    short = strategy(report.strategies, "inverse perpetual short 1x")
+    assert short.final_value_usd == pytest.approx(100.15625)
+    assert short.funding_received_usd == pytest.approx(0.1)
+    assert short.funding_paid_usd == 0
+    # Changes 0.1 and 0.05625 against -20 and +45: variance 0.000478515625 against 1056.25.
+    assert short.effectiveness == pytest.approx(1 - 0.000478515625 / 1056.25)
+    assert short.worst_drawdown_usd == 0
+    unhedged = strategy(report.strategies, "unhedged")
+    assert (unhedged.final_value_usd, unhedged.worst_drawdown_usd, unhedged.effectiveness) == (
+        125,
+        20,
+        0,
+    )
+
+
+def test_a_liquidated_hedge_stays_liquidated() -> None:
+    # 2x with MMR 0.5 %: liquidation at 100 x 0.995 x 2 = 199. The high of 210 hits it; the
+    # 0.5 coin posted is lost and the other 0.5 rides unhedged: 105 USD at 210, 50 at 100.
+    report = run_backtest(
+        "BTC", bars([100, 150, 190, 100], highs=[100, 150, 210, 100]), fee=0.0, leverages=(2.0,)
+    )
+    short = strategy(report.strategies, "inverse perpetual short 2x")
+    assert short.liquidations == 1
+    assert short.liquidated_at == T0 + timedelta(hours=16)
+    assert short.final_value_usd == pytest.approx(50)
+
+
+def test_real_bybit_slice() -> None:
+    with SLICE.open() as handle:
+        history, problems = parse_history(handle, Columns())
+    assert (len(history), problems) == (120, [])
+    report = run_backtest("BTC", history, fee=0.0, leverages=(1.0,))
+    short = strategy(report.strategies, "inverse perpetual short 1x")
+    notional = history[0].perp  # 5,573 USD short for 1 BTC
+    assert short.funding_received_usd == pytest.approx(
+        sum(notional * b.funding_rate for b in history[1:] if b.funding_rate > 0)
+    )
+    assert short.funding_paid_usd == pytest.approx(
+        -sum(notional * b.funding_rate for b in history[1:] if b.funding_rate < 0)
+    )
+    assert short.effectiveness > 0.9
+    assert "Too few bars (120) for a 90-bar rolling hedge ratio." not in report.notes
+
+
+@settings(max_examples=60, deadline=None)
+@given(path=st.lists(st.floats(min_value=100, max_value=200_000), min_size=3, max_size=60))
+def test_no_basis_and_no_funding_keeps_the_one_x_hedge_flat(path: list[float]) -> None:
+    report = run_backtest("BTC", bars(path), quantity=2.0, fee=0.0, leverages=(1.0,))
+    short = strategy(report.strategies, "inverse perpetual short 1x")
+    assert short.final_value_usd == pytest.approx(2.0 * path[0], rel=1e-9)
+    assert short.worst_drawdown_usd == pytest.approx(0, abs=1e-6 * path[0])
+
+
+def test_malformed_rows_are_reported_with_their_line_numbers() -> None:
+    text = [
+        "Timestamp,Close_spot,Close_futures,High_futures,Funding Rate",
+        "2025-01-01 00:00:00,100,100,101,0.0001",
+        "2025-01-01 08:00:00,abc,100,101,0.0001",
+        "2025-01-01 16:00:00,nan,100,101,0.0001",
+        "2025-01-02 00:00:00,-5,100,101,0.0001",
+        "2025-01-01 00:00:00,100,100,101,0.0001",
+        "2025-01-02 08:00:00,102,102,103,",
+        "not a date,102,102,103,0",
+    ]
+    history, problems = parse_history(text, Columns())
+    assert [b.spot for b in history] == [100, 102]
+    assert history[1].funding_rate == 0.0
+    assert [p.split(":")[0] for p in problems] == ["line 3", "line 4", "line 5", "line 6", "line 8"]
+    assert "not after the row before" in problems[3]
+    with pytest.raises(ValueError, match="no column Close_spot"):
+        parse_history(["Timestamp,close", "2025-01-01,1"], Columns())
+
+
+def test_the_command(tmp_path: Path) -> None:
+    command = [sys.executable, "-m", "hedgecore", "backtest", str(SLICE)]
+    table = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+    assert table.returncode == 0, table.stderr
+    assert table.stdout.startswith("Backtest: 1 BTC, 120 bars from 2018-11-15 to 2018-12-25")
+    report = json.loads(
+        subprocess.run(
+            [*command, "--json"], capture_output=True, text=True, timeout=60, check=True
+        ).stdout
+    )
+    assert [s["name"] for s in report["strategies"]][:2] == [
+        "unhedged",
+        "inverse perpetual short 1x",
+    ]
+    deribit = tmp_path / "deribit.csv"
+    with deribit.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["time_dt", "timestamp", "index_price", "interest_1h"])
+        for n in range(5):
+            writer.writerow(
+                [f"2019-05-01 0{n}:00:00", 1556668800000 + n * 3600000, 5200 + n, 0.00001]
+            )
+    columns = [
+        "--time-col",
+        "timestamp",
+        "--spot-col",
+        "index_price",
+        "--perp-col",
+        "",
+        "--high-col",
+        "",
+        "--funding-col",
+        "interest_1h",
+    ]
+    assert (
+        subprocess.run(
+            [*command[:-1], str(deribit), *columns],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        ).returncode
+        == 0
+    )
+    bad = subprocess.run(
+        [*command[:-1], str(tmp_path / "missing.csv")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert bad.returncode == 2
+    assert bad.stderr.startswith("hedgecore: cannot read ")
