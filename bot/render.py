@@ -14,6 +14,7 @@ from bot.services import HedgeResult, Overview
 from bot.store import UserSettings
 from hedgecore import fmt
 from hedgecore.alerts import AlertEvent, AlertKind, AlertRule
+from hedgecore.backtest import BacktestReport
 from hedgecore.market.plans import MarketPlan
 from hedgecore.models import ContractKind, DataSource, HedgeLeg, LeverageRow
 from hedgecore.venues import venue_name
@@ -27,6 +28,7 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("basis", "dated futures and their basis", "/basis BTC"),
     ("settings", "your default leverage, ratio and venues", "/settings leverage 2x"),
     ("chart", "the payoff of a hedge as a picture", "/chart 1.2 BTC 3x"),
+    ("backtest", "how the hedges did on real history", "/backtest BTC"),
     (
         "alert",
         "a funding-rate alert (above, below, negative, before, spread)",
@@ -340,3 +342,22 @@ def render_stats(counts: Mapping[str, int], venues: Mapping[str, tuple[bool, str
         f"{e(venue_name(venue))}: {'up' if up else e(why)}" for venue, (up, why) in venues.items()
     ]
     return "\n".join(lines)
+
+
+def render_backtest_caption(report: BacktestReport, origin: str) -> str:
+    """The headline numbers of a backtest, short enough for a photo caption."""
+    by_name = {s.name: s for s in report.strategies}
+    short = by_name["inverse perpetual short 1x"]
+    lines = [
+        f"<b>{e(report.coin)} hedges on real history</b>, {report.start:%Y-%m-%d} to {report.end:%Y-%m-%d} "
+        f"({e(origin)}, {report.bars:,} bars)",
+        f"A 1x inverse short removed {short.effectiveness * 100:.1f}% of the variance of 1 {e(report.coin)}; "
+        f"funding paid it {short.funding_received_usd:,.0f} USD and cost it {short.funding_paid_usd:,.0f} USD; "
+        f"worst drawdown {short.worst_drawdown_usd:,.0f} USD against {by_name['unhedged'].worst_drawdown_usd:,.0f} unhedged.",
+    ]
+    for strategy in report.strategies:
+        if strategy.liquidated_at is not None:
+            lines.append(
+                f"{e(strategy.name)}: liquidated {strategy.liquidated_at:%Y-%m-%d}, unhedged after."
+            )
+    return "\n".join(lines)[:1024]

@@ -11,10 +11,13 @@ from typing import TYPE_CHECKING
 from bot.parsing import HedgeRequest
 from bot.settings import BotSettings
 from bot.store import Store, UserSettings
-from hedgecore.charts.draw import funding_png, payoff_png
+from hedgecore.backtest import BacktestReport, run_backtest
+from hedgecore.charts.draw import backtest_png, funding_png, payoff_png
 from hedgecore.errors import PlanningError
+from hedgecore.history import Columns, parse_history
 from hedgecore.market.plans import MarketPlan, markets_or_demo, plan_or_demo
 from hedgecore.market.service import MarketService
+from hedgecore.market.snapshot import BUNDLED_HISTORY, bundled_history_text
 from hedgecore.models import DataSource, PlanSettings, PortfolioPlan
 from hedgecore.overview import BasisRow, FundingRow, basis_overview, funding_overview
 from hedgecore.payoff import funding_lines, payoff_curve
@@ -111,6 +114,23 @@ class Services:
         }
         as_of = self.market.now()
         return await asyncio.to_thread(funding_png, coin, funding_lines(points), as_of), as_of
+
+    async def backtest(self, coin: str) -> tuple[BacktestReport, bytes, str]:
+        """The bundled history of `coin` through every strategy, its picture, and its origin."""
+        bundled = bundled_history_text(coin)
+        if bundled is None:
+            raise PlanningError(
+                f"no bundled history for {coin}; there is one for {', '.join(BUNDLED_HISTORY)}"
+            )
+        text, origin = bundled
+
+        def run() -> tuple[BacktestReport, bytes]:
+            bars, _ = parse_history(text.splitlines(), Columns())
+            report = run_backtest(coin, bars)
+            return report, backtest_png(report)
+
+        report, png = await asyncio.to_thread(run)
+        return report, png, origin
 
     async def overview(self, coin: str, venues: Sequence[str] | None = None) -> Overview:
         """Funding and basis of `coin` on every venue that answers."""

@@ -19,6 +19,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from pydantic import Field
+
 from hedgecore.models import Frozen
 
 DEFAULT_FEE = 0.00055
@@ -49,6 +51,9 @@ class StrategyResult(Frozen):
     worst_drawdown_usd: float
     liquidations: int
     liquidated_at: datetime | None
+    values_usd: tuple[float, ...] = Field(
+        default=(), exclude=True, repr=False
+    )  # one per bar, for plots
 
 
 class BacktestReport(Frozen):
@@ -59,6 +64,7 @@ class BacktestReport(Frozen):
     start: datetime
     end: datetime
     bars: int
+    times: tuple[datetime, ...] = Field(default=(), exclude=True, repr=False)
     strategies: tuple[StrategyResult, ...]
     notes: tuple[str, ...]
 
@@ -100,6 +106,23 @@ class _Book:
         return (self.coins + open_pnl) * bar.spot
 
 
+def _variance(values: Sequence[float]) -> float:
+    """Population variance in plain floats (statistics.pvariance is exact, and slow at 10^5)."""
+    if len(values) < 2:
+        return 0.0
+    mean = math.fsum(values) / len(values)
+    return math.fsum((v - mean) ** 2 for v in values) / len(values)
+
+
+def _slope(xs: Sequence[float], ys: Sequence[float]) -> float | None:
+    """OLS slope of ys on xs, or None when xs do not vary."""
+    mean_x, mean_y = math.fsum(xs) / len(xs), math.fsum(ys) / len(ys)
+    spread = math.fsum((x - mean_x) ** 2 for x in xs)
+    if spread == 0:
+        return None
+    return math.fsum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True)) / spread
+
+
 def _changes(values: Sequence[float]) -> list[float]:
     return [b - a for a, b in itertools.pairwise(values)]
 
@@ -115,8 +138,7 @@ def _worst_drawdown(values: Sequence[float]) -> float:
 def _result(
     name: str, book: _Book, ratio: float, unhedged_variance: float, liquidations: int
 ) -> StrategyResult:
-    changes = _changes(book.values)
-    variance = statistics.pvariance(changes) if len(changes) > 1 else 0.0
+    variance = _variance(_changes(book.values))
     return StrategyResult(
         name=name,
         hedge_ratio=ratio,
@@ -128,6 +150,7 @@ def _result(
         worst_drawdown_usd=_worst_drawdown(book.values),
         liquidations=liquidations,
         liquidated_at=book.liquidated_at,
+        values_usd=tuple(book.values),
     )
 
 
@@ -168,8 +191,9 @@ def _rolling_min_variance(
         if n >= window and n % every == 0:
             spot = [bars[k].spot / bars[k - 1].spot - 1 for k in range(n - window + 1, n + 1)]
             perp = [bars[k].perp / bars[k - 1].perp - 1 for k in range(n - window + 1, n + 1)]
-            if statistics.pvariance(perp) > 0:
-                ratio = statistics.covariance(spot, perp) / statistics.variance(perp)
+            slope = _slope(perp, spot)
+            if slope is not None:
+                ratio = slope
             ratios.append(ratio)
             book.trade(ratio * book.coins * bar.perp, bar.perp, fee)
         book.fund(bar)
@@ -191,8 +215,7 @@ def run_backtest(
     if len(bars) < 3:
         raise ValueError("a backtest needs at least 3 bars")
     unhedged = _Book(coins=quantity, values=[quantity * bar.spot for bar in bars])
-    unhedged_changes = _changes(unhedged.values)
-    unhedged_variance = statistics.pvariance(unhedged_changes)
+    unhedged_variance = _variance(_changes(unhedged.values))
     results = [_result("unhedged", unhedged, 0.0, unhedged_variance, 0)]
     for leverage in leverages:
         book, liquidations = _static_short(bars, quantity, leverage, fee, mmr)
@@ -221,6 +244,7 @@ def run_backtest(
         start=bars[0].time,
         end=bars[-1].time,
         bars=len(bars),
+        times=tuple(bar.time for bar in bars),
         strategies=tuple(results),
         notes=tuple(notes),
     )

@@ -219,6 +219,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--funding-col", default="Funding Rate", help="funding per bar column ('': none)"
     )
     backtest.add_argument("--json", action="store_true", help="print one JSON object")
+    backtest.add_argument(
+        "--plot",
+        type=Path,
+        metavar="FILE.png",
+        help="also draw each strategy's USD value over time",
+    )
     chart = commands.add_parser(
         "chart", help="draw a payoff or funding chart as PNG", allow_abbrev=False
     )
@@ -443,6 +449,16 @@ def run_backtest_command(args: argparse.Namespace, now: datetime) -> str:
         raise UsageError(f"{args.csv} has {len(bars)} usable rows; a backtest needs at least 3")
     report = run_backtest(args.coin, bars, quantity=float(args.quantity))
     notes = [*problems, *report.notes]
+    if args.plot is not None:
+        from hedgecore.charts.draw import backtest_png  # matplotlib is slow to import
+
+        try:
+            args.plot.write_bytes(backtest_png(report))
+        except OSError as exc:
+            raise UsageError(
+                f"cannot write {args.plot}: {exc.strerror}. Example: --plot backtest.png"
+            ) from None
+        notes.append(f"Value paths drawn to {args.plot}.")
     if args.json:
         return json.dumps({**report.model_dump(mode="json"), "notes": notes}, indent=2)
     return render_backtest(report, notes)

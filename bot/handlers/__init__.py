@@ -5,6 +5,7 @@ from telegram.ext import Application
 from bot.handlers import (
     admin,
     alerts,
+    backtest,
     basis,
     charts,
     errors,
@@ -16,7 +17,7 @@ from bot.handlers import (
     start,
 )
 
-FEATURES = (gate, start, hedge, charts, funding, basis, settings, alerts, admin, fallback)
+FEATURES = (gate, start, hedge, charts, backtest, funding, basis, settings, alerts, admin, fallback)
 
 
 def register_all(app: Application) -> None:  # type: ignore[type-arg]

@@ -14,6 +14,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
 from hedgecore import fmt
+from hedgecore.backtest import BacktestReport
 from hedgecore.payoff import FundingLine, PayoffCurve
 from hedgecore.venues import venue_name
 
@@ -140,4 +141,39 @@ def funding_figure(coin: str, lines: Sequence[FundingLine], as_of: datetime) -> 
     )
     if lines:
         axes.legend(fontsize=14, loc="best")
+    return figure
+
+
+def backtest_png(report: BacktestReport) -> bytes:
+    """Each strategy's USD value over the history."""
+    return _png(backtest_figure(report))
+
+
+def backtest_figure(report: BacktestReport) -> Figure:
+    """Each strategy's USD value over the history, unhedged first."""
+    figure, axes = _figure()
+    times = date2num(list(report.times))  # type: ignore[no-untyped-call]  # matplotlib.dates is unannotated
+    colours = (VERMILLION, BLUE, SKY, ORANGE, PURPLE, GREEN)
+    for strategy, colour in zip(report.strategies, colours, strict=False):
+        liquidated = (
+            f" (liquidated {strategy.liquidated_at:%Y-%m-%d})" if strategy.liquidated_at else ""
+        )
+        axes.plot(
+            times,
+            strategy.values_usd,
+            color=colour,
+            linewidth=2,
+            label=f"{strategy.name}{liquidated}",
+        )
+    locator = AutoDateLocator()  # type: ignore[no-untyped-call]
+    axes.xaxis.set_major_locator(locator)
+    axes.xaxis.set_major_formatter(ConciseDateFormatter(locator))  # type: ignore[no-untyped-call]
+    axes.yaxis.set_major_formatter(THOUSANDS)
+    axes.set_ylabel(f"value of {report.quantity:g} {report.coin} (USD)", fontsize=16)
+    axes.set_xlabel("UTC", fontsize=16)
+    axes.set_title(
+        f"{report.coin} hedges on real history, {report.start:%Y-%m-%d} to {report.end:%Y-%m-%d}",
+        fontsize=17,
+    )
+    axes.legend(fontsize=13, loc="upper left")
     return figure

@@ -10,6 +10,7 @@ for that have no inverse contract). Venues that failed while recording are liste
 from __future__ import annotations
 
 import asyncio
+import gzip
 import json
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -126,3 +127,21 @@ def load_snapshot_file(path: Path) -> MarketService:
 def demo_snapshot_text() -> str:
     """The demo snapshot shipped inside the package."""
     return resources.files("hedgecore.market").joinpath(DEMO_SNAPSHOT).read_text()
+
+
+BUNDLED_HISTORY = {
+    "BTC": (
+        "bybit_btcusd_8h_history.csv.gz",
+        "Bybit BTCUSD inverse perpetual and BTC spot, 8-hour bars",
+    )
+}
+
+
+def bundled_history_text(coin: str) -> tuple[str, str] | None:
+    """The bundled price and funding history of `coin` as CSV text, with where it comes from."""
+    bundled = BUNDLED_HISTORY.get(coin)
+    if bundled is None:
+        return None
+    name, origin = bundled
+    packed = resources.files("hedgecore.market").joinpath(name).read_bytes()
+    return gzip.decompress(packed).decode(), origin

@@ -31,6 +31,7 @@ async def test_start_registers_the_menu_and_explains_itself(running: RunningBot)
         "basis",
         "settings",
         "chart",
+        "backtest",
         "alert",
         "alerts",
         "unalert",
@@ -305,4 +306,19 @@ async def test_charts_are_sent_as_photos(running: RunningBot) -> None:
     assert (
         await ask(running, "/chart 0 BTC")
         == "quantity must be more than zero, got '0'. Example: /chart 1.2 BTC"
+    )
+
+
+async def test_backtest_sends_the_headline_and_the_picture(running: RunningBot) -> None:
+    running.telegram.send_text("/backtest")
+    (photo,) = await running.telegram.wait_for("sendPhoto", 1)
+    caption = str(photo.params["caption"])
+    assert caption.startswith(
+        "<b>BTC hedges on real history</b>, 2018-11-15 to 2025-04-28 (Bybit BTCUSD inverse perpetual and BTC spot, 8-hour bars, 7,068 bars)"
+    )
+    assert "A 1x inverse short removed 98.4% of the variance of 1 BTC" in caption
+    assert "inverse perpetual short 2x: liquidated 2019-06-22, unhedged after." in caption
+    assert (
+        await ask(running, "/backtest ETH")
+        == "no bundled history for ETH; there is one for BTC. Example: /backtest BTC"
     )

@@ -163,3 +163,17 @@ def test_the_command(tmp_path: Path) -> None:
     )
     assert bad.returncode == 2
     assert bad.stderr.startswith("hedgecore: cannot read ")
+
+
+def test_the_plot(tmp_path: Path) -> None:
+    plot = tmp_path / "paths.png"
+    result = subprocess.run(
+        [sys.executable, "-m", "hedgecore", "backtest", str(SLICE), "--plot", str(plot)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert f"Value paths drawn to {plot}." in result.stdout
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

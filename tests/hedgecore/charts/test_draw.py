@@ -6,10 +6,19 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal as D
 
 import numpy as np
+import pytest
 from matplotlib.figure import Figure
 from matplotlib.image import imread
 
-from hedgecore.charts.draw import funding_figure, funding_png, payoff_figure, payoff_png
+from hedgecore.backtest import Bar, run_backtest
+from hedgecore.charts.draw import (
+    backtest_figure,
+    backtest_png,
+    funding_figure,
+    funding_png,
+    payoff_figure,
+    payoff_png,
+)
 from hedgecore.models import Holding, PlanSettings
 from hedgecore.payoff import funding_lines, payoff_curve
 from hedgecore.planning import plan_hedge
@@ -74,3 +83,17 @@ def test_funding_chart() -> None:
     ]
     # No history: still a labelled chart of the same size.
     assert size_of(funding_png("BTC", (), t0)) == (1320, 770)
+
+
+def test_backtest_chart_draws_each_strategys_values() -> None:
+    t0 = datetime(2025, 1, 1, tzinfo=UTC)
+    prices = [100.0, 120.0, 90.0, 110.0]
+    history = [
+        Bar(time=t0 + timedelta(hours=8 * n), spot=p, perp=p, perp_high=p)
+        for n, p in enumerate(prices)
+    ]
+    report = run_backtest("BTC", history, leverages=(1.0,), fee=0.0)
+    drawn = drawn_lines(backtest_figure(report))
+    assert drawn["unhedged"] == prices
+    assert drawn["inverse perpetual short 1x"] == pytest.approx([100.0] * 4)
+    assert size_of(backtest_png(report)) == (1320, 770)
