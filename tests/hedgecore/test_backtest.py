@@ -177,3 +177,18 @@ def test_the_plot(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert f"Value paths drawn to {plot}." in result.stdout
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_first_three_real_bars_by_hand() -> None:
+    with SLICE.open() as handle:
+        history, _ = parse_history(handle, Columns())
+    report = run_backtest("BTC", history[:3], fee=0.0, leverages=(1.0,))
+    short = strategy(report.strategies, "inverse perpetual short 1x")
+    # Short 5,573 USD at the first perpetual close, 5,573.0 (its funding, charged at that bar, is before us).
+    # Bar 2: +0.01 % funding = 0.5573 USD = 0.0001021 BTC at 5,456.5; short PnL 5,573 (1/5,456.5 - 1/5,573)
+    # = 0.0213507 BTC; (1.0001021 + 0.0213507) x spot 5,675.12 = 5,796.867 USD.
+    # Bar 3: another 0.5573 USD at 5,579.0; PnL 5,573 (1/5,579 - 1/5,573) = -0.0010755 BTC;
+    # (1.0002020 - 0.0010755) x 5,753.4 = 5,748.375 USD.
+    # Bar 1 is just the coin at spot: 5,760.94 USD.
+    assert short.values_usd == pytest.approx((5760.94, 5796.867315, 5748.374785))
+    assert short.funding_received_usd == pytest.approx(1.1146)
