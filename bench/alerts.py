@@ -27,6 +27,7 @@ from aiohttp import ClientSession, web
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.loopback import serve_until_killed
 from bot.alerting import AlertService
 from bot.app import build_application
 from bot.settings import BotSettings
@@ -145,18 +146,10 @@ def strict_telegram(port_out: Any) -> None:
     async def stats(request: web.Request) -> web.Response:
         return web.json_response(counts)
 
-    async def main() -> None:
-        app = web.Application()
-        app.router.add_post("/bot{token}/{method}", handle)
-        app.router.add_get("/control/stats", stats)
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        port_out.put(site._server.sockets[0].getsockname()[1])
-        await asyncio.Event().wait()
-
-    asyncio.run(main())
+    app = web.Application()
+    app.router.add_post("/bot{token}/{method}", handle)
+    app.router.add_get("/control/stats", stats)
+    serve_until_killed(app, port_out)
 
 
 async def deliver(base: str, db: Path, alerts: int, chats: int) -> dict[str, Any]:

@@ -28,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from telegram import Update
 from telegram.ext import Application, MessageHandler, filters
 
+from bench.loopback import serve_until_killed
 from bot.app import build_application
 from bot.settings import BotSettings
 from bot.transport import AiohttpRequest
@@ -103,19 +104,11 @@ def serve(port_out: Any) -> None:
     async def stats(request: web.Request) -> web.Response:
         return web.json_response({"sent": counter["sent"]})
 
-    async def main() -> None:
-        app = web.Application()
-        app.router.add_post("/bot{token}/{method}", handle)
-        app.router.add_get("/control/load", load)
-        app.router.add_get("/control/sent", stats)
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        port_out.put(site._server.sockets[0].getsockname()[1])
-        await asyncio.Event().wait()
-
-    asyncio.run(main())
+    app = web.Application()
+    app.router.add_post("/bot{token}/{method}", handle)
+    app.router.add_get("/control/load", load)
+    app.router.add_get("/control/sent", stats)
+    serve_until_killed(app, port_out)
 
 
 async def echo(update: Update, context: Any) -> None:
