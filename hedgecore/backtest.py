@@ -36,6 +36,8 @@ class Bar:
     perp: float
     perp_high: float
     funding_rate: float = 0.0  # per funding interval; positive: longs pay shorts
+    dated: float | None = None  # the front quarterly future's close, where the history has it
+    dated_expiry: datetime | None = None  # which quarterly that is: a new expiry means a roll
 
 
 class StrategyResult(Frozen):
@@ -177,6 +179,29 @@ def _static_short(
     return book, int(book.liquidated_at is not None)
 
 
+def _rolling_quarterly(
+    bars: Sequence[Bar],
+    futures: Sequence[float],
+    expiries: Sequence[datetime],
+    quantity: float,
+    fee: float,
+) -> tuple[_Book, int]:
+    """Short Q*F0 on the front quarterly and roll into the next one when it changes (4.2)."""
+    book = _Book(coins=quantity)
+    book.trade(quantity * futures[0], futures[0], fee)
+    book.values.append(book.coins * bars[0].spot)
+    rolls = 0
+    for n in range(1, len(bars)):
+        if expiries[n] != expiries[n - 1]:
+            # The old future settled at its last price; the whole balance goes short on the next.
+            book.trade(0.0, futures[n - 1], fee)
+            book.trade(book.coins * futures[n], futures[n], fee)
+            rolls += 1
+        open_pnl = book.short_usd * (1 / futures[n] - 1 / book.entry)
+        book.values.append((book.coins + open_pnl) * bars[n].spot)
+    return book, rolls
+
+
 def _rolling_min_variance(
     bars: Sequence[Bar], quantity: float, window: int, every: int, fee: float
 ) -> tuple[_Book, float]:
@@ -224,7 +249,18 @@ def run_backtest(
                 f"inverse perpetual short {leverage:g}x", book, 1.0, unhedged_variance, liquidations
             )
         )
-    notes = ["No dated futures prices in this history: rolling quarterly shorts are not compared."]
+    notes = []
+    futures = [bar.dated for bar in bars if bar.dated is not None]
+    expiries = [bar.dated_expiry for bar in bars if bar.dated_expiry is not None]
+    if len(futures) == len(expiries) == len(bars):
+        book, rolls = _rolling_quarterly(bars, futures, expiries, quantity, fee)
+        results.append(
+            _result(f"rolling quarterly short ({rolls} rolls)", book, 1.0, unhedged_variance, 0)
+        )
+    else:
+        notes.append(
+            "No dated futures prices in this history: rolling quarterly shorts are not compared."
+        )
     if len(bars) > window:
         book, mean_ratio = _rolling_min_variance(bars, quantity, window, rebalance_every, fee)
         results.append(

@@ -19,6 +19,8 @@ class Columns(Frozen):
     perp: str | None = "Close_futures"  # None: the perpetual is taken to trade at spot
     perp_high: str | None = "High_futures"  # None: the perpetual's close
     funding: str | None = "Funding Rate"  # None: no funding
+    dated: str | None = None  # the front quarterly future's close, if the history has it
+    dated_expiry: str | None = None  # that future's expiry: a change means a roll
 
 
 def _time(text: str) -> datetime:
@@ -41,7 +43,15 @@ def parse_history(lines: Iterable[str], columns: Columns) -> tuple[list[Bar], li
     reader = csv.DictReader(lines)
     wanted = [
         c
-        for c in (columns.time, columns.spot, columns.perp, columns.perp_high, columns.funding)
+        for c in (
+            columns.time,
+            columns.spot,
+            columns.perp,
+            columns.perp_high,
+            columns.funding,
+            columns.dated,
+            columns.dated_expiry,
+        )
         if c
     ]
     missing = [c for c in wanted if c not in (reader.fieldnames or [])]
@@ -68,6 +78,8 @@ def parse_history(lines: Iterable[str], columns: Columns) -> tuple[list[Bar], li
                 perp=perp,
                 perp_high=max(high, perp),
                 funding_rate=funding,
+                dated=_number(row, columns.dated, positive=True) if columns.dated else None,
+                dated_expiry=_time(row[columns.dated_expiry]) if columns.dated_expiry else None,
             )
         except (ValueError, TypeError, KeyError) as exc:
             problems.append(f"line {line}: skipped ({exc})")

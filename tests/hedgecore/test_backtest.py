@@ -192,3 +192,44 @@ def test_first_three_real_bars_by_hand() -> None:
     # Bar 1 is just the coin at spot: 5,760.94 USD.
     assert short.values_usd == pytest.approx((5760.94, 5796.867315, 5748.374785))
     assert short.funding_received_usd == pytest.approx(1.1146)
+
+
+def test_rolling_quarterly_shorts_lock_the_futures_price_and_roll() -> None:
+    # Quarter A (expires at bar 2, where the future meets spot at 80), then quarter B.
+    spots, futures = [100.0, 90.0, 80.0, 85.0, 120.0], [102.0, 91.0, 80.0, 87.0, 121.0]
+    quarter_a, quarter_b = T0 + timedelta(days=2), T0 + timedelta(days=92)
+    history = [
+        Bar(
+            time=T0 + timedelta(days=n),
+            spot=s,
+            perp=s,
+            perp_high=s,
+            dated=f,
+            dated_expiry=quarter_a if n < 3 else quarter_b,
+        )
+        for n, (s, f) in enumerate(zip(spots, futures, strict=True))
+    ]
+    report = run_backtest("BTC", history, fee=0.0, leverages=(1.0,))
+    rolling = strategy(report.strategies, "rolling quarterly short (1 rolls)")
+    # Short 102 USD at 102: at expiry (1 + 102 (1/80 - 1/102)) x 80 = 102 = Q x F0, whatever spot did.
+    assert rolling.values_usd[2] == pytest.approx(102.0)
+    # Rolled: 1.275 coins short 1.275 x 87 = 110.925 USD at 87; at bar 4 (1.275 + 110.925 (1/121 - 1/87)) x 120.
+    assert rolling.values_usd[3] == pytest.approx(1.275 * 85)
+    assert rolling.values_usd[4] == pytest.approx((1.275 + 110.925 * (1 / 121 - 1 / 87)) * 120)
+    assert "rolling quarterly shorts are not compared" not in " ".join(report.notes)
+
+
+def test_dated_columns_are_read() -> None:
+    text = [
+        "Timestamp,Close_spot,Quarter,Expiry",
+        "2025-01-01,100,102,2025-03-28",
+        "2025-01-02,101,103,2025-03-28",
+    ]
+    history, problems = parse_history(
+        text,
+        Columns(perp=None, perp_high=None, funding=None, dated="Quarter", dated_expiry="Expiry"),
+    )
+    assert problems == []
+    assert [(b.dated, b.dated_expiry) for b in history] == [
+        (102.0, datetime(2025, 3, 28, tzinfo=UTC))
+    ] * 1 + [(103.0, datetime(2025, 3, 28, tzinfo=UTC))]
