@@ -27,7 +27,7 @@ from aiohttp import ClientSession, web
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.loopback import serve_until_killed
+from bench.loopback import bot_api_params, plain_answer, sent_message, serve_until_killed
 from bot.alerting import AlertService
 from bot.app import build_application
 from bot.settings import BotSettings
@@ -100,19 +100,8 @@ def strict_telegram(port_out: Any) -> None:
     async def handle(request: web.Request) -> web.Response:
         method = request.match_info["method"]
         if method != "sendMessage":
-            return web.json_response(
-                {
-                    "ok": True,
-                    "result": {"id": 1, "is_bot": True, "first_name": "B", "username": "b"}
-                    if method == "getMe"
-                    else True,
-                }
-            )
-        body = (
-            await request.json()
-            if request.content_type == "application/json"
-            else dict(await request.post())
-        )
+            return plain_answer(method)
+        body = await bot_api_params(request)
         chat = int(body["chat_id"])
         now = time.monotonic()
         while recent and now - recent[0] > 1.0:
@@ -131,17 +120,7 @@ def strict_telegram(port_out: Any) -> None:
         recent.append(now)
         last_by_chat[chat] = now
         counts["sent"] += 1
-        return web.json_response(
-            {
-                "ok": True,
-                "result": {
-                    "message_id": counts["sent"],
-                    "date": 0,
-                    "chat": {"id": chat, "type": "private"},
-                    "text": "ok",
-                },
-            }
-        )
+        return sent_message(counts["sent"], chat)
 
     async def stats(request: web.Request) -> web.Response:
         return web.json_response(counts)

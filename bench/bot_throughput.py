@@ -28,33 +28,26 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from telegram import Update
 from telegram.ext import Application, MessageHandler, filters
 
-from bench.loopback import serve_until_killed
+from bench.loopback import bot_api_params, plain_answer, sent_message, serve_until_killed
 from bot.app import build_application
 from bot.settings import BotSettings
 from bot.transport import AiohttpRequest
 
 TOKEN = "123456789:AAH-benchmark-token-0123456789abcdef"
-BOT_USER = {"id": 4242, "is_bot": True, "first_name": "HedgeBot", "username": "bench_bot"}
 
 
 def serve(port_out: Any) -> None:
     """The fake Bot API, in its own process: updates on demand, counts replies."""
     pending: list[dict[str, Any]] = []
-    sent = itertools.count()
     counter = {"sent": 0}
     ids = itertools.count(1)
     arrived = asyncio.Event()
-
-    async def params(request: web.Request) -> dict[str, Any]:
-        if request.content_type == "application/json":
-            return dict(await request.json())
-        return dict(await request.post())
 
     async def handle(request: web.Request) -> web.Response:
         method = request.match_info["method"]
         if method == "getUpdates":
             # Long polling, as Telegram does it: hold the request until updates arrive.
-            form = await params(request)
+            form = await bot_api_params(request)
             offset = int(str(form.get("offset") or 0))
             deadline = time.monotonic() + float(str(form.get("timeout") or 0))
             while True:
@@ -65,21 +58,10 @@ def serve(port_out: Any) -> None:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(arrived.wait(), deadline - time.monotonic())
         if method == "sendMessage":
-            counter["sent"] = next(sent) + 1
-            form = await params(request)
-            chat = int(str(form.get("chat_id")))
-            return web.json_response(
-                {
-                    "ok": True,
-                    "result": {
-                        "message_id": counter["sent"],
-                        "date": 0,
-                        "chat": {"id": chat, "type": "private"},
-                        "text": "ok",
-                    },
-                }
-            )
-        return web.json_response({"ok": True, "result": BOT_USER if method == "getMe" else True})
+            counter["sent"] += 1
+            form = await bot_api_params(request)
+            return sent_message(counter["sent"], int(str(form.get("chat_id"))))
+        return plain_answer(method)
 
     async def load(request: web.Request) -> web.Response:
         for _ in range(int(request.query["n"])):

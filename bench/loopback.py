@@ -1,4 +1,4 @@
-"""Run a benchmark's fake server on 127.0.0.1 in its own process until it is terminated."""
+"""The benchmarks' fake Bot API pieces, served on 127.0.0.1 in a process of its own."""
 
 from __future__ import annotations
 
@@ -6,6 +6,35 @@ import asyncio
 from typing import Any
 
 from aiohttp import web
+
+BOT_USER = {"id": 4242, "is_bot": True, "first_name": "HedgeBot", "username": "bench_bot"}
+
+
+async def bot_api_params(request: web.Request) -> dict[str, Any]:
+    """A Bot API call's parameters, sent as JSON or as a form as PTB's transports do."""
+    if request.content_type == "application/json":
+        return dict(await request.json())
+    return dict(await request.post())
+
+
+def sent_message(message_id: int, chat_id: int) -> web.Response:
+    """Telegram's answer to a successful sendMessage."""
+    return web.json_response(
+        {
+            "ok": True,
+            "result": {
+                "message_id": message_id,
+                "date": 0,
+                "chat": {"id": chat_id, "type": "private"},
+                "text": "ok",
+            },
+        }
+    )
+
+
+def plain_answer(method: str) -> web.Response:
+    """Telegram's answer to any other call the benchmarks' bots make: getMe, or just True."""
+    return web.json_response({"ok": True, "result": BOT_USER if method == "getMe" else True})
 
 
 def serve_until_killed(app: web.Application, port_out: Any) -> None:
