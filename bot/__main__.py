@@ -7,11 +7,8 @@ import asyncio
 import sys
 from pathlib import Path
 
-from bot.app import build_application
-from bot.console import run_console
 from bot.logs import configure_logging
 from bot.settings import SettingsError, load_settings
-from bot.webhook import ALLOWED_UPDATES, run_webhook
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -47,6 +44,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.snapshot is not None:
         settings = settings.model_copy(update={"snapshot": args.snapshot})
     token = settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else None
+    # PTB, ccxt and matplotlib take a second to import: only once the command line and the
+    # settings are known good, so that --help and a bad setting answer at once.
+    from bot.app import build_application
+    from bot.console import run_console
+    from bot.webhook import ALLOWED_UPDATES, run_webhook
+
     if token is None or args.console:
         configure_logging("WARNING", token)
         asyncio.run(run_console(settings))

@@ -75,12 +75,24 @@ async def telegram() -> AsyncIterator[FakeTelegram]:
     await server.stop()
 
 
-@pytest.fixture(params=["aiohttp", "httpx"])
-async def running(
-    telegram: FakeTelegram, tmp_path: Path, request: pytest.FixtureRequest
-) -> AsyncIterator[RunningBot]:
-    """The bot on each HTTP transport: our aiohttp one (the default) and PTB's httpx one."""
-    db = tmp_path / "bot.sqlite3"
-    bot = RunningBot(telegram, await start_bot(telegram, db, request.param), db, request.param)
+async def _running(telegram: FakeTelegram, db: Path, transport: str) -> AsyncIterator[RunningBot]:
+    bot = RunningBot(telegram, await start_bot(telegram, db, transport), db, transport)
     yield bot
     await stop_bot(bot.app)  # the test may have restarted it
+
+
+@pytest.fixture
+async def running(telegram: FakeTelegram, tmp_path: Path) -> AsyncIterator[RunningBot]:
+    """The bot on its default HTTP transport (aiohttp)."""
+    async for bot in _running(telegram, tmp_path / "bot.sqlite3", "aiohttp"):
+        yield bot
+
+
+@pytest.fixture(params=["aiohttp", "httpx"])
+async def each_transport(
+    telegram: FakeTelegram, tmp_path: Path, request: pytest.FixtureRequest
+) -> AsyncIterator[RunningBot]:
+    """The bot on each HTTP transport, for the tests of what a transport carries: HTML replies,
+    edits with keyboards, multipart photos and 429s (the features above them do not differ)."""
+    async for bot in _running(telegram, tmp_path / "bot.sqlite3", request.param):
+        yield bot

@@ -42,8 +42,8 @@ async def test_start_registers_the_menu_and_explains_itself(running: RunningBot)
     assert "<code>/hedge 1.2 BTC 3x</code>" in text
 
 
-async def test_hedge_leads_with_the_answer(running: RunningBot) -> None:
-    text = await ask(running, "/hedge 1.2 btc 3x")
+async def test_hedge_leads_with_the_answer(each_transport: RunningBot) -> None:
+    text = await ask(each_transport, "/hedge 1.2 btc 3x")
     first, second, third, fourth = text.splitlines()[:4]
     assert first == "<b>1.2 BTC</b> (112,489.92 USD): short <b>Bybit</b> BTC/USD:BTC (perpetual)"
     assert second == "sell <b>112,467 contracts</b> of 1.00 USD = 112,467.00 USD"
@@ -51,28 +51,28 @@ async def test_hedge_leads_with_the_answer(running: RunningBot) -> None:
     assert fourth == "Liquidation <b>139,880.68 USD (+49.25%)</b>"
     assert "you <b>receive</b> 7.31 USD per 8h" in text
     assert "Data: offline snapshot taken at 2025-04-28 08:00 UTC" in text
-    (call,) = running.telegram.sent()
+    (call,) = each_transport.telegram.sent()
     assert call.params["parse_mode"] == "HTML"
     labels = [b["text"] for row in keyboard_of(call) for b in row]
     assert labels == ["Bybit", "1x", "2x", "✓ 3x", "5x", "50%", "✓ 100%", "Leverage table", "Chart"]
 
 
-async def test_keyboard_round_trip_edits_the_same_message(running: RunningBot) -> None:
-    await ask(running, "/hedge 1.2 BTC")
-    (sent,) = running.telegram.sent()
+async def test_keyboard_round_trip_edits_the_same_message(each_transport: RunningBot) -> None:
+    await ask(each_transport, "/hedge 1.2 BTC")
+    (sent,) = each_transport.telegram.sent()
     buttons = {b["text"]: b["callback_data"] for row in keyboard_of(sent) for b in row}
     message = {"message_id": 900, "date": 0, "chat": {"id": 77, "type": "private"}, "text": "plan"}
-    running.telegram.press(buttons["3x"], message)
-    (edit,) = await running.telegram.wait_for("editMessageText", 1)
+    each_transport.telegram.press(buttons["3x"], message)
+    (edit,) = await each_transport.telegram.wait_for("editMessageText", 1)
     assert edit.params["message_id"] == "900"
     assert "at 3x" in edit.params["text"]
-    running.telegram.press(buttons["Leverage table"], message)
-    edits = await running.telegram.wait_for("editMessageText", 2)
+    each_transport.telegram.press(buttons["Leverage table"], message)
+    edits = await each_transport.telegram.wait_for("editMessageText", 2)
     assert edits[1].params["text"].startswith("<b>Leverage trade-off</b>")
     assert "10x" in edits[1].params["text"]
-    assert len(running.telegram.sent("answerCallbackQuery")) == 2
-    running.telegram.press("h:garbage", message)
-    answers = await running.telegram.wait_for("answerCallbackQuery", 3)
+    assert len(each_transport.telegram.sent("answerCallbackQuery")) == 2
+    each_transport.telegram.press("h:garbage", message)
+    answers = await each_transport.telegram.wait_for("answerCallbackQuery", 3)
     assert answers[2].params["text"] == "This button is out of date: send /hedge again."
 
 
@@ -183,12 +183,14 @@ async def test_a_crashing_handler_apologises_and_the_bot_keeps_running(
     assert (await ask(running, "/help")).startswith("<b>HedgeBot</b>")
 
 
-async def test_a_429_is_waited_out_and_the_reply_delivered(running: RunningBot) -> None:
-    running.telegram.retry_after = 1
+async def test_a_429_is_waited_out_and_the_reply_delivered(each_transport: RunningBot) -> None:
+    each_transport.telegram.retry_after = 1
     started = asyncio.get_running_loop().time()
-    text = await ask(running, "/help")
+    text = await ask(each_transport, "/help")
     assert text.startswith("<b>HedgeBot</b>")
-    assert [c.method for c in running.telegram.calls if c.method in ("429", "sendMessage")] == [
+    assert [
+        c.method for c in each_transport.telegram.calls if c.method in ("429", "sendMessage")
+    ] == [
         "429",
         "sendMessage",
     ]
@@ -271,40 +273,40 @@ async def test_webhook_checks_the_secret_and_serves_healthz(running: RunningBot)
         await runner.cleanup()
 
 
-async def test_charts_are_sent_as_photos(running: RunningBot) -> None:
-    running.telegram.send_text("/chart 1.2 BTC 3x")
-    (photo,) = await running.telegram.wait_for("sendPhoto", 1)
+async def test_charts_are_sent_as_photos(each_transport: RunningBot) -> None:
+    each_transport.telegram.send_text("/chart 1.2 BTC 3x")
+    (photo,) = await each_transport.telegram.wait_for("sendPhoto", 1)
     assert photo.params["photo"] == "<file>"
     assert (
         photo.params["caption"]
         == "1.2 BTC: short 112,467 Bybit BTC/USD:BTC at 3x · data offline snapshot taken at 2025-04-28 08:00 UTC"
     )
     # The chart button under a plan, and /funding's chart both ways.
-    await ask(running, "/hedge 1 BTC")
+    await ask(each_transport, "/hedge 1 BTC")
     buttons = {
         b["text"]: b["callback_data"]
-        for row in keyboard_of(running.telegram.sent()[-1])
+        for row in keyboard_of(each_transport.telegram.sent()[-1])
         for b in row
     }
     message = {"message_id": 903, "date": 0, "chat": {"id": 77, "type": "private"}, "text": "plan"}
-    running.telegram.press(buttons["Chart"], message)
-    await running.telegram.wait_for("sendPhoto", 2)
-    funding = await ask(running, "/funding")
+    each_transport.telegram.press(buttons["Chart"], message)
+    await each_transport.telegram.wait_for("sendPhoto", 2)
+    funding = await ask(each_transport, "/funding")
     assert funding.startswith("<b>Funding</b>")
-    (chart_button,) = [b for row in keyboard_of(running.telegram.sent()[-1]) for b in row]
+    (chart_button,) = [b for row in keyboard_of(each_transport.telegram.sent()[-1]) for b in row]
     assert chart_button["text"] == "BTC chart"
-    running.telegram.press(chart_button["callback_data"], message)
-    running.telegram.send_text("/funding btc chart")
-    photos = await running.telegram.wait_for("sendPhoto", 4)
+    each_transport.telegram.press(chart_button["callback_data"], message)
+    each_transport.telegram.send_text("/funding btc chart")
+    photos = await each_transport.telegram.wait_for("sendPhoto", 4)
     assert {p.params["caption"] for p in photos[2:]} == {
         "BTC funding per venue, last 30 days, a year; shaded where a short paid · to 2025-04-28 08:00 UTC"
     }
     assert (
-        await ask(running, "/chart 1 BTC 2 ETH")
+        await ask(each_transport, "/chart 1 BTC 2 ETH")
         == "a chart shows one holding. Example: /chart 1.2 BTC"
     )
     assert (
-        await ask(running, "/chart 0 BTC")
+        await ask(each_transport, "/chart 0 BTC")
         == "quantity must be more than zero, got '0'. Example: /chart 1.2 BTC"
     )
 
