@@ -3,31 +3,22 @@
 from __future__ import annotations
 
 from telegram import BotCommand
-from telegram.ext import AIORateLimiter, Application
+from telegram.ext import AIORateLimiter, Application, JobQueue
 from telegram.request import BaseRequest
 
 from bot.alerting import AlertService
-from bot.context import CONTEXT_TYPES
+from bot.context import CONTEXT_TYPES, HedgeApp, HedgeContext
 from bot.flood import FloodGuard
-from bot.handlers import register_all
+from bot.handlers import menu, register_all
 from bot.metrics import BotMetrics
 from bot.ops import OpsServer
-from bot.render import COMMANDS
-from bot.services import BotData, Services
+from bot.services import Services
 from bot.settings import BotSettings
-from bot.store import Store
+from bot.store import open_store
 from bot.transport import AiohttpRequest
-from hedgecore.market.service import MarketService, live_market_service
-from hedgecore.market.snapshot import load_snapshot_file
+from hedgecore.desk import Desk
 
 CONSOLE_TOKEN = "1:console-chat-without-telegram"  # the terminal chat never sends it anywhere
-
-
-def open_market(settings: BotSettings) -> MarketService:
-    """The snapshot named by HEDGEBOT_SNAPSHOT, or the live venues of HEDGEBOT_VENUES."""
-    if settings.snapshot is not None:
-        return load_snapshot_file(settings.snapshot)
-    return live_market_service(settings.venues)
 
 
 def build_application(
@@ -35,7 +26,7 @@ def build_application(
     request: BaseRequest | None = None,
     rate_limited: bool = True,
     serve_http: bool = True,
-) -> Application:  # type: ignore[type-arg]
+) -> HedgeApp:
     """The bot, ready to run: handlers registered, services started in post_init.
 
     `request` replaces the HTTP transport for both sending and getUpdates (the terminal chat);
@@ -44,31 +35,29 @@ def build_application(
     """
     ops: list[OpsServer] = []
 
-    async def post_init(app: Application) -> None:  # type: ignore[type-arg]
-        store = await Store.open(settings.db)
-        market = open_market(settings)
-        alerts = AlertService(store, market)
-        bot_data: BotData = app.bot_data
-        bot_data.start(
-            Services(
-                settings=settings,
-                market=market,
-                store=store,
-                alerts=alerts,
-                flood=FloodGuard(settings.flood_limit),
-                metrics=BotMetrics(market, alerts),
-            )
+    async def post_init(app: HedgeApp) -> None:
+        store = await open_store(settings.db)
+        desk = Desk.open(settings.venues, settings.snapshot)
+        alerts = AlertService(store, desk.market)
+        services = Services(
+            settings=settings,
+            desk=desk,
+            store=store,
+            alerts=alerts,
+            flood=FloodGuard(settings.flood_limit),
+            metrics=BotMetrics(desk.market, alerts),
+            menu=menu(),
         )
-        await app.bot.set_my_commands([BotCommand(name, what) for name, what, _ in COMMANDS])
+        app.bot_data.start(services)
+        await app.bot.set_my_commands([BotCommand(name, what) for name, what, _ in services.menu])
         if serve_http and settings.http_port:
             ops.append(OpsServer(app, settings.http_port))
             await ops[-1].start()
 
-    async def post_shutdown(app: Application) -> None:  # type: ignore[type-arg]
+    async def post_shutdown(app: HedgeApp) -> None:
         while ops:
             await ops.pop().stop()
-        bot_data: BotData = app.bot_data
-        services = bot_data.stop()
+        services = app.bot_data.stop()
         if services is not None:
             await services.close()
 
@@ -82,6 +71,7 @@ def build_application(
         .token(token)
         .base_url(settings.telegram_base_url)
         .context_types(CONTEXT_TYPES)
+        .job_queue(JobQueue[HedgeContext]())
         .post_init(post_init)
         .post_shutdown(post_shutdown)
         .concurrent_updates(True)

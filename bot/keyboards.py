@@ -1,23 +1,31 @@
-"""The inline keyboard under a plan, and the one parser of its callback data.
+"""Every inline keyboard the bot sends, and the one encoder and parser of their callback data.
 
-Callback data (at most 64 bytes): "h:QTY:COIN:VENUE:LEVERAGE:RATIO:VIEW", VENUE "-" for all venues,
-RATIO in percent, VIEW "p" (plan), "t" (leverage table) or "c" (payoff chart).
+Callback data (at most 64 bytes) starts with its feature's prefix:
+- "h:QTY:COIN:VENUE:LEVERAGE:RATIO:VIEW" a plan's buttons: VENUE "-" for all venues, RATIO in
+  percent, VIEW "p" (plan), "t" (leverage table) or "c" (payoff chart);
+- "f:COIN" the chart button under /funding;
+- "a:del:ID" delete an alert;
+- "w:COIN [WORDS]" a step of the /alert walk-through: the coin, then the words of the command.
 """
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Literal
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.parsing import HedgeRequest
+from bot.parsing import HedgeRequest, parse_coin_argument
 from hedgecore import inputs
 from hedgecore.errors import InvalidInput
 from hedgecore.models import Holding
 from hedgecore.venues import venue_by_name, venue_name
 
-PREFIX = "h"
+PLAN_PREFIX = "h:"
+FUNDING_CHART_PREFIX = "f:"
+DELETE_PREFIX = "a:del:"
+WIZARD_PREFIX = "w:"
 MAX_CALLBACK_BYTES = 64
 LEVERAGES = (Decimal(1), Decimal(2), Decimal(3), Decimal(5))
 RATIOS = (Decimal("0.5"), Decimal(1))
@@ -31,9 +39,8 @@ class BadCallback(ValueError):
 def encode(request: HedgeRequest, leverage: Decimal, ratio: Decimal, view: View) -> str | None:
     """Callback data for a single-holding plan, or None when it would not fit in 64 bytes."""
     (holding,) = request.holdings
-    data = ":".join(
+    data = PLAN_PREFIX + ":".join(
         [
-            PREFIX,
             f"{holding.quantity.normalize():f}",
             holding.coin,
             request.venue or "-",
@@ -47,10 +54,10 @@ def encode(request: HedgeRequest, leverage: Decimal, ratio: Decimal, view: View)
 
 def decode(data: str) -> tuple[HedgeRequest, View]:
     """The request and view a button stands for."""
-    parts = data.split(":")
-    if len(parts) != 7 or parts[0] != PREFIX or parts[6] not in ("p", "t", "c"):
+    parts = data.removeprefix(PLAN_PREFIX).split(":")
+    if not data.startswith(PLAN_PREFIX) or len(parts) != 6 or parts[5] not in ("p", "t", "c"):
         raise BadCallback(data)
-    _, quantity, coin, venue, leverage, ratio, view = parts
+    quantity, coin, venue, leverage, ratio, view = parts
     try:
         request = HedgeRequest(
             holdings=(
@@ -115,3 +122,92 @@ def plan_keyboard(
     )
     rows = [r for r in (venue_row, leverage_row, ratio_row, table_row) if r]
     return InlineKeyboardMarkup(rows) if rows else None
+
+
+def pattern(prefix: str) -> str:
+    """The CallbackQueryHandler pattern of a prefix."""
+    return "^" + re.escape(prefix)
+
+
+def funding_chart_buttons(coins: list[str]) -> InlineKeyboardMarkup:
+    """A chart button for each coin of a /funding reply."""
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(f"{coin} chart", callback_data=f"{FUNDING_CHART_PREFIX}{coin}")
+                for coin in coins
+            ]
+        ]
+    )
+
+
+def decode_funding_chart(data: str) -> str:
+    """The coin a funding chart button stands for."""
+    try:
+        coin = parse_coin_argument([data.removeprefix(FUNDING_CHART_PREFIX)], "/funding")
+    except InvalidInput as exc:
+        raise BadCallback(data) from exc
+    if coin is None or not data.startswith(FUNDING_CHART_PREFIX):
+        raise BadCallback(data)
+    return coin
+
+
+def delete_buttons(rule_ids: list[int]) -> InlineKeyboardMarkup | None:
+    """A delete button for each alert of a list, four to a row."""
+    buttons = [
+        InlineKeyboardButton(f"Delete #{rule_id}", callback_data=f"{DELETE_PREFIX}{rule_id}")
+        for rule_id in rule_ids
+    ]
+    if not buttons:
+        return None
+    return InlineKeyboardMarkup([buttons[i : i + 4] for i in range(0, len(buttons), 4)])
+
+
+def decode_delete(data: str) -> int:
+    """The alert id a delete button stands for."""
+    rule_id = data.removeprefix(DELETE_PREFIX)
+    if not data.startswith(DELETE_PREFIX) or not (rule_id.isascii() and rule_id.isdigit()):
+        raise BadCallback(data)
+    return int(rule_id)
+
+
+WIZARD_COINS = ("BTC", "ETH")
+# What the second step offers: the words of an /alert command after the coin.
+WIZARD_CHOICES = (
+    "above 0.01%",
+    "above 0.03%",
+    "below 0%",
+    "negative",
+    "before 30m",
+    "spread 0.02%",
+)
+
+
+def wizard_coin_buttons() -> InlineKeyboardMarkup:
+    """The first step of the /alert walk-through: which coin."""
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(coin, callback_data=f"{WIZARD_PREFIX}{coin}")
+                for coin in WIZARD_COINS
+            ]
+        ]
+    )
+
+
+def wizard_choice_buttons(coin: str) -> InlineKeyboardMarkup:
+    """The second step: what to watch on `coin`."""
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(choice, callback_data=f"{WIZARD_PREFIX}{coin} {choice}")]
+            for choice in WIZARD_CHOICES
+        ]
+    )
+
+
+def decode_wizard(data: str) -> list[str]:
+    """The words a walk-through button stands for: [COIN], or an /alert command's arguments."""
+    words = data.removeprefix(WIZARD_PREFIX).split()
+    if not data.startswith(WIZARD_PREFIX) or not words:
+        raise BadCallback(data)
+    return words

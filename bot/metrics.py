@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 from telegram import Update
 
-if TYPE_CHECKING:
-    from bot.alerting import AlertService
-    from hedgecore.market.service import MarketService
+from bot.alerting import AlertService
+from hedgecore.market.service import MarketService
 
 
 def command_of(update: Update) -> str:

@@ -4,17 +4,15 @@ from __future__ import annotations
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
-from telegram.ext import Application
 
-from bot.services import BotData
+from bot.context import HedgeApp
 
 
-def health(app: Application) -> tuple[bool, str]:  # type: ignore[type-arg]
+def health(app: HedgeApp) -> tuple[bool, str]:
     """Whether the bot is up: connected to Telegram and with at least one venue answering."""
     if not app.running:
         return False, "not connected to Telegram"
-    bot_data: BotData = app.bot_data
-    venues = bot_data.services.market.venue_health()
+    venues = app.bot_data.services.desk.market.venue_health()
     if venues and not any(up for up, _ in venues.values()):
         return False, "no venue answering: " + "; ".join(
             f"{v} {why}" for v, (_, why) in venues.items()
@@ -22,7 +20,7 @@ def health(app: Application) -> tuple[bool, str]:  # type: ignore[type-arg]
     return True, "ok"
 
 
-def ops_app(app: Application) -> web.Application:  # type: ignore[type-arg]
+def ops_app(app: HedgeApp) -> web.Application:
     """The aiohttp application serving /healthz and /metrics for `app`."""
 
     async def healthz(request: web.Request) -> web.Response:
@@ -32,8 +30,7 @@ def ops_app(app: Application) -> web.Application:  # type: ignore[type-arg]
         )
 
     async def metrics(request: web.Request) -> web.Response:
-        bot_data: BotData = app.bot_data
-        body = bot_data.services.metrics.exposition()
+        body = app.bot_data.services.metrics.exposition()
         return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
     server = web.Application()
@@ -45,7 +42,7 @@ def ops_app(app: Application) -> web.Application:  # type: ignore[type-arg]
 class OpsServer:
     """Runs `ops_app` on a port for the application's life."""
 
-    def __init__(self, app: Application, port: int, host: str = "0.0.0.0") -> None:  # type: ignore[type-arg]
+    def __init__(self, app: HedgeApp, port: int, host: str = "0.0.0.0") -> None:
         self._runner = web.AppRunner(ops_app(app), access_log=None)
         self._port = port
         self._host = host

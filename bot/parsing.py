@@ -8,13 +8,12 @@ from decimal import Decimal
 from typing import TypeVar
 
 from hedgecore import inputs
-from hedgecore.alerts import AlertKind
+from hedgecore.alerts import AlertKind, AlertSpec
 from hedgecore.errors import InvalidInput
 from hedgecore.models import Frozen, Holding
 from hedgecore.venues import VenueSpec, venue_by_name
 
 T = TypeVar("T")
-HEDGE_EXAMPLE = "/hedge 1.2 BTC"
 MAX_HOLDINGS = 10
 MAX_ARGUMENTS = 40
 _LEVERAGE = re.compile(r"[0-9.,]+[xX]|[xX][0-9.,]+")
@@ -30,12 +29,12 @@ class HedgeRequest(Frozen):
     hedge_ratio: Decimal | None = None
 
 
-def _refuse(problem: str, example: str = HEDGE_EXAMPLE) -> InvalidInput:
+def _refuse(problem: str, example: str) -> InvalidInput:
     return InvalidInput(problem, example)
 
 
 def _parsed(parse: Callable[[str], T], token: str, example: str) -> T:
-    """`parse(token)`, with a refusal that shows a whole /hedge command as the example."""
+    """`parse(token)`, with a refusal that shows a whole command as the example."""
     try:
         return parse(token)
     except InvalidInput as exc:
@@ -49,12 +48,15 @@ def _venue(token: str) -> VenueSpec | None:
         return None
 
 
-def parse_hedge(args: list[str]) -> HedgeRequest:
-    """Parse `/hedge QTY COIN [QTY COIN ...] [VENUE] [Nx] [R%]`."""
+def parse_hedge(args: list[str], command: str = "/hedge") -> HedgeRequest:
+    """Parse `/hedge QTY COIN [QTY COIN ...] [VENUE] [Nx] [R%]` (and /chart, which takes the same)."""
+    example = f"{command} 1.2 BTC"
     if not args:
-        raise _refuse("tell me what you hold")
+        raise _refuse("tell me what you hold", example)
     if len(args) > MAX_ARGUMENTS:
-        raise _refuse(f"too many words ({len(args)}); at most {MAX_HOLDINGS} holdings at once")
+        raise _refuse(
+            f"too many words ({len(args)}); at most {MAX_HOLDINGS} holdings at once", example
+        )
     holdings: dict[str, Holding] = {}
     venue: str | None = None
     leverage: Decimal | None = None
@@ -62,34 +64,36 @@ def parse_hedge(args: list[str]) -> HedgeRequest:
     pending: Decimal | None = None
     for token in args:
         if pending is not None:
-            coin = _parsed(inputs.parse_coin, token, HEDGE_EXAMPLE)
+            coin = _parsed(inputs.parse_coin, token, example)
             if coin in holdings:
-                raise _refuse(f"{coin} appears twice; give each coin once", "/hedge 1.2 BTC 10 ETH")
+                raise _refuse(
+                    f"{coin} appears twice; give each coin once", f"{command} 1.2 BTC 10 ETH"
+                )
             holdings[coin] = Holding(coin=coin, quantity=pending)
             pending = None
         elif token.endswith("%"):
             if ratio is not None:
-                raise _refuse("give one hedge ratio", "/hedge 1.2 BTC 50%")
-            ratio = _parsed(inputs.parse_hedge_ratio, token, "/hedge 1.2 BTC 50%")
+                raise _refuse("give one hedge ratio", f"{example} 50%")
+            ratio = _parsed(inputs.parse_hedge_ratio, token, f"{example} 50%")
         elif _LEVERAGE.fullmatch(token):
             if leverage is not None:
-                raise _refuse("give one leverage", "/hedge 1.2 BTC 3x")
-            leverage = _parsed(inputs.parse_leverage, token.lstrip("xX"), "/hedge 1.2 BTC 3x")
+                raise _refuse("give one leverage", f"{example} 3x")
+            leverage = _parsed(inputs.parse_leverage, token.lstrip("xX"), f"{example} 3x")
         elif _NUMBER.fullmatch(token):
-            pending = _parsed(inputs.parse_quantity, token, HEDGE_EXAMPLE)
+            pending = _parsed(inputs.parse_quantity, token, example)
         elif (spec := _venue(token)) is not None:
             if venue is not None:
-                raise _refuse("give one venue", "/hedge 1.2 BTC okx")
+                raise _refuse("give one venue", f"{example} okx")
             venue = spec.id
         else:
             shown = token if len(token) <= 20 else token[:20] + "..."
-            raise _refuse(f"I don't understand {shown!r}")
+            raise _refuse(f"I don't understand {shown!r}", example)
     if pending is not None:
-        raise _refuse("a quantity needs a coin after it")
+        raise _refuse("a quantity needs a coin after it", example)
     if not holdings:
-        raise _refuse("tell me what you hold")
+        raise _refuse("tell me what you hold", example)
     if len(holdings) > MAX_HOLDINGS:
-        raise _refuse(f"at most {MAX_HOLDINGS} holdings at once")
+        raise _refuse(f"at most {MAX_HOLDINGS} holdings at once", example)
     return HedgeRequest(
         holdings=tuple(holdings.values()), venue=venue, leverage=leverage, hedge_ratio=ratio
     )
@@ -108,16 +112,6 @@ ALERT_EXAMPLE = "/alert BTC above 0.05%"
 _MINUTES = re.compile(r"(\d{1,4})(m|min|h)?", re.ASCII)
 
 
-class AlertRequest(Frozen):
-    """An /alert command: what to watch on which coin (and venue)."""
-
-    coin: str
-    kind: AlertKind
-    threshold_8h: Decimal = Decimal(0)
-    minutes_before: int = 0
-    venue: str | None = None
-
-
 def _minutes(token: str) -> int:
     match = _MINUTES.fullmatch(token.lower())
     if match is None:
@@ -130,7 +124,7 @@ def _minutes(token: str) -> int:
     return minutes
 
 
-def parse_alert(args: list[str]) -> AlertRequest:
+def parse_alert(args: list[str]) -> AlertSpec:
     """Parse `/alert COIN above|below X% | negative | before 30m | spread X% [VENUE]`."""
     if len(args) < 2:
         raise _refuse("say which coin and what to watch", ALERT_EXAMPLE)
@@ -161,6 +155,6 @@ def parse_alert(args: list[str]) -> AlertRequest:
         if spec is None or len(rest) > 1 or kind is AlertKind.SPREAD:
             raise _refuse(f"I don't understand {' '.join(rest)[:30]!r}", f"{ALERT_EXAMPLE} bybit")
         venue = spec.id
-    return AlertRequest(
+    return AlertSpec(
         coin=coin, kind=kind, threshold_8h=threshold, minutes_before=minutes, venue=venue
     )

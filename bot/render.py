@@ -10,34 +10,23 @@ import re
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 
-from bot.services import HedgeResult, Overview
-from bot.store import UserSettings
+from bot.defaults import UserSettings
 from hedgecore import fmt
 from hedgecore.alerts import AlertEvent, AlertKind, AlertRule
-from hedgecore.backtest import BacktestReport
-from hedgecore.market.plans import MarketPlan
-from hedgecore.models import ContractKind, DataSource, HedgeLeg, LeverageRow
+from hedgecore.answers import (
+    BacktestAnswer,
+    FundingHistoryAnswer,
+    HedgeResult,
+    MarketPlan,
+    Overview,
+    PayoffAnswer,
+)
+from hedgecore.models import ContractKind, HedgeLeg, LeverageRow
 from hedgecore.venues import venue_name
 
 MAX_MESSAGE_CHARS = 4096
+MAX_CAPTION_CHARS = 1024
 MAX_ALTERNATIVES = 4
-
-COMMANDS: tuple[tuple[str, str, str], ...] = (
-    ("hedge", "plan a hedge of your coins", "/hedge 1.2 BTC 3x"),
-    ("funding", "funding rates across venues", "/funding ETH"),
-    ("basis", "dated futures and their basis", "/basis BTC"),
-    ("settings", "your default leverage, ratio and venues", "/settings leverage 2x"),
-    ("chart", "the payoff of a hedge as a picture", "/chart 1.2 BTC 3x"),
-    ("backtest", "how the hedges did on real history", "/backtest BTC"),
-    (
-        "alert",
-        "a funding-rate alert (above, below, negative, before, spread)",
-        "/alert BTC above 0.05%",
-    ),
-    ("alerts", "your alerts, with delete buttons", "/alerts"),
-    ("unalert", "delete an alert, or all", "/unalert 3"),
-    ("help", "what this bot does", "/help"),
-)
 
 
 def e(text: object) -> str:
@@ -45,15 +34,15 @@ def e(text: object) -> str:
     return html.escape(str(text), quote=False)
 
 
-def render_help() -> str:
-    """What the bot does in three lines, then the commands with one example each."""
+def render_help(commands: Sequence[tuple[str, str, str]]) -> str:
+    """What the bot does in three lines, then each (name, what it does, example) command."""
     lines = [
         "<b>HedgeBot</b> tells you how to hedge spot crypto with inverse (coin-margined) futures.",
         "It compares Bybit, Binance COIN-M, OKX, Deribit and Kraken Futures from live data:",
         "contracts to short, margin, liquidation, funding, dated futures, and the risks.",
         "",
     ]
-    lines += [f"/{name}: {what}. <code>{e(example)}</code>" for name, what, example in COMMANDS]
+    lines += [f"/{name}: {what}. <code>{e(example)}</code>" for name, what, example in commands]
     lines.append("")
     lines.append("Positive funding: longs pay shorts, so a hedge (a short) <b>receives</b> it.")
     return "\n".join(lines)
@@ -89,9 +78,7 @@ def _funding_line(leg: HedgeLeg) -> str | None:
 
 
 def _age(leg: HedgeLeg) -> str:
-    if leg.data_source is DataSource.SNAPSHOT:
-        return f"snapshot, quoted {fmt.utc(leg.quote_time)}"
-    return f"{fmt.age(leg.data_age_seconds)} old"
+    return fmt.quote_age(leg.data_source, leg.quote_time, leg.data_age_seconds)
 
 
 def _plan_block(market_plan: MarketPlan, detailed: bool) -> list[str]:
@@ -159,7 +146,7 @@ def render_hedge(result: HedgeResult) -> str:
     notes = [*result.notes]
     if notes:
         lines += ["", *(f"<i>{e(note)}</i>" for note in notes)]
-    lines.append(f"<i>Data: {e(result.plans[0].data_label)}</i>")
+    lines.append(f"<i>Data: {e(result.data_label)}</i>")
     return fit("\n".join(lines).replace("\n\n\n", "\n\n"))
 
 
@@ -180,11 +167,6 @@ def render_leverage_table(market_plan: MarketPlan, rows: Sequence[LeverageRow]) 
         )
     lines += ["</pre>", f"<i>Data: {e(market_plan.data_label)}</i>"]
     return "\n".join(lines)
-
-
-def _overview_label(overview: Overview) -> str:
-    where = "offline snapshot taken at" if overview.source is DataSource.SNAPSHOT else "live,"
-    return f"<i>Data: {where} {fmt.utc(overview.as_of)}</i>"
 
 
 def render_funding(overviews: Sequence[Overview]) -> str:
@@ -209,7 +191,7 @@ def render_funding(overviews: Sequence[Overview]) -> str:
                 f"({fmt.pct(row.apr_pct, signed=True)} a year), {who}{when}; {fmt.age(row.age_seconds)} old"
             )
         lines += [f"<i>{e(note)}</i>" for note in overview.notes]
-    lines += ["", _overview_label(overviews[0])]
+    lines += ["", f"<i>Data: {e(overviews[0].data_label)}</i>"]
     return fit("\n".join(lines))
 
 
@@ -228,7 +210,7 @@ def render_basis(overviews: Sequence[Overview]) -> str:
                 f"{fmt.utc(row.expiry)}; {fmt.age(row.age_seconds)} old"
             )
         lines += [f"<i>{e(note)}</i>" for note in overview.notes]
-    lines += ["", _overview_label(overviews[0])]
+    lines += ["", f"<i>Data: {e(overviews[0].data_label)}</i>"]
     return fit("\n".join(lines))
 
 
@@ -344,8 +326,34 @@ def render_stats(counts: Mapping[str, int], venues: Mapping[str, tuple[bool, str
     return "\n".join(lines)
 
 
-def render_backtest_caption(report: BacktestReport, origin: str) -> str:
+def render_payoff_caption(answer: PayoffAnswer) -> str:
+    """The caption of a payoff chart: the very plan the picture is drawn from."""
+    plan = answer.market_plan.plan
+    best = plan.best
+    caption = (
+        f"{fmt.coin(plan.holding.quantity, plan.holding.coin)}: short {best.contracts:,} "
+        f"{venue_name(best.venue)} {best.symbol} at {fmt.leverage(best.leverage)} · data {answer.market_plan.data_label}"
+    )
+    return _with_notes(caption, answer.notes)
+
+
+def render_funding_caption(answer: FundingHistoryAnswer) -> str:
+    """The caption of a funding chart."""
+    caption = (
+        f"{answer.coin} funding per venue, last 30 days, a year; shaded where a short paid · "
+        f"to {fmt.utc(answer.as_of)}"
+    )
+    return _with_notes(caption, answer.notes)
+
+
+def _with_notes(caption: str, notes: Sequence[str]) -> str:
+    """A plain-text photo caption and its notes (the demo fallback's among them), cut to 1,024."""
+    return "\n".join([caption, *notes])[:MAX_CAPTION_CHARS]
+
+
+def render_backtest_caption(answer: BacktestAnswer) -> str:
     """The headline numbers of a backtest, short enough for a photo caption."""
+    report, origin = answer.report, answer.origin
     by_name = {s.name: s for s in report.strategies}
     short = by_name["inverse perpetual short 1x"]
     lines = [
@@ -360,4 +368,4 @@ def render_backtest_caption(report: BacktestReport, origin: str) -> str:
             lines.append(
                 f"{e(strategy.name)}: liquidated {strategy.liquidated_at:%Y-%m-%d}, unhedged after."
             )
-    return "\n".join(lines)[:1024]
+    return "\n".join(lines)[:MAX_CAPTION_CHARS]

@@ -15,7 +15,8 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 from telegram import Update
-from telegram.ext import Application
+
+from bot.context import HedgeApp
 
 log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -23,7 +24,7 @@ ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
 MAX_UPDATE_BYTES = 1 << 20
 
 
-def webhook_app(app: Application, secret: str, path: str) -> web.Application:  # type: ignore[type-arg]
+def webhook_app(app: HedgeApp, secret: str, path: str) -> web.Application:
     """The aiohttp application: POST `path` for updates, GET /healthz for probes."""
 
     async def receive(request: web.Request) -> web.Response:
@@ -47,7 +48,7 @@ def webhook_app(app: Application, secret: str, path: str) -> web.Application:  #
     return server
 
 
-async def run_webhook(app: Application, url: str, listen: str, port: int) -> None:  # type: ignore[type-arg]
+async def run_webhook(app: HedgeApp, url: str, listen: str, port: int) -> None:
     """Serve the webhook until SIGINT or SIGTERM, then finish in-flight replies and close."""
     secret = secrets.token_urlsafe(32)
     path = urlsplit(url).path or "/"

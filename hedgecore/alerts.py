@@ -20,12 +20,14 @@ from enum import StrEnum
 
 from pydantic import AwareDatetime, Field
 
+from hedgecore.errors import Refused
 from hedgecore.inverse import annualise_rate, rate_per_8h
 from hedgecore.models import Frozen
 
 # Hysteresis: a crossing re-arms once the value is this far back across the threshold.
 HYSTERESIS_SHARE = Decimal("0.1")
 MIN_HYSTERESIS_8H = Decimal("0.00001")  # 0.001 % per 8 hours
+MAX_ALERTS_PER_CHAT = 20
 
 
 class AlertKind(StrEnum):
@@ -38,11 +40,9 @@ class AlertKind(StrEnum):
     SPREAD = "spread"  # the gap between the dearest and cheapest venue exceeds the threshold
 
 
-class AlertRule(Frozen):
-    """One user's alert."""
+class AlertSpec(Frozen):
+    """What an alert watches on which coin (and venue), before it is anyone's rule."""
 
-    id: int = Field(gt=0)
-    chat_id: int
     coin: str
     kind: AlertKind
     threshold_8h: Decimal = Decimal(0)  # rate per 8 hours, as a fraction
@@ -58,6 +58,37 @@ class AlertRule(Frozen):
     def group(self) -> tuple[str, AlertKind, str | None]:
         """Rules sharing coin, kind and venue watch the same value."""
         return (self.coin, self.kind, None if self.kind is AlertKind.SPREAD else self.venue)
+
+    def watches_as(self, other: AlertSpec) -> bool:
+        """Whether `other` watches the very same thing (a threshold `negative` ignores aside)."""
+        return (self.coin, self.kind, self.limit_8h, self.minutes_before, self.venue) == (
+            other.coin,
+            other.kind,
+            other.limit_8h,
+            other.minutes_before,
+            other.venue,
+        )
+
+
+class AlertRule(AlertSpec):
+    """One chat's alert, as stored."""
+
+    id: int = Field(gt=0)
+    chat_id: int
+
+
+class AlertRefused(Refused):
+    """An alert cannot be added; the message says why in words a user can act on."""
+
+
+def admit_alert(existing: Sequence[AlertRule], wanted: AlertSpec) -> None:
+    """Refuse an alert the chat already has, or one past the per-chat limit."""
+    if any(wanted.watches_as(rule) for rule in existing):
+        raise AlertRefused("you already have that alert; see /alerts.")
+    if len(existing) >= MAX_ALERTS_PER_CHAT:
+        raise AlertRefused(
+            f"you have {MAX_ALERTS_PER_CHAT} alerts, the most allowed: remove one with /unalert N."
+        )
 
 
 class FundingObservation(Frozen):

@@ -8,43 +8,30 @@ data from every venue (or `--snapshot FILE`), and the bundled demo snapshot when
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import re
 import sys
-from collections.abc import Callable, Sequence
-from datetime import UTC, datetime, time, timedelta
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 from hedgecore import fmt, inputs
+from hedgecore.answers import HedgeQuestion, HedgeResult
 from hedgecore.backtest import run_backtest
+from hedgecore.calculator import ContractFigures, calculate
+from hedgecore.desk import Desk
 from hedgecore.errors import DataUnavailable, HedgeCoreError, InvalidInput
 from hedgecore.history import Columns, parse_history
-from hedgecore.models import (
-    Contract,
-    ContractKind,
-    DataSource,
-    FundingQuote,
-    HedgePlan,
-    Holding,
-    LeverageRow,
-    MarketContract,
-    PlanSettings,
-    Quote,
-)
+from hedgecore.models import Holding, PlanSettings
 from hedgecore.payoff import payoff_curve
-from hedgecore.planning import leverage_table, plan_hedge
-from hedgecore.report import plan_json, render_backtest, render_plan
-from hedgecore.venues import VENUES, VenueSpec, venue_by_name
+from hedgecore.report import hedge_json, render_backtest, render_hedge
+from hedgecore.venues import VENUES, venue_by_name
 
+T = TypeVar("T")
 EXAMPLE = "hedgecore plan 1.2 BTC --price 60000 --contract-size 1"
-CALCULATOR_VENUE = "your venue"  # the label of a contract described only by options
-DEFAULT_TAKER_FEE_RATE = Decimal("0.0005")
-DEFAULT_MMR = Decimal("0.005")
-DEFAULT_CONTRACT_SIZE_USD = Decimal(1)
-DEFAULT_FUNDING_INTERVAL_HOURS = Decimal(8)
-EXPIRY_TIME_UTC = time(8, 0, tzinfo=UTC)  # Binance, Bybit, OKX and Deribit settle at 08:00 UTC
 
 
 class UsageError(Exception):
@@ -260,89 +247,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _calculator_markets(
-    args: argparse.Namespace, now: datetime
-) -> tuple[list[MarketContract], list[str]]:
-    """Contracts described by the options, and a note for every figure that was assumed."""
-    coin: str = args.coin
-    venue: VenueSpec | None = args.venue
-    assumed: list[str] = []
-    venue_id = venue.id if venue else CALCULATOR_VENUE
-    where = f"{venue.name}'s published" if venue else "an assumed"
-
-    contract_size = args.contract_size
-    if contract_size is None:
-        contract_size = (
-            venue.published_contract_size_usd(coin) if venue else DEFAULT_CONTRACT_SIZE_USD
-        )
-        assumed.append(
-            f"Contract size {contract_size} USD is {where} figure; pass --contract-size to set it."
-        )
-    mmr = args.mmr
-    if mmr is None:
-        mmr = venue.btc_maintenance_margin_rate if venue and coin == "BTC" else DEFAULT_MMR
-        assumed.append(f"Maintenance margin rate {mmr * 100:f}% is assumed; pass --mmr to set it.")
-    taker_fee = args.taker_fee
-    if taker_fee is None:
-        taker_fee = venue.taker_fee_rate if venue else DEFAULT_TAKER_FEE_RATE
-        assumed.append(
-            f"Taker fee {taker_fee * 100:f}% is {where} figure; pass --taker-fee to set it."
-        )
-    interval = args.funding_interval_hours
-    if interval is None:
-        interval = venue.funding_interval_hours if venue else DEFAULT_FUNDING_INTERVAL_HOURS
-    if args.funding_rate is None:
-        assumed.append("Funding unknown: pass --funding-rate to see what the hedge earns or pays.")
-
-    def market(
-        symbol: str, kind: ContractKind, expiry: datetime | None, price: Decimal
-    ) -> MarketContract:
-        contract = Contract(
-            venue=venue_id,
-            symbol=symbol,
-            coin=coin,
-            kind=kind,
-            expiry=expiry,
-            contract_size_usd=contract_size,
-            taker_fee_rate=taker_fee,
-            maintenance_margin_rate=mmr,
-            order_amount_unit=venue.order_amount_unit if venue else "contracts",
-        )
-        quote = Quote(
-            venue=venue_id,
-            symbol=symbol,
-            mark_price=price,
-            index_price=args.price,
-            timestamp=now,
-            source=DataSource.MANUAL,
-        )
-        funding = None
-        if kind is ContractKind.PERPETUAL and args.funding_rate is not None:
-            funding = FundingQuote(
-                venue=venue_id,
-                symbol=symbol,
-                rate=args.funding_rate,
-                interval_hours=interval,
-                timestamp=now,
-            )
-        return MarketContract(contract=contract, quote=quote, funding=funding)
-
-    markets = [market(f"{coin}/USD:{coin}", ContractKind.PERPETUAL, None, args.price)]
-    if args.expiry is not None:
-        expiry = datetime.combine(args.expiry, EXPIRY_TIME_UTC)
-        if expiry <= now:
-            example = (now + timedelta(days=90)).date()
-            raise UsageError(
-                f"expiry {args.expiry} is not in the future. Example: --expiry {example}"
-            )
-        markets.append(
-            market(
-                f"{coin}/USD:{coin}-{expiry:%y%m%d}", ContractKind.DATED, expiry, args.futures_price
-            )
-        )
-    return markets, assumed
-
-
 def _check_combinations(args: argparse.Namespace) -> None:
     if (args.futures_price is None) != (args.expiry is None):
         raise UsageError(
@@ -364,42 +268,61 @@ def _check_combinations(args: argparse.Namespace) -> None:
         )
 
 
-def _plan(
-    args: argparse.Namespace, now: datetime
-) -> tuple[HedgePlan, Sequence[LeverageRow], str, Sequence[str]]:
-    """The plan the arguments describe, its leverage table, where its data came from, and notes."""
-    _check_combinations(args)
-    settings = PlanSettings(
-        hedge_ratio=args.ratio, leverage=args.leverage, horizon_days=args.horizon_days
+def _figures(args: argparse.Namespace) -> ContractFigures:
+    """The calculator's contract as the options describe it."""
+    return ContractFigures(
+        price=args.price,
+        venue=args.venue,
+        contract_size_usd=args.contract_size,
+        maintenance_margin_rate=args.mmr,
+        taker_fee_rate=args.taker_fee,
+        funding_rate=args.funding_rate,
+        funding_interval_hours=args.funding_interval_hours,
+        futures_price=args.futures_price,
+        expiry=args.expiry,
     )
-    holding = Holding(coin=args.coin, quantity=args.quantity)
-    notes: Sequence[str]
-    if args.price is not None:
-        markets, notes = _calculator_markets(args, now)
-        plan = plan_hedge(holding, markets, now, settings)
-        rows = leverage_table(plan, markets[0])
-        label = "prices given on the command line, no market data"
-    else:
-        # ccxt takes a second to import: load the market side only when it is used.
-        from hedgecore.market import commands
 
-        venues = [args.venue.id] if args.venue else None
-        market_plan, notes = commands.plan(holding, settings, venues, args.snapshot)
-        plan, rows, label = market_plan.plan, market_plan.leverage_rows(), market_plan.data_label
-    return plan, rows, label, notes
+
+def _ask_desk(args: argparse.Namespace, ask: Callable[[Desk], Awaitable[T]]) -> T:
+    """Open the desk on --snapshot or the live venues, ask it, and close it."""
+
+    async def run() -> T:
+        venues = [args.venue.id] if getattr(args, "venue", None) else list(VENUES)
+        desk = Desk.open(venues, args.snapshot)
+        try:
+            return await ask(desk)
+        finally:
+            await desk.close()
+
+    return asyncio.run(run())
+
+
+def _hedge(args: argparse.Namespace, now: datetime) -> HedgeResult:
+    """The answer to the hedge the arguments describe: offline with --price, else from the desk."""
+    _check_combinations(args)
+    question = HedgeQuestion(
+        holdings=(Holding(coin=args.coin, quantity=args.quantity),),
+        settings=PlanSettings(
+            hedge_ratio=args.ratio, leverage=args.leverage, horizon_days=args.horizon_days
+        ),
+        venues=(args.venue.id,) if args.venue else None,
+    )
+    if args.price is not None:
+        return calculate(question, _figures(args), now)
+    return _ask_desk(args, lambda desk: desk.hedge(question))
 
 
 def run_plan(args: argparse.Namespace, now: datetime) -> str:
     """Plan the hedge the arguments describe and return what to print."""
-    plan, rows, label, notes = _plan(args, now)
+    result = _hedge(args, now)
     if args.json:
-        return json.dumps(plan_json(plan, rows, data_label=label, notes=notes), indent=2)
-    return render_plan(plan, rows, data_label=label, notes=notes)
+        return json.dumps(hedge_json(result), indent=2)
+    return render_hedge(result)
 
 
 def run_snapshot_record(args: argparse.Namespace, now: datetime) -> str:
     """Record what the live venues return into a snapshot file."""
-    from hedgecore.market import commands  # ccxt is slow to import; see run_plan
+    from hedgecore.market import commands  # ccxt takes a second to import: only when used
 
     venues = [args.venue.id] if args.venue else list(VENUES)
     return commands.record(args.file, venues, args.coins, now)
@@ -407,17 +330,16 @@ def run_snapshot_record(args: argparse.Namespace, now: datetime) -> str:
 
 def run_chart(args: argparse.Namespace, now: datetime) -> str:
     """Draw the chart the arguments ask for into --out; returns what to print."""
-    from hedgecore.charts.draw import funding_png, payoff_png  # matplotlib is slow to import too
+    from hedgecore.charts.draw import funding_png, payoff_png  # matplotlib is slow to import
 
     if args.chart == "payoff":
-        plan, _, label, _ = _plan(args, now)
-        png = payoff_png(payoff_curve(plan))
+        result = _hedge(args, now)
+        png = payoff_png(payoff_curve(result.plans[0].plan))
+        label = result.data_label
     else:
-        from hedgecore.market import commands
-
-        lines, as_of = commands.funding_history(args.coin, args.snapshot)
-        png = funding_png(args.coin, lines, as_of)
-        label = f"funding history to {fmt.utc(as_of)}"
+        history = _ask_desk(args, lambda desk: desk.funding_history(args.coin))
+        png = funding_png(args.coin, history.lines, history.as_of)
+        label = f"funding history to {fmt.utc(history.as_of)}"
     try:
         args.out.write_bytes(png)
     except OSError as exc:

@@ -14,8 +14,16 @@ class InvalidInput(HedgeCoreError):
         self.example = example
 
 
+class Refused(HedgeCoreError):
+    """A request a product rule refuses; the message says what to do instead."""
+
+
 class PlanningError(HedgeCoreError):
     """A hedge cannot be planned from the contracts and data given."""
+
+
+class NoMarketData(PlanningError):
+    """Every venue asked failed: there is no market data to answer with."""
 
 
 class DataUnavailable(HedgeCoreError):

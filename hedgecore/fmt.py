@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 
+from hedgecore.models import DataSource
+
 
 def _fixed(value: Decimal, places: int) -> str:
     quantum = Decimal(1).scaleb(-places)
@@ -84,3 +86,21 @@ def age(seconds: Decimal) -> str:
 def utc(moment: datetime) -> str:
     """A moment in UTC, e.g. '2026-11-29 08:00 UTC'."""
     return f"{moment.astimezone(UTC).strftime('%Y-%m-%d %H:%M')} UTC"
+
+
+def data_label(source: DataSource, as_of: datetime) -> str:
+    """Where an answer's data came from and when: the one wording every reply uses."""
+    if source is DataSource.MANUAL:
+        return "prices given on the command line, no market data"
+    if source is DataSource.SNAPSHOT:
+        return f"offline snapshot taken at {utc(as_of)}"
+    return f"live market data, {utc(as_of)}"
+
+
+def quote_age(source: DataSource, quote_time: datetime, age_seconds: Decimal) -> str:
+    """How old one venue's quote is, e.g. '12 s old' or 'snapshot, quoted 2025-04-28 08:00 UTC'."""
+    if source is DataSource.MANUAL:
+        return "prices as given"
+    if source is DataSource.SNAPSHOT:
+        return f"snapshot, quoted {utc(quote_time)}"
+    return f"{age(age_seconds)} old"

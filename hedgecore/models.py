@@ -136,6 +136,14 @@ class MarketContract(Frozen):
         return self
 
 
+class FundingPoint(Frozen):
+    """One past funding rate of a perpetual, per its own interval."""
+
+    time: AwareDatetime
+    rate: Decimal
+    interval_hours: Decimal
+
+
 class Holding(Frozen):
     """Coins a user holds and wants to hedge."""
 

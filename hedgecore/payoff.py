@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from hedgecore.errors import PlanningError
 from hedgecore.inverse import annualise_rate, hedged_value_usd
-from hedgecore.models import ContractKind, Frozen, HedgeLeg, HedgePlan
+from hedgecore.models import ContractKind, Frozen, FundingPoint, HedgeLeg, HedgePlan
 
 LOW_MOVE = Decimal("-0.5")  # prices from half of today's...
 HIGH_MOVE = Decimal(1)  # ...to double
@@ -80,19 +80,17 @@ class FundingLine(Frozen):
     apr_pct: tuple[Decimal, ...]
 
 
-def funding_lines(
-    history: Mapping[str, Sequence[tuple[datetime, Decimal, Decimal]]],
-) -> tuple[FundingLine, ...]:
-    """Each venue's (time, rate, interval hours) history as a yearly rate in percent, oldest first."""
+def funding_lines(history: Mapping[str, Sequence[FundingPoint]]) -> tuple[FundingLine, ...]:
+    """Each venue's funding history as a yearly rate in percent, oldest first."""
     lines = []
     for venue, points in sorted(history.items()):
-        ordered = sorted(points)
+        ordered = sorted(points, key=lambda point: point.time)
         if ordered:
             lines.append(
                 FundingLine(
                     venue=venue,
-                    times=tuple(t for t, _, _ in ordered),
-                    apr_pct=tuple(annualise_rate(rate, hours) * 100 for _, rate, hours in ordered),
+                    times=tuple(p.time for p in ordered),
+                    apr_pct=tuple(annualise_rate(p.rate, p.interval_hours) * 100 for p in ordered),
                 )
             )
     return tuple(lines)

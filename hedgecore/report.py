@@ -9,8 +9,9 @@ from enum import Enum
 from typing import Any
 
 from hedgecore import fmt
+from hedgecore.answers import HedgeResult
 from hedgecore.backtest import BacktestReport
-from hedgecore.models import ContractKind, DataSource, HedgeLeg, HedgePlan, LeverageRow
+from hedgecore.models import ContractKind, HedgeLeg, HedgePlan, LeverageRow
 from hedgecore.venues import venue_name
 
 
@@ -73,35 +74,51 @@ def _leg_lines(plan: HedgePlan, leg: HedgeLeg) -> list[str]:
     return lines
 
 
-def _data_label(leg: HedgeLeg) -> str:
-    if leg.data_source is DataSource.MANUAL:
-        return "prices as given"
-    if leg.data_source is DataSource.SNAPSHOT:
-        return f"offline snapshot taken at {fmt.utc(leg.quote_time)}"
-    return f"data {fmt.age(leg.data_age_seconds)} old"
-
-
 def _carry(leg: HedgeLeg) -> str:
     return "unknown" if leg.net_carry_usd is None else fmt.usd(leg.net_carry_usd, signed=True)
 
 
-def render_plan(
+def render_hedge(result: HedgeResult) -> str:
+    """A hedge answer as terminal text: each plan with its leverage table, notes and risks."""
+    return "\n\n".join(
+        _render_plan(
+            market_plan.plan,
+            market_plan.leverage_rows(),
+            data_label=result.data_label,
+            notes=result.notes,
+        )
+        for market_plan in result.plans
+    )
+
+
+def hedge_json(result: HedgeResult) -> dict[str, Any]:
+    """A one-holding hedge answer as a JSON-ready dict (numbers as numbers, times as ISO-8601)."""
+    market_plan = result.plans[0]
+    return _plan_json(
+        market_plan.plan,
+        market_plan.leverage_rows(),
+        data_label=result.data_label,
+        notes=result.notes,
+    )
+
+
+def _render_plan(
     plan: HedgePlan,
-    leverage_rows: Sequence[LeverageRow] = (),
+    leverage_rows: Sequence[LeverageRow],
     *,
-    data_label: str | None = None,
-    notes: Sequence[str] = (),
+    data_label: str,
+    notes: Sequence[str],
 ) -> str:
-    """The plan as a short text report: the answer first, then alternatives, notes and risks."""
     best = plan.best
     holding = plan.holding
     kind = "perpetual" if best.kind is ContractKind.PERPETUAL else "dated future"
     lines = [
         f"Hedge {fmt.coin(holding.quantity, holding.coin)} ({fmt.usd(plan.value_usd)} at "
         f"{fmt.price(plan.spot_price)}): {fmt.pct(plan.hedge_ratio * 100, 0)} at {fmt.leverage(plan.leverage)}",
-        *([f"Data: {data_label}"] if data_label else []),
+        f"Data: {data_label}",
         "",
-        f"Best: {venue_name(best.venue)} {best.symbol} ({kind}), {_data_label(best)}",
+        f"Best: {venue_name(best.venue)} {best.symbol} ({kind}), "
+        f"{fmt.quote_age(best.data_source, best.quote_time, best.data_age_seconds)}",
         *("  " + line for line in _leg_lines(plan, best)),
         "",
         f"Why: {plan.ranking_reason}.",
@@ -167,14 +184,13 @@ def _json_value(value: Any) -> Any:
     return value
 
 
-def plan_json(
+def _plan_json(
     plan: HedgePlan,
-    leverage_rows: Sequence[LeverageRow] = (),
+    leverage_rows: Sequence[LeverageRow],
     *,
-    data_label: str | None = None,
-    notes: Sequence[str] = (),
+    data_label: str,
+    notes: Sequence[str],
 ) -> dict[str, Any]:
-    """The plan as a JSON-ready dict: numbers as JSON numbers, times as ISO-8601."""
     return {
         "data": data_label,
         "coin": plan.holding.coin,

@@ -1,7 +1,10 @@
-"""Handlers, one module per feature, each with `register(app)`; registered in this order."""
+"""Handlers, one module per feature, each declaring its COMMANDS and a `register(app)`.
 
-from telegram.ext import Application
+The order of FEATURES is the order of registration and of the commands in /help and the menu;
+the gate runs before every other group and the fallbacks must come after every command.
+"""
 
+from bot.context import HedgeApp
 from bot.handlers import (
     admin,
     alerts,
@@ -16,12 +19,25 @@ from bot.handlers import (
     settings,
     start,
 )
+from bot.services import MenuEntry
 
-FEATURES = (gate, start, hedge, charts, backtest, funding, basis, settings, alerts, admin, fallback)
+FEATURES = (hedge, funding, basis, settings, charts, backtest, alerts, start, admin)
 
 
-def register_all(app: Application) -> None:  # type: ignore[type-arg]
-    """Register every feature's handlers, then the error handler."""
+def menu() -> tuple[MenuEntry, ...]:
+    """The listed commands as (name, what it does, example), in the order users see them."""
+    return tuple(
+        (command.name, command.what, command.example)
+        for feature in FEATURES
+        for command in feature.COMMANDS
+        if command.listed
+    )
+
+
+def register_all(app: HedgeApp) -> None:
+    """Register the gate, every feature's handlers, the fallbacks, then the error handler."""
+    gate.register(app)
     for feature in FEATURES:
         feature.register(app)
+    fallback.register(app)
     errors.register(app)

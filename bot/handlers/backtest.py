@@ -1,13 +1,15 @@
 """/backtest [COIN]: how the hedges did on the bundled real history, in numbers and a picture."""
 
-from telegram import Update
-from telegram.ext import Application, CommandHandler
+import asyncio
 
-from bot.context import HedgeContext
-from bot.handlers.replies import NEW_MESSAGES, refuse
+from telegram import Update
+
+from bot.context import HedgeApp, HedgeContext
+from bot.handlers.replies import Command, add_commands, refuse_error
 from bot.parsing import parse_coin_argument
 from bot.render import render_backtest_caption
-from hedgecore.errors import HedgeCoreError, InvalidInput
+from hedgecore.charts.draw import backtest_png
+from hedgecore.errors import HedgeCoreError
 
 
 async def backtest(update: Update, context: HedgeContext) -> None:
@@ -17,17 +19,19 @@ async def backtest(update: Update, context: HedgeContext) -> None:
         return
     try:
         coin = parse_coin_argument(context.args or [], "/backtest") or "BTC"
-        report, png, origin = await context.bot_data.services.backtest(coin)
-    except (InvalidInput, HedgeCoreError) as exc:
-        await refuse(
-            update, str(exc) if isinstance(exc, InvalidInput) else f"{exc}. Example: /backtest BTC"
-        )
+        answer = await context.services.desk.backtest(coin)
+    except HedgeCoreError as exc:
+        await refuse_error(update, exc, "/backtest BTC")
         return
+    png = await asyncio.to_thread(backtest_png, answer.report)
     await message.reply_photo(
-        png, caption=render_backtest_caption(report, origin), parse_mode="HTML", do_quote=False
+        png, caption=render_backtest_caption(answer), parse_mode="HTML", do_quote=False
     )
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+COMMANDS = (Command("backtest", "how the hedges did on real history", "/backtest BTC", backtest),)
+
+
+def register(app: HedgeApp) -> None:
     """Register /backtest."""
-    app.add_handler(CommandHandler("backtest", backtest, filters=NEW_MESSAGES))
+    add_commands(app, COMMANDS)

@@ -1,11 +1,10 @@
 """/basis [COIN]: dated futures per venue, basis, yearly basis and days to expiry."""
 
 from telegram import Update
-from telegram.ext import Application, CommandHandler
 
-from bot.context import HedgeContext
+from bot.context import HedgeApp, HedgeContext
 from bot.handlers.overview import answer_overview
-from bot.handlers.replies import NEW_MESSAGES
+from bot.handlers.replies import Command, add_commands
 from bot.render import render_basis
 
 
@@ -14,6 +13,9 @@ async def basis(update: Update, context: HedgeContext) -> None:
     await answer_overview(update, context, "/basis", render_basis)
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+COMMANDS = (Command("basis", "dated futures and their basis", "/basis BTC", basis),)
+
+
+def register(app: HedgeApp) -> None:
     """Register /basis."""
-    app.add_handler(CommandHandler("basis", basis, filters=NEW_MESSAGES))
+    add_commands(app, COMMANDS)

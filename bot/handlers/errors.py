@@ -3,9 +3,8 @@
 import logging
 
 from telegram import Update
-from telegram.ext import Application
 
-from bot.context import HedgeContext
+from bot.context import HedgeApp, HedgeContext
 
 log = logging.getLogger(__name__)
 APOLOGY = "Sorry, something went wrong on my side. Please try again in a minute."
@@ -20,6 +19,6 @@ async def on_error(update: object, context: HedgeContext) -> None:
         await context.bot.send_message(update.effective_chat.id, APOLOGY)
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def register(app: HedgeApp) -> None:
     """Register the error handler."""
     app.add_error_handler(on_error)

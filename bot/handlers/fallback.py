@@ -1,9 +1,9 @@
 """What is not a known command: a short hint, never silence (in private chats)."""
 
 from telegram import Update
-from telegram.ext import Application, MessageHandler, filters
+from telegram.ext import MessageHandler, filters
 
-from bot.context import HedgeContext
+from bot.context import HedgeApp, HedgeContext
 from bot.handlers.replies import refuse
 
 HINT = "Send /hedge 1.2 BTC to plan a hedge, or /help for everything I do."
@@ -28,7 +28,7 @@ async def edited(update: Update, context: HedgeContext) -> None:
     )
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def register(app: HedgeApp) -> None:
     """Register the fallbacks; they must come after every command."""
     private = filters.ChatType.PRIVATE
     app.add_handler(

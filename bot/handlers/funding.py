@@ -1,15 +1,15 @@
 """/funding [COIN]: funding per venue, who pays whom, next funding time, yearly rate."""
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import Application, CommandHandler
+from telegram import Update
 
-from bot.context import HedgeContext
-from bot.handlers.charts import FUNDING_CHART_PREFIX, send_funding_chart
+from bot.context import HedgeApp, HedgeContext
+from bot.handlers.charts import send_funding_chart
 from bot.handlers.overview import answer_overview
-from bot.handlers.replies import NEW_MESSAGES, refuse
+from bot.handlers.replies import Command, add_commands, refuse_error
+from bot.keyboards import funding_chart_buttons
 from bot.parsing import parse_coin_argument
 from bot.render import render_funding
-from hedgecore.errors import InvalidInput
+from hedgecore.errors import HedgeCoreError
 
 
 async def funding(update: Update, context: HedgeContext) -> None:
@@ -19,26 +19,17 @@ async def funding(update: Update, context: HedgeContext) -> None:
     if args and args[-1].lower() == "chart" and message is not None:
         try:
             coin = parse_coin_argument(args[:-1], "/funding") or "BTC"
-        except InvalidInput as exc:
-            await refuse(update, str(exc))
+        except HedgeCoreError as exc:
+            await refuse_error(update, exc, "/funding BTC chart")
             return
         await send_funding_chart(message, context, coin)
         return
-    await answer_overview(update, context, "/funding", render_funding, chart_buttons)
+    await answer_overview(update, context, "/funding", render_funding, funding_chart_buttons)
 
 
-def chart_buttons(coins: list[str]) -> InlineKeyboardMarkup:
-    """A chart button for each coin shown."""
-    return InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(f"{coin} chart", callback_data=f"{FUNDING_CHART_PREFIX}{coin}")
-                for coin in coins
-            ]
-        ]
-    )
+COMMANDS = (Command("funding", "funding rates across venues", "/funding ETH", funding),)
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def register(app: HedgeApp) -> None:
     """Register /funding."""
-    app.add_handler(CommandHandler("funding", funding, filters=NEW_MESSAGES))
+    add_commands(app, COMMANDS)

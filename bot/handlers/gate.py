@@ -3,9 +3,9 @@
 import logging
 
 from telegram import Update
-from telegram.ext import Application, ApplicationHandlerStop, TypeHandler
+from telegram.ext import ApplicationHandlerStop, TypeHandler
 
-from bot.context import HedgeContext
+from bot.context import HedgeApp, HedgeContext
 from bot.logs import user_label
 from bot.metrics import command_of
 
@@ -18,7 +18,7 @@ async def gate(update: Update, context: HedgeContext) -> None:
     user = update.effective_user
     if user is None:
         return
-    services = context.bot_data.services
+    services = context.services
     allowed = services.settings.allowed_ids
     if allowed and user.id not in allowed:
         raise ApplicationHandlerStop
@@ -33,7 +33,7 @@ async def gate(update: Update, context: HedgeContext) -> None:
 
 async def done(update: Update, context: HedgeContext) -> None:
     """After the handlers: how long the reply took, in the metrics and one log line."""
-    services = context.bot_data.services
+    services = context.services
     seconds = services.metrics.finished(update)
     user = update.effective_user
     if user is not None and seconds is not None:
@@ -41,7 +41,7 @@ async def done(update: Update, context: HedgeContext) -> None:
         log.info("%s from %s answered in %.0f ms", command_of(update), who, seconds * 1000)
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def register(app: HedgeApp) -> None:
     """The gate runs before every other handler group, the timer after."""
     app.add_handler(TypeHandler(Update, gate), group=-1)
     app.add_handler(TypeHandler(Update, done), group=1)

@@ -2,17 +2,19 @@
 
 from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+from telegram.ext import CallbackQueryHandler
 
-from bot.context import HedgeContext
+from bot.context import HedgeApp, HedgeContext
+from bot.defaults import UserSettings, hedge_question
 from bot.handlers.charts import send_payoff_chart
-from bot.handlers.replies import NEW_MESSAGES, refuse, reply
-from bot.keyboards import PREFIX, BadCallback, decode, plan_keyboard
+from bot.handlers.replies import Command, add_commands, error_text, refuse_error, reply
+from bot.keyboards import PLAN_PREFIX, BadCallback, decode, pattern, plan_keyboard
 from bot.parsing import HedgeRequest, parse_hedge
 from bot.render import render_hedge, render_leverage_table
-from bot.services import HedgeResult
-from bot.store import UserSettings
-from hedgecore.errors import HedgeCoreError, InvalidInput
+from hedgecore.answers import HedgeResult
+from hedgecore.errors import HedgeCoreError
+
+EXAMPLE = "/hedge 1.2 BTC"
 
 
 def _keyboard(request: HedgeRequest, result: HedgeResult) -> InlineKeyboardMarkup | None:
@@ -24,17 +26,13 @@ def _keyboard(request: HedgeRequest, result: HedgeResult) -> InlineKeyboardMarku
 async def hedge(update: Update, context: HedgeContext) -> None:
     """Plan the hedge of the holdings typed after /hedge."""
     user = update.effective_user
+    services = context.services
     try:
         request = parse_hedge(context.args or [])
-    except InvalidInput as exc:
-        await refuse(update, str(exc))
-        return
-    services = context.bot_data.services
-    defaults = await services.store.user_settings(user.id) if user else UserSettings()
-    try:
-        result = await services.hedge(request, defaults)
+        defaults = await services.store.user_settings(user.id) if user else UserSettings()
+        result = await services.desk.hedge(hedge_question(request, defaults))
     except HedgeCoreError as exc:
-        await refuse(update, f"{exc}. Example: /hedge 1.2 BTC")
+        await refuse_error(update, exc, EXAMPLE)
         return
     await reply(update, render_hedge(result), _keyboard(request, result))
 
@@ -54,12 +52,12 @@ async def button(update: Update, context: HedgeContext) -> None:
         if isinstance(query.message, Message):
             await send_payoff_chart(query.message, context, request, query.from_user.id)
         return
-    services = context.bot_data.services
+    services = context.services
     defaults = await services.store.user_settings(query.from_user.id)
     try:
-        result = await services.hedge(request, defaults)
+        result = await services.desk.hedge(hedge_question(request, defaults))
     except HedgeCoreError as exc:
-        await query.edit_message_text(f"{exc}. Example: /hedge 1.2 BTC")
+        await query.edit_message_text(error_text(exc, EXAMPLE))
         return
     market_plan = result.plans[0]
     if view == "t":
@@ -75,7 +73,10 @@ async def button(update: Update, context: HedgeContext) -> None:
             raise
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
-    """Register /hedge and its buttons."""
-    app.add_handler(CommandHandler("hedge", hedge, filters=NEW_MESSAGES))
-    app.add_handler(CallbackQueryHandler(button, pattern=f"^{PREFIX}:"))
+COMMANDS = (Command("hedge", "plan a hedge of your coins", "/hedge 1.2 BTC 3x", hedge),)
+
+
+def register(app: HedgeApp) -> None:
+    """Register /hedge and the plan's buttons."""
+    add_commands(app, COMMANDS)
+    app.add_handler(CallbackQueryHandler(button, pattern=pattern(PLAN_PREFIX)))

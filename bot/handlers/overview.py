@@ -1,14 +1,14 @@
-"""What /funding and /basis share: one optional coin, the overview service, one rendering."""
+"""What /funding and /basis share: one optional coin, the desk's overviews, one rendering."""
 
 from collections.abc import Callable, Sequence
 
 from telegram import InlineKeyboardMarkup, Update
 
 from bot.context import HedgeContext
-from bot.handlers.replies import refuse, reply
+from bot.handlers.replies import refuse_error, reply
 from bot.parsing import parse_coin_argument
-from bot.services import Overview
-from hedgecore.errors import HedgeCoreError, InvalidInput
+from hedgecore.answers import Overview
+from hedgecore.errors import HedgeCoreError
 
 
 async def answer_overview(
@@ -21,13 +21,9 @@ async def answer_overview(
     """Reply to `command [COIN]` with the rendered overview of that coin, or of BTC and ETH."""
     try:
         coin = parse_coin_argument(context.args or [], command)
-    except InvalidInput as exc:
-        await refuse(update, str(exc))
-        return
-    try:
-        overviews = await context.bot_data.services.overviews(coin)
+        overviews = await context.services.desk.overviews(coin)
     except HedgeCoreError as exc:
-        await refuse(update, f"{exc}. Example: {command} BTC")
+        await refuse_error(update, exc, f"{command} BTC")
         return
     keyboard = buttons([o.coin for o in overviews]) if buttons else None
     await reply(update, render(overviews), keyboard)

@@ -1,12 +1,11 @@
 """/settings: a user's default leverage, hedge ratio and preferred venues, stored per user."""
 
 from telegram import Update
-from telegram.ext import Application, CommandHandler
 
-from bot.context import HedgeContext
-from bot.handlers.replies import NEW_MESSAGES, refuse, reply
+from bot.context import HedgeApp, HedgeContext
+from bot.defaults import UserSettings
+from bot.handlers.replies import Command, add_commands, refuse, reply
 from bot.render import render_settings
-from bot.store import UserSettings
 from hedgecore import inputs
 from hedgecore.errors import InvalidInput
 from hedgecore.venues import venue_by_name
@@ -46,7 +45,7 @@ async def settings(update: Update, context: HedgeContext) -> None:
     user = update.effective_user
     if user is None:
         return
-    store = context.bot_data.services.store
+    store = context.services.store
     current = await store.user_settings(user.id)
     if context.args:
         try:
@@ -59,6 +58,13 @@ async def settings(update: Update, context: HedgeContext) -> None:
     await reply(update, render_settings(current))
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+COMMANDS = (
+    Command(
+        "settings", "your default leverage, ratio and venues", "/settings leverage 2x", settings
+    ),
+)
+
+
+def register(app: HedgeApp) -> None:
     """Register /settings."""
-    app.add_handler(CommandHandler("settings", settings, filters=NEW_MESSAGES))
+    add_commands(app, COMMANDS)

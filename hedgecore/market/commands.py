@@ -1,4 +1,4 @@
-"""The market-data side of the `hedgecore` command: plans from live data or a snapshot, and recording."""
+"""`hedgecore snapshot record`: what the live venues return, into a snapshot file."""
 
 from __future__ import annotations
 
@@ -9,32 +9,11 @@ from pathlib import Path
 
 from hedgecore import fmt
 from hedgecore.errors import DataUnavailable
-from hedgecore.market.feeds import VENUE_IDS, live_feeds
-from hedgecore.market.plans import MarketPlan, plan_or_demo
-from hedgecore.market.service import live_market_service
-from hedgecore.market.snapshot import load_snapshot_file, record_snapshot, write_snapshot
-from hedgecore.models import Holding, PlanSettings
-from hedgecore.payoff import FundingLine, funding_lines
+from hedgecore.market.feeds import live_feeds
+from hedgecore.market.snapshot import record_snapshot, write_snapshot
 from hedgecore.venues import venue_name
 
 RECORD_TIMEOUT_S = 20.0
-
-
-def plan(
-    holding: Holding, settings: PlanSettings, venues: Sequence[str] | None, snapshot: Path | None
-) -> tuple[MarketPlan, tuple[str, ...]]:
-    """Plan from `snapshot`, or live on `venues` (all when None), with the demo snapshot when none answers."""
-
-    async def run() -> tuple[MarketPlan, tuple[str, ...]]:
-        service = (
-            load_snapshot_file(snapshot) if snapshot else live_market_service(venues or VENUE_IDS)
-        )
-        try:
-            return await plan_or_demo(service, holding, settings, venues)
-        finally:
-            await service.close()
-
-    return asyncio.run(run())
 
 
 def record(path: Path, venues: Sequence[str], coins: set[str] | None, now: datetime) -> str:
@@ -57,23 +36,3 @@ def record(path: Path, venues: Sequence[str], coins: set[str] | None, now: datet
     names = ", ".join(venue_name(v) for v in recorded)
     failures = "".join(f"; {venue_name(v)} failed: {why}" for v, why in failed.items())
     return f"Recorded {names} into {path} at {fmt.utc(now)}{failures}"
-
-
-def funding_history(coin: str, snapshot: Path | None) -> tuple[tuple[FundingLine, ...], datetime]:
-    """The last 30 days of funding of `coin` on every venue, from `snapshot` or live."""
-
-    async def run() -> tuple[tuple[FundingLine, ...], datetime]:
-        service = load_snapshot_file(snapshot) if snapshot else live_market_service(VENUE_IDS)
-        try:
-            history = await service.funding_history(coin)
-        finally:
-            await service.close()
-        if not history:
-            raise DataUnavailable(f"no funding history for {coin} from any venue")
-        points = {
-            venue: [(p.time, p.rate, p.interval_hours) for p in rows]
-            for venue, rows in history.items()
-        }
-        return funding_lines(points), service.now()
-
-    return asyncio.run(run())

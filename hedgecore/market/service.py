@@ -18,6 +18,7 @@ from functools import partial
 from typing import Any, TypeVar
 
 from hedgecore import fmt
+from hedgecore.errors import NoMarketData
 from hedgecore.market.breaker import CircuitBreaker
 from hedgecore.market.cache import Cached, TtlCache
 from hedgecore.market.errors import VenueUnavailable, describe_failure
@@ -31,7 +32,7 @@ from hedgecore.market.normalise import (
     tiers_from_leverage_tiers,
     to_decimal,
 )
-from hedgecore.models import DataSource, Frozen, MarginTier, MarketContract
+from hedgecore.models import DataSource, Frozen, FundingPoint, MarginTier, MarketContract
 from hedgecore.venues import venue_name
 
 T = TypeVar("T")
@@ -57,14 +58,6 @@ class CoinMarkets(Frozen):
     failed_venues: tuple[str, ...]
     as_of: datetime
     source: DataSource
-
-
-class FundingPoint(Frozen):
-    """One past funding rate of a perpetual, per its own interval."""
-
-    time: datetime
-    rate: Decimal
-    interval_hours: Decimal
 
 
 class PriceHistory(Frozen):
@@ -294,7 +287,10 @@ class MarketService:
         return {coin: tuple(sorted(venues)) for coin, venues in sorted(listed.items())}
 
     async def funding_history(self, coin: str, days: int = 30) -> dict[str, list[FundingPoint]]:
-        """Past funding of `coin`'s perpetual on each venue that answers, oldest first."""
+        """Past funding of `coin`'s perpetual on each venue that answers, oldest first.
+
+        Raises `NoMarketData` when no venue answers at all.
+        """
         since_ms = int((self.now() - timedelta(days=days)).timestamp() * 1000)
 
         async def one(venue: _Venue) -> list[FundingPoint]:
@@ -319,6 +315,16 @@ class MarketService:
         results = await asyncio.gather(
             *(one(v) for v in self._venues.values()), return_exceptions=True
         )
+        failures = [r for r in results if isinstance(r, BaseException)]
+        if any(not isinstance(r, Exception) for r in failures):
+            raise next(r for r in failures if not isinstance(r, Exception))
+        if results and len(failures) == len(results):
+            reasons = "; ".join(
+                f"{venue_name(v)} {describe_failure(r)}"
+                for v, r in zip(self._venues, results, strict=True)
+                if isinstance(r, Exception)
+            )
+            raise NoMarketData(f"no funding history for {coin}: no venue answered ({reasons})")
         return {
             venue: points
             for venue, points in zip(self._venues, results, strict=True)

@@ -129,6 +129,11 @@ def demo_snapshot_text() -> str:
     return resources.files("hedgecore.market").joinpath(DEMO_SNAPSHOT).read_text()
 
 
+def demo_market_service() -> MarketService:
+    """A market service answering from the bundled demo snapshot."""
+    return snapshot_service(demo_snapshot_text(), "the demo snapshot")
+
+
 BUNDLED_HISTORY = {
     "BTC": (
         "bybit_btcusd_8h_history.csv.gz",

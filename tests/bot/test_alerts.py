@@ -16,7 +16,9 @@ import pytest
 from bot.alerting import AlertService
 from bot.parsing import parse_alert
 from bot.services import BotData
-from bot.store import MAX_ALERTS_PER_CHAT, Store
+from bot.store.sqlite import SqliteStore
+from hedgecore.alerts import MAX_ALERTS_PER_CHAT, AlertRule, admit_alert
+from hedgecore.desk import Desk
 from hedgecore.market.feeds import SnapshotFeed
 from hedgecore.market.service import MarketService, Ttls
 from hedgecore.models import DataSource
@@ -49,12 +51,18 @@ class ScriptedMarket:
         await asyncio.sleep(0.05)
 
 
+async def add(store: SqliteStore, chat_id: int, command: str) -> AlertRule:
+    """Add the alert an /alert command's words describe, under the product's rules."""
+    wanted = parse_alert(command.split())
+    return await store.add_alert(chat_id, wanted, lambda existing: admit_alert(existing, wanted))
+
+
 def install(app: Any, market: ScriptedMarket) -> AlertService:
     """Swap the running bot's market for the scripted one (keeping its store)."""
     bot_data: BotData = app.bot_data
     services = bot_data.services
     alerts = AlertService(services.store, market.service)
-    bot_data.start(replace(services, market=market.service, alerts=alerts))
+    bot_data.start(replace(services, desk=Desk(market.service), alerts=alerts))
     return alerts
 
 
@@ -190,10 +198,10 @@ async def test_listing_deleting_limits_and_duplicates(
 
 
 async def test_store_keeps_rules_and_state_across_reopening(tmp_path: Path) -> None:
-    store = await Store.open(tmp_path / "s.sqlite3")
-    rule = await store.add_alert(5, parse_alert(["ETH", "below", "-0.01%", "okx"]))
+    store = await SqliteStore.open(tmp_path / "s.sqlite3")
+    rule = await add(store, 5, "ETH below -0.01% okx")
     await store.close()
-    reopened = await Store.open(tmp_path / "s.sqlite3")
+    reopened = await SqliteStore.open(tmp_path / "s.sqlite3")
     try:
         assert await reopened.alerts_of(5) == [rule]
         assert await reopened.active_alerts() == [rule]
@@ -250,12 +258,12 @@ sys.path.insert(0, {root!r})
 from pathlib import Path
 from bot.alerting import AlertService
 from bot.parsing import parse_alert
-from bot.store import Store
-from tests.bot.test_alerts import NOW, ScriptedMarket
+from bot.store.sqlite import SqliteStore
+from tests.bot.test_alerts import NOW, ScriptedMarket, add
 
 async def main():
-    store = await Store.open(Path({db!r}))
-    await store.add_alert(77, parse_alert(["BTC", "above", "0.01%"]))
+    store = await SqliteStore.open(Path({db!r}))
+    await add(store, 77, "BTC above 0.01%")
     market = ScriptedMarket()
     alerts = AlertService(store, market.service)
     await market.set_rate("0.00006498")

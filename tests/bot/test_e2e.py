@@ -9,8 +9,8 @@ from aiohttp import ClientSession, web
 
 from bot.handlers.errors import APOLOGY
 from bot.logs import configure_logging
-from bot.services import Services
 from bot.webhook import SECRET_HEADER, webhook_app
+from hedgecore.desk import Desk
 
 from .conftest import TOKEN, RunningBot, start_bot, stop_bot
 from .fake_telegram import FakeTelegram, keyboard_of
@@ -126,7 +126,8 @@ BAD_INPUTS = [
     ),
     (
         "/hedge 0.000000001 BTC",
-        "BTC: 0 BTC at 100% is less than half a contract even on Bybit (1.00 USD a contract). Example: /hedge 1.2 BTC",
+        # One holding: the same words as `hedgecore plan` (the coin is named only among several).
+        "0 BTC at 100% is less than half a contract even on Bybit (1.00 USD a contract). Example: /hedge 1.2 BTC",
     ),
     (
         "/frobnicate",
@@ -173,10 +174,10 @@ async def test_edited_messages_groups_channels_and_empty_updates(running: Runnin
 async def test_a_crashing_handler_apologises_and_the_bot_keeps_running(
     running: RunningBot, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    async def explode(self: Services, *args: object) -> None:
+    async def explode(self: Desk, *args: object) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(Services, "hedge", explode)
+    monkeypatch.setattr(Desk, "hedge", explode)
     assert await ask(running, "/hedge 1 BTC") == APOLOGY
     assert "handler failed" in caplog.text
     assert "RuntimeError: boom" in caplog.text

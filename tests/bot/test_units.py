@@ -11,12 +11,13 @@ from pathlib import Path
 
 import pytest
 
+from bot.defaults import UserSettings
 from bot.keyboards import BadCallback, decode, encode
 from bot.logs import RedactToken, configure_logging
 from bot.parsing import HedgeRequest, parse_hedge
 from bot.render import MAX_MESSAGE_CHARS, fit, html_to_text
 from bot.settings import SettingsError, load_settings
-from bot.store import MIGRATIONS, Store, UserSettings, migrate
+from bot.store.sqlite import MIGRATIONS, SqliteStore, migrate
 from hedgecore.models import Holding
 
 from .conftest import DEMO, TOKEN
@@ -101,13 +102,13 @@ def test_hedgebot_refuses_a_bad_setting_at_start() -> None:
 
 async def test_store_migrates_once_and_keeps_settings(tmp_path: Path) -> None:
     path = tmp_path / "deep" / "bot.sqlite3"
-    store = await Store.open(path)
+    store = await SqliteStore.open(path)
     assert await store.user_settings(7) == UserSettings()
     await store.save_user_settings(
         7, UserSettings(leverage=D(3), hedge_ratio=D("0.5"), venues=("okx", "bybit"))
     )
     await store.close()
-    reopened = await Store.open(path)
+    reopened = await SqliteStore.open(path)
     assert await reopened.user_settings(7) == UserSettings(
         leverage=D(3), hedge_ratio=D("0.5"), venues=("okx", "bybit")
     )
@@ -192,8 +193,8 @@ def test_configure_logging_redacts_on_the_root_handler(capsys: pytest.CaptureFix
 async def test_store_keeps_recent_settings_in_memory_within_a_bound(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("bot.store.SETTINGS_CACHE_SIZE", 2)
-    store = await Store.open(tmp_path / "s.sqlite3")
+    monkeypatch.setattr("bot.store.sqlite.SETTINGS_CACHE_SIZE", 2)
+    store = await SqliteStore.open(tmp_path / "s.sqlite3")
     try:
         for user in (1, 2, 3):
             await store.save_user_settings(user, UserSettings(leverage=D(user)))

@@ -6,7 +6,7 @@ from decimal import Decimal as D
 import pytest
 
 from hedgecore.errors import PlanningError
-from hedgecore.models import CrossHedgeFit, Holding, PlanSettings
+from hedgecore.models import CrossHedgeFit, FundingPoint, Holding, PlanSettings
 from hedgecore.payoff import funding_lines, payoff_curve
 from hedgecore.planning import plan_hedge
 
@@ -69,12 +69,16 @@ def test_cross_hedges_have_no_payoff_chart() -> None:
         payoff_curve(plan)
 
 
+def point(moment: datetime, rate: str, hours: int) -> FundingPoint:
+    return FundingPoint(time=moment, rate=D(rate), interval_hours=D(hours))
+
+
 def test_funding_lines_are_yearly_percent_as_the_short_sees_it() -> None:
     t0 = datetime(2025, 4, 1, tzinfo=UTC)
     lines = funding_lines(
         {
-            "okx": [(t0 + timedelta(hours=8), D("-0.0001"), D(8)), (t0, D("0.0001"), D(8))],
-            "krakenfutures": [(t0, D("0.00001"), D(1))],
+            "okx": [point(t0 + timedelta(hours=8), "-0.0001", 8), point(t0, "0.0001", 8)],
+            "krakenfutures": [point(t0, "0.00001", 1)],
             "bybit": [],
         }
     )

@@ -19,7 +19,7 @@ from hedgecore.charts.draw import (
     payoff_figure,
     payoff_png,
 )
-from hedgecore.models import Holding, PlanSettings
+from hedgecore.models import FundingPoint, Holding, PlanSettings
 from hedgecore.payoff import funding_lines, payoff_curve
 from hedgecore.planning import plan_hedge
 
@@ -71,7 +71,12 @@ def test_payoff_chart() -> None:
 def test_funding_chart() -> None:
     t0 = datetime(2025, 4, 1, tzinfo=UTC)
     history = {
-        venue: [(t0 + timedelta(hours=8 * n), D(n % 5 - 2) / 10000, D(8)) for n in range(90)]
+        venue: [
+            FundingPoint(
+                time=t0 + timedelta(hours=8 * n), rate=D(n % 5 - 2) / 10000, interval_hours=D(8)
+            )
+            for n in range(90)
+        ]
         for venue in ("bybit", "okx")
     }
     lines = funding_lines(history)

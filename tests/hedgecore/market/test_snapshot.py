@@ -8,11 +8,15 @@ from typing import Any
 
 import pytest
 
+from hedgecore.answers import HedgeQuestion
+from hedgecore.desk import Desk
+from hedgecore.errors import NoMarketData
 from hedgecore.market.feeds import CcxtFeed
-from hedgecore.market.plans import markets_or_demo, plan_from_market
+from hedgecore.market.plans import plan_from_market
 from hedgecore.market.service import MarketService
 from hedgecore.market.snapshot import (
     SnapshotError,
+    demo_market_service,
     demo_snapshot_text,
     load_snapshot_file,
     record_snapshot,
@@ -125,26 +129,38 @@ async def test_demo_snapshot_is_the_bybit_recording() -> None:
     assert closes.closes[-1] == (datetime(2025, 4, 28, tzinfo=UTC), D("93722.4"))
 
 
-async def test_markets_fall_back_to_the_demo_only_when_no_venue_answers(
+async def test_the_desk_falls_back_to_the_demo_only_when_no_venue_answers(
     replay: ExchangeReplay,
 ) -> None:
-    service = MarketService(replay_feeds(replay), clock=Clock())
+    desk = Desk(MarketService(replay_feeds(replay), clock=Clock()), demo=demo_market_service)
     try:
-        live, notes = await markets_or_demo(service, "ETH")
-        assert {m.quote.source for m in live.contracts} == {DataSource.LIVE}
-        assert notes == ()
-        for venue in ("bybit", "binancecoinm", "okx", "deribit", "krakenfutures"):
-            replay.faults[venue] = Fault(status=503)
-        # ETH is not in the demo: the failure is reported as it is.
-        failing = MarketService(replay_feeds(replay), clock=Clock())
-        eth, eth_notes = await markets_or_demo(failing, "ETH")
-        await failing.close()
-        assert eth.contracts == ()
-        assert eth_notes[0] == "Bybit left out: it is unavailable."
-        fresh = MarketService(replay_feeds(replay), clock=Clock())
-        btc, btc_notes = await markets_or_demo(fresh, "BTC")
-        await fresh.close()
-        assert {m.quote.source for m in btc.contracts} == {DataSource.SNAPSHOT}
-        assert btc_notes[0].startswith("Live data unavailable (Bybit left out: it is unavailable.")
+        live = await desk.overview("ETH")
+        assert {row.venue for row in live.funding} >= {"bybit", "okx"}
+        assert (live.source, live.notes) == (DataSource.LIVE, ())
     finally:
-        await service.close()
+        await desk.close()
+    for venue in ("bybit", "binancecoinm", "okx", "deribit", "krakenfutures"):
+        replay.faults[venue] = Fault(status=503)
+    offline = Desk(MarketService(replay_feeds(replay), clock=Clock()), demo=demo_market_service)
+    try:
+        # ETH is not in the demo: the failure is reported as it is.
+        with pytest.raises(
+            NoMarketData, match=r"no venue answered \(Bybit left out: it is unavailable"
+        ):
+            await offline.overview("ETH")
+        # Every kind of question falls back the same way, labelled: overviews, plans, history.
+        btc = await offline.overview("BTC")
+        assert btc.source is DataSource.SNAPSHOT
+        assert btc.notes[0].startswith("Live data unavailable (no inverse contract for BTC")
+        assert btc.notes[0].endswith("; showing the bundled demo snapshot instead.")
+        history = await offline.funding_history("BTC")
+        assert (history.source, history.notes[0][:22]) == (
+            DataSource.SNAPSHOT,
+            "Live data unavailable ",
+        )
+        assert [line.venue for line in history.lines] == ["bybit"]
+        result = await offline.hedge(HedgeQuestion(holdings=(Holding(coin="BTC", quantity=D(1)),)))
+        assert result.data_label == "offline snapshot taken at 2025-04-28 08:00 UTC"
+        assert result.notes[0].startswith("Live data unavailable (no inverse contract for BTC")
+    finally:
+        await offline.close()

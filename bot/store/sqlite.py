@@ -1,4 +1,4 @@
-"""SQLite storage behind one interface: per-user settings, alert rules, their state, the outbox.
+"""The SQLite store: per-user settings, alert rules, their state and the outbox in one file.
 
 WAL mode, a versioned schema migrated at start-up (`PRAGMA user_version`), and every call run
 in a worker thread so the event loop never waits on the disk.
@@ -10,16 +10,15 @@ import asyncio
 import json
 import sqlite3
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
-
-from bot.parsing import AlertRequest
-from hedgecore.alerts import AlertKind, AlertRule, AlertState, GroupState
+from bot.defaults import UserSettings
+from hedgecore.alerts import AlertKind, AlertRule, AlertSpec, AlertState, GroupState
 
 T = TypeVar("T")
 SETTINGS_CACHE_SIZE = 50_000
@@ -66,21 +65,22 @@ MIGRATIONS: tuple[str, ...] = (
     );
     """,
 )
-MAX_ALERTS_PER_CHAT = 20
 
 
-class UserSettings(BaseModel):
-    """A user's defaults for /hedge."""
+@contextmanager
+def _transaction(db: sqlite3.Connection) -> Iterator[None]:
+    """BEGIN IMMEDIATE (take the write lock first) ... COMMIT, or ROLLBACK on any exception."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
 
-    model_config = ConfigDict(frozen=True)
 
-    leverage: Decimal = Field(default=Decimal(1), ge=1, le=125)
-    hedge_ratio: Decimal = Field(default=Decimal(1), gt=0, le=2)
-    venues: tuple[str, ...] = ()  # preferred venues; empty means all
-
-
-class Store:
-    """The bot's database; one instance for the process."""
+class SqliteStore:
+    """The `Store` on one SQLite file; one instance for the process."""
 
     def __init__(self, connection: sqlite3.Connection) -> None:
         self._connection = connection
@@ -89,7 +89,7 @@ class Store:
         self._settings: OrderedDict[int, UserSettings] = OrderedDict()
 
     @classmethod
-    async def open(cls, path: Path) -> Store:
+    async def open(cls, path: Path) -> SqliteStore:
         """Open (creating if needed) and migrate the database at `path`."""
 
         def connect() -> sqlite3.Connection:
@@ -160,38 +160,27 @@ class Store:
         if len(self._settings) > SETTINGS_CACHE_SIZE:
             self._settings.popitem(last=False)
 
-    async def add_alert(self, chat_id: int, wanted: AlertRequest) -> AlertRule:
-        """Store a new alert for a chat; refuses duplicates and more than the limit."""
+    async def add_alert(
+        self, chat_id: int, wanted: AlertSpec, admit: Callable[[Sequence[AlertRule]], None]
+    ) -> AlertRule:
+        """Add an alert once `admit` accepts it beside the chat's others (it raises to refuse)."""
 
         def write(db: sqlite3.Connection) -> AlertRule:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                existing = _alerts(db, "WHERE chat_id = ?", (chat_id,))
-                rule = AlertRule(id=len(existing) + 1, chat_id=chat_id, **wanted.model_dump())
-                if any(_same_alert(rule, other) for other in existing):
-                    raise AlertRefused("you already have that alert; see /alerts.")
-                if len(existing) >= MAX_ALERTS_PER_CHAT:
-                    raise AlertRefused(
-                        f"you have {MAX_ALERTS_PER_CHAT} alerts, the most allowed: remove one with /unalert N."
-                    )
+            with _transaction(db):
+                admit(_alerts(db, "WHERE chat_id = ?", (chat_id,)))
                 cursor = db.execute(
                     "INSERT INTO alert_rules (chat_id, coin, kind, threshold_8h, minutes_before, venue) VALUES (?, ?, ?, ?, ?, ?)",
                     (
-                        rule.chat_id,
-                        rule.coin,
-                        rule.kind.value,
-                        str(rule.threshold_8h),
-                        rule.minutes_before,
-                        rule.venue,
+                        chat_id,
+                        wanted.coin,
+                        wanted.kind.value,
+                        str(wanted.threshold_8h),
+                        wanted.minutes_before,
+                        wanted.venue,
                     ),
                 )
-                db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            return rule.model_copy(
-                update={"id": cursor.lastrowid}
-            )  # the database's id, not the count
+            assert cursor.lastrowid is not None  # an INSERT into a rowid table always has one
+            return AlertRule(id=cursor.lastrowid, chat_id=chat_id, **wanted.model_dump())
 
         return await self._run(write)
 
@@ -228,17 +217,12 @@ class Store:
         """Record the new alert state and queue its messages in one transaction."""
 
         def write(db: sqlite3.Connection) -> None:
-            db.execute("BEGIN IMMEDIATE")
-            try:
+            with _transaction(db):
                 db.execute(
                     "INSERT INTO alert_state (id, state) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET state = excluded.state",
                     (state_to_json(state),),
                 )
                 db.executemany("INSERT INTO outbox (chat_id, text) VALUES (?, ?)", messages)
-                db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
 
         await self._run(write)
 
@@ -264,11 +248,12 @@ class Store:
         """The chat blocked the bot: stop its alerts and drop what is queued for it."""
 
         def write(db: sqlite3.Connection) -> None:
-            db.execute("INSERT OR IGNORE INTO paused_chats (chat_id) VALUES (?)", (chat_id,))
-            db.execute(
-                "UPDATE outbox SET sent_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), outcome = 'blocked' WHERE chat_id = ? AND sent_at IS NULL",
-                (chat_id,),
-            )
+            with _transaction(db):
+                db.execute("INSERT OR IGNORE INTO paused_chats (chat_id) VALUES (?)", (chat_id,))
+                db.execute(
+                    "UPDATE outbox SET sent_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), outcome = 'blocked' WHERE chat_id = ? AND sent_at IS NULL",
+                    (chat_id,),
+                )
 
         await self._run(write)
 
@@ -300,20 +285,6 @@ class Store:
     async def close(self) -> None:
         """Close the database."""
         await self._run(lambda db: db.close())
-
-
-class AlertRefused(Exception):
-    """An alert cannot be added; the message says why in words a user can act on."""
-
-
-def _same_alert(a: AlertRule, b: AlertRule) -> bool:
-    return (a.coin, a.kind, a.limit_8h, a.minutes_before, a.venue) == (
-        b.coin,
-        b.kind,
-        b.limit_8h,
-        b.minutes_before,
-        b.venue,
-    )
 
 
 def _alerts(db: sqlite3.Connection, where: str, args: tuple[object, ...]) -> list[AlertRule]:

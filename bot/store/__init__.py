@@ -1,0 +1,84 @@
+"""The one store interface the features use: users' defaults, alert rules, their state, the outbox.
+
+`Store` is what a backend provides; SQLite (`bot.store.sqlite`) is the embedded default. Product
+rules (which alerts a chat may add) live above it and reach it as `admit`, which a backend runs
+inside the transaction that adds the rule, so two requests at once cannot both pass a limit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Protocol
+
+from bot.defaults import UserSettings
+from hedgecore.alerts import AlertRule, AlertSpec, AlertState
+
+
+class Store(Protocol):
+    """What the bot keeps between restarts; every method is safe to call from the event loop."""
+
+    async def user_settings(self, user_id: int) -> UserSettings:
+        """A user's settings, or the defaults."""
+        ...
+
+    async def save_user_settings(self, user_id: int, settings: UserSettings) -> None:
+        """Store a user's settings, replacing the old ones."""
+        ...
+
+    async def add_alert(
+        self, chat_id: int, wanted: AlertSpec, admit: Callable[[Sequence[AlertRule]], None]
+    ) -> AlertRule:
+        """Add an alert once `admit` accepts it beside the chat's others (it raises to refuse)."""
+        ...
+
+    async def alerts_of(self, chat_id: int) -> list[AlertRule]:
+        """A chat's alerts, oldest first."""
+        ...
+
+    async def active_alerts(self) -> list[AlertRule]:
+        """Every alert of chats that have not blocked the bot."""
+        ...
+
+    async def delete_alerts(self, chat_id: int, rule_id: int | None = None) -> int:
+        """Delete one of a chat's alerts, or all of them; returns how many went."""
+        ...
+
+    async def alert_state(self) -> AlertState:
+        """The evaluator's state as last committed (empty on a new database)."""
+        ...
+
+    async def commit_cycle(self, state: AlertState, messages: list[tuple[int, str]]) -> None:
+        """Record the new alert state and queue its messages in one transaction."""
+        ...
+
+    async def pending_messages(self, limit: int) -> list[tuple[int, int, str]]:
+        """Queued messages not yet sent: (id, chat_id, text), oldest first."""
+        ...
+
+    async def mark_message(self, message_id: int, outcome: str) -> None:
+        """Close a queued message: 'sent', or why it will not be ('blocked')."""
+        ...
+
+    async def pause_chat(self, chat_id: int) -> None:
+        """The chat blocked the bot: stop its alerts and drop what is queued for it."""
+        ...
+
+    async def resume_chat(self, chat_id: int) -> bool:
+        """The chat is back (/start): resume its alerts; returns whether it was paused."""
+        ...
+
+    async def counts(self) -> dict[str, int]:
+        """How many users, alerts, paused chats and waiting messages the store holds."""
+        ...
+
+    async def close(self) -> None:
+        """Release the store."""
+        ...
+
+
+async def open_store(db: Path) -> Store:
+    """The store at `db`: a SQLite file, created and migrated if needed."""
+    from bot.store.sqlite import SqliteStore
+
+    return await SqliteStore.open(db)

@@ -1,0 +1,139 @@
+"""The desk's typed questions and answers: what every client asks and renders, with provenance.
+
+Pure models; `hedgecore.desk` fills them from market data, the renderers (Telegram HTML in
+`bot.render`, terminal text and JSON in `hedgecore.report`) turn them into replies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from pydantic import Field
+
+from hedgecore import fmt
+from hedgecore.backtest import BacktestReport
+from hedgecore.models import (
+    DataSource,
+    Frozen,
+    HedgePlan,
+    Holding,
+    LeverageRow,
+    MarketContract,
+    PlanSettings,
+    PortfolioPlan,
+)
+from hedgecore.overview import BasisRow, FundingRow
+from hedgecore.payoff import FundingLine, PayoffCurve
+from hedgecore.planning import leverage_table
+
+
+class HedgeQuestion(Frozen):
+    """Hedge these holdings with these settings, on these venues (None: every venue)."""
+
+    holdings: tuple[Holding, ...] = Field(min_length=1)
+    settings: PlanSettings = PlanSettings()
+    venues: tuple[str, ...] | None = None
+
+
+class MarketPlan(Frozen):
+    """A plan, the contract of its best leg, where its data came from and what was noted."""
+
+    plan: HedgePlan
+    best_market: MarketContract  # the contract of the plan's best leg, for the leverage table
+    market_notes: tuple[str, ...]
+    source: DataSource
+    as_of: datetime
+
+    @classmethod
+    def of(
+        cls,
+        plan: HedgePlan,
+        contracts: Sequence[MarketContract],
+        notes: Sequence[str],
+        source: DataSource,
+        as_of: datetime,
+    ) -> MarketPlan:
+        """A plan made from `contracts`, with the contract its best leg is on."""
+        best = next(
+            m
+            for m in contracts
+            if (m.contract.venue, m.contract.symbol) == (plan.best.venue, plan.best.symbol)
+        )
+        return cls(
+            plan=plan, best_market=best, market_notes=tuple(notes), source=source, as_of=as_of
+        )
+
+    def leverage_rows(self) -> tuple[LeverageRow, ...]:
+        """The leverage trade-off table on the best leg (computed when asked: most replies skip it)."""
+        return leverage_table(self.plan, self.best_market)
+
+    @property
+    def data_label(self) -> str:
+        """Whether the data is live, a snapshot or typed in, and from when."""
+        return fmt.data_label(self.source, self.as_of)
+
+
+class HedgeResult(Frozen):
+    """Plans for the holdings of a question, their totals, and what could not be planned."""
+
+    plans: tuple[MarketPlan, ...] = Field(min_length=1)
+    notes: tuple[str, ...]
+    failures: tuple[str, ...] = ()
+    portfolio: PortfolioPlan | None = None
+
+    @property
+    def data_label(self) -> str:
+        """Where the data of the first plan came from (every plan of a result shares it)."""
+        return self.plans[0].data_label
+
+
+class PayoffAnswer(Frozen):
+    """One holding's plan and the payoff series drawn from that very plan."""
+
+    market_plan: MarketPlan
+    curve: PayoffCurve
+    notes: tuple[str, ...]
+
+
+class Overview(Frozen):
+    """Funding or basis rows of one coin across venues, with notes on venues left out."""
+
+    coin: str
+    funding: tuple[FundingRow, ...]
+    basis: tuple[BasisRow, ...]
+    notes: tuple[str, ...]
+    source: DataSource
+    as_of: datetime
+
+    @property
+    def data_label(self) -> str:
+        """Where the rows came from and when."""
+        return fmt.data_label(self.source, self.as_of)
+
+
+class FundingHistoryAnswer(Frozen):
+    """A coin's past funding per venue, annualised as a short sees it."""
+
+    coin: str
+    lines: tuple[FundingLine, ...]
+    notes: tuple[str, ...]
+    source: DataSource
+    as_of: datetime
+
+    @property
+    def data_label(self) -> str:
+        """Where the history came from and up to when."""
+        return fmt.data_label(self.source, self.as_of)
+
+
+class BacktestAnswer(Frozen):
+    """A bundled history replayed through every strategy, and where the history comes from."""
+
+    report: BacktestReport
+    origin: str
+
+
+def merged_notes(*groups: Sequence[str]) -> tuple[str, ...]:
+    """Notes of several answers, each once, in order."""
+    return tuple(dict.fromkeys(note for group in groups for note in group))

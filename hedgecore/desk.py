@@ -1,0 +1,212 @@
+"""The desk: the one answer path for every client (the bot, the terminal chat, the CLI).
+
+It opens the market once, owns the one fallback policy (live data, else the bundled demo
+snapshot, labelled as such, for every kind of question) and answers typed questions with typed
+answers (`hedgecore.answers`). Clients parse their own input and render what comes back; none
+of them assembles an answer of its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
+
+from hedgecore.answers import (
+    BacktestAnswer,
+    FundingHistoryAnswer,
+    HedgeQuestion,
+    HedgeResult,
+    MarketPlan,
+    Overview,
+    PayoffAnswer,
+    merged_notes,
+)
+from hedgecore.backtest import run_backtest
+from hedgecore.errors import HedgeCoreError, NoMarketData, PlanningError
+from hedgecore.history import Columns, parse_history
+from hedgecore.models import DataSource, Holding, PlanSettings
+from hedgecore.overview import basis_overview, funding_overview
+from hedgecore.payoff import funding_lines, payoff_curve
+from hedgecore.planning import summarise_portfolio
+
+if TYPE_CHECKING:  # the market side imports ccxt, which takes a second: loaded in Desk.open
+    from hedgecore.market.service import MarketService
+
+T = TypeVar("T")
+OVERVIEW_COINS = ("BTC", "ETH")
+DEMO_NOTE = "Live data unavailable ({why}); showing the bundled demo snapshot instead."
+
+
+class Desk:
+    """Answers hedging questions from one market service; one instance for the process."""
+
+    def __init__(
+        self, market: MarketService, demo: Callable[[], MarketService] | None = None
+    ) -> None:
+        """`demo` opens the service to fall back on when no live venue answers (None: none)."""
+        self.market = market
+        self._open_demo = demo
+        self._demo: MarketService | None = None
+
+    @classmethod
+    def open(cls, venues: Sequence[str], snapshot: Path | None = None) -> Desk:
+        """A desk on the snapshot file at `snapshot`, or on the live `venues` with the demo behind."""
+        from hedgecore.market.service import live_market_service
+        from hedgecore.market.snapshot import demo_market_service, load_snapshot_file
+
+        if snapshot is not None:
+            return cls(load_snapshot_file(snapshot))
+        return cls(live_market_service(venues), demo=demo_market_service)
+
+    async def close(self) -> None:
+        """Close the market connections (and the demo's, if it was opened)."""
+        await self.market.close()
+        if self._demo is not None:
+            await self._demo.close()
+
+    async def _answer(
+        self, ask: Callable[[MarketService], Awaitable[T]]
+    ) -> tuple[T, tuple[str, ...]]:
+        """`ask` the live market, or the demo when no venue answers; the notes say which."""
+        try:
+            return await ask(self.market), ()
+        except NoMarketData as live_failure:
+            if self.market.source is not DataSource.LIVE or self._open_demo is None:
+                raise
+            if self._demo is None:
+                self._demo = self._open_demo()
+            try:
+                answer = await ask(self._demo)
+            except HedgeCoreError:
+                raise live_failure from None
+            return answer, (DEMO_NOTE.format(why=live_failure),)
+
+    async def market_plan(
+        self, holding: Holding, settings: PlanSettings, venues: Sequence[str] | None = None
+    ) -> tuple[MarketPlan, tuple[str, ...]]:
+        """The plan of one holding and the notes to show beside it."""
+        from hedgecore.market.plans import plan_from_market
+
+        plan, fallback = await self._answer(
+            lambda market: plan_from_market(market, holding, settings, venues)
+        )
+        return plan, fallback or plan.market_notes
+
+    async def hedge(self, question: HedgeQuestion) -> HedgeResult:
+        """Plan every holding of the question concurrently; a holding that fails is reported."""
+        results = await asyncio.gather(
+            *(
+                self.market_plan(holding, question.settings, question.venues)
+                for holding in question.holdings
+            ),
+            return_exceptions=True,
+        )
+        plans: list[MarketPlan] = []
+        notes: list[tuple[str, ...]] = []
+        failures: list[PlanningError] = []
+        for result in results:
+            if isinstance(result, PlanningError):
+                failures.append(result)
+            elif isinstance(result, BaseException):
+                raise result
+            else:
+                plans.append(result[0])
+                notes.append(result[1])
+        if len(failures) == len(question.holdings) == 1:
+            raise failures[0]
+        failed = tuple(
+            f"{holding.coin}: {result}"
+            for holding, result in zip(question.holdings, results, strict=True)
+            if isinstance(result, PlanningError)
+        )
+        if not plans:
+            raise PlanningError("; ".join(failed))
+        portfolio = summarise_portfolio([p.plan for p in plans]) if len(plans) > 1 else None
+        return HedgeResult(
+            plans=tuple(plans),
+            notes=merged_notes(*notes),
+            failures=failed,
+            portfolio=portfolio,
+        )
+
+    async def payoff(self, question: HedgeQuestion) -> PayoffAnswer:
+        """The payoff across prices of a one-holding question, from the very plan it shows."""
+        if len(question.holdings) != 1:
+            raise PlanningError("a chart shows one holding")
+        (holding,) = question.holdings
+        market_plan, notes = await self.market_plan(holding, question.settings, question.venues)
+        return PayoffAnswer(
+            market_plan=market_plan, curve=payoff_curve(market_plan.plan), notes=notes
+        )
+
+    async def overview(self, coin: str, venues: Sequence[str] | None = None) -> Overview:
+        """Funding and basis of `coin` on every venue that answers."""
+
+        async def ask(market: MarketService) -> Overview:
+            markets = await market.coin_markets(coin, venues)
+            if not markets.contracts:
+                details = f" ({' '.join(markets.notes)})" if markets.notes else ""
+                problem = f"no inverse contract for {coin} right now"
+                if len(markets.failed_venues) == len(venues or market.venues):
+                    raise NoMarketData(f"{problem}: no venue answered{details}")
+                raise PlanningError(problem + details)
+            return Overview(
+                coin=coin,
+                funding=funding_overview(markets.contracts, markets.as_of),
+                basis=basis_overview(markets.contracts, markets.as_of),
+                notes=markets.notes,
+                source=markets.source,
+                as_of=markets.as_of,
+            )
+
+        overview, fallback = await self._answer(ask)
+        return overview.model_copy(update={"notes": fallback}) if fallback else overview
+
+    async def overviews(self, coin: str | None) -> tuple[Overview, ...]:
+        """Overviews of one coin, or of whichever of BTC and ETH have contracts when none is given."""
+        if coin is not None:
+            return (await self.overview(coin),)
+        results = await asyncio.gather(
+            *(self.overview(c) for c in OVERVIEW_COINS), return_exceptions=True
+        )
+        found = tuple(r for r in results if isinstance(r, Overview))
+        if not found:
+            raise next(r for r in results if isinstance(r, BaseException))
+        return found
+
+    async def funding_history(self, coin: str) -> FundingHistoryAnswer:
+        """The last 30 days of funding of `coin` per venue, annualised as a short sees it."""
+
+        async def ask(market: MarketService) -> FundingHistoryAnswer:
+            history = await market.funding_history(coin)
+            if not history:
+                raise PlanningError(f"no funding history for {coin} from any venue right now")
+            return FundingHistoryAnswer(
+                coin=coin,
+                lines=funding_lines(history),
+                notes=(),
+                source=market.source,
+                as_of=market.now(),
+            )
+
+        answer, fallback = await self._answer(ask)
+        return answer.model_copy(update={"notes": fallback}) if fallback else answer
+
+    async def backtest(self, coin: str) -> BacktestAnswer:
+        """The bundled history of `coin` replayed through every strategy (in a worker thread)."""
+        from hedgecore.market.snapshot import BUNDLED_HISTORY, bundled_history_text
+
+        bundled = bundled_history_text(coin)
+        if bundled is None:
+            raise PlanningError(
+                f"no bundled history for {coin}; there is one for {', '.join(BUNDLED_HISTORY)}"
+            )
+        text, origin = bundled
+
+        def run() -> BacktestAnswer:
+            bars, _ = parse_history(text.splitlines(), Columns())
+            return BacktestAnswer(report=run_backtest(coin, bars), origin=origin)
+
+        return await asyncio.to_thread(run)
