@@ -31,7 +31,7 @@ from bench.loopback import bot_api_params, plain_answer, sent_message, serve_unt
 from bot.alerting import AlertService
 from bot.app import build_application
 from bot.settings import BotSettings
-from bot.store import Store
+from bot.store.sqlite import SqliteStore
 from hedgecore.alerts import (
     AlertKind,
     AlertRule,
@@ -140,7 +140,7 @@ async def deliver(base: str, db: Path, alerts: int, chats: int) -> dict[str, Any
         }
     )
     app = build_application(settings)  # with PTB's AIORateLimiter, as in production
-    store = await Store.open(db)
+    store = await SqliteStore.open(db)
     await store.commit_cycle(
         AlertState(), [(1000 + n % chats, f"🔔 alert {n}") for n in range(alerts)]
     )

@@ -99,7 +99,7 @@ async def echo(update: Update, context: Any) -> None:
         await update.message.reply_text(update.message.text)
 
 
-def bare_echo_app(transport: str, base: str) -> Application:  # type: ignore[type-arg]
+def bare_echo_app(transport: str, base: str) -> Application[Any, Any, Any, Any, Any, Any]:
     """PTB's Application with one echo handler on the given transport."""
     builder = Application.builder().token(TOKEN).base_url(f"{base}/bot")
     if transport == "aiohttp":

@@ -6,9 +6,9 @@ from importlib import resources
 from pathlib import Path
 
 import pytest
-from telegram.ext import Application
 
 from bot.app import build_application
+from bot.context import HedgeApp
 from bot.settings import BotSettings
 
 from .fake_telegram import FakeTelegram
@@ -34,7 +34,7 @@ def bot_settings(base_url: str, db: Path, snapshot: Path = DEMO, **extra: str) -
 @dataclass
 class RunningBot:
     telegram: FakeTelegram
-    app: Application  # type: ignore[type-arg]
+    app: HedgeApp
     db: Path
     transport: str
 
@@ -45,7 +45,7 @@ async def start_bot(
     transport: str = "aiohttp",
     snapshot: Path = DEMO,
     **extra: str,
-) -> Application:  # type: ignore[type-arg]
+) -> HedgeApp:
     app = build_application(
         bot_settings(telegram.base_url, db, snapshot, HEDGEBOT_TRANSPORT=transport, **extra)
     )
@@ -58,7 +58,7 @@ async def start_bot(
     return app
 
 
-async def stop_bot(app: Application) -> None:  # type: ignore[type-arg]
+async def stop_bot(app: HedgeApp) -> None:
     assert app.updater is not None
     await app.updater.stop()
     await app.stop()
