@@ -11,13 +11,16 @@ from hedgecore.answers import HedgeQuestion
 from hedgecore.models import PlanSettings
 
 
+PLAN_DEFAULTS = PlanSettings()  # hedgecore's, so the bot and the CLI start from the same plan
+
+
 class UserSettings(BaseModel):
     """A user's defaults for /hedge."""
 
     model_config = ConfigDict(frozen=True)
 
-    leverage: Decimal = Field(default=Decimal(1), ge=1, le=125)
-    hedge_ratio: Decimal = Field(default=Decimal(1), gt=0, le=2)
+    leverage: Decimal = Field(default=PLAN_DEFAULTS.leverage, ge=1, le=125)
+    hedge_ratio: Decimal = Field(default=PLAN_DEFAULTS.hedge_ratio, gt=0, le=2)
     venues: tuple[str, ...] = ()  # preferred venues; empty means all
 
 

@@ -31,6 +31,7 @@ from hedgecore.report import hedge_json, render_backtest, render_hedge
 from hedgecore.venues import VENUES, venue_by_name
 
 T = TypeVar("T")
+DEFAULTS = PlanSettings()  # the bot's defaults too: one place for both
 EXAMPLE = "hedgecore plan 1.2 BTC --price 60000 --contract-size 1"
 
 
@@ -86,14 +87,14 @@ def _add_plan_arguments(plan: argparse.ArgumentParser) -> None:
     plan.add_argument(
         "--leverage",
         type=_typed(inputs.parse_leverage, "--leverage {}"),
-        default=Decimal(1),
-        help="1 to 125 (default 1)",
+        default=DEFAULTS.leverage,
+        help=f"1 to 125 (default {fmt.leverage(DEFAULTS.leverage)})",
     )
     plan.add_argument(
         "--ratio",
         type=_typed(inputs.parse_hedge_ratio, "--ratio {}"),
-        default=Decimal(1),
-        help="share to hedge, 0.5 or 50%% (default 100%%)",
+        default=DEFAULTS.hedge_ratio,
+        help=f"share to hedge, 0.5 or 50%% (default {DEFAULTS.hedge_ratio * 100:.0f}%%)",
     )
     plan.add_argument(
         "--mmr",
@@ -133,8 +134,8 @@ def _add_plan_arguments(plan: argparse.ArgumentParser) -> None:
     plan.add_argument(
         "--horizon-days",
         type=_typed(inputs.parse_days, "--horizon-days {}"),
-        default=30,
-        help="carry horizon for ranking (default 30)",
+        default=DEFAULTS.horizon_days,
+        help=f"carry horizon for ranking (default {DEFAULTS.horizon_days})",
     )
     plan.add_argument(
         "--snapshot",

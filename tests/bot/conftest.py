@@ -2,6 +2,7 @@
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 
@@ -10,7 +11,10 @@ import pytest
 from bot.app import build_application
 from bot.context import HedgeApp
 from bot.settings import BotSettings
+from hedgecore.market.snapshot import record_snapshot, write_snapshot
 
+from ..hedgecore.market.conftest import REPLAY_TIME, replay_feeds
+from ..hedgecore.market.exchange_replay import ExchangeReplay
 from .fake_telegram import FakeTelegram
 
 TOKEN = "123456789:AAH-test-token-that-must-never-be-logged-xyz"
@@ -96,3 +100,31 @@ async def each_transport(
     edits with keyboards, multipart photos and 429s (the features above them do not differ)."""
     async for bot in _running(telegram, tmp_path / "bot.sqlite3", request.param):
         yield bot
+
+
+async def five_venue_snapshot(folder: Path) -> Path:
+    """Record the five-venue replay server's BTC, ETH and SOL into a snapshot file in `folder`."""
+    replay = ExchangeReplay()
+    await replay.start()
+    feeds = replay_feeds(replay)
+    try:
+        snapshot = await record_snapshot(
+            feeds, datetime.fromtimestamp(REPLAY_TIME, tz=UTC), {"BTC", "ETH", "SOL"}
+        )
+    finally:
+        for feed in feeds:
+            await feed.close()
+        await replay.stop()
+    path = folder / "five.json"
+    write_snapshot(snapshot, path)
+    return path
+
+
+@pytest.fixture
+async def five_venues(telegram: FakeTelegram, tmp_path: Path) -> AsyncIterator[RunningBot]:
+    """The bot on a snapshot recorded from the five-venue replay server (BTC, ETH and SOL)."""
+    path = await five_venue_snapshot(tmp_path)
+    db = tmp_path / "bot.sqlite3"
+    bot = RunningBot(telegram, await start_bot(telegram, db, snapshot=path), db, "aiohttp")
+    yield bot
+    await stop_bot(bot.app)

@@ -1,38 +1,7 @@
 """Several holdings and cross hedges through the bot, on a snapshot recorded from the five-venue replay."""
 
-from collections.abc import AsyncIterator
-from datetime import UTC, datetime
-from pathlib import Path
-
-import pytest
-
-from hedgecore.market.snapshot import record_snapshot, write_snapshot
-
-from ..hedgecore.market.conftest import REPLAY_TIME, replay_feeds
-from ..hedgecore.market.exchange_replay import ExchangeReplay
-from .conftest import RunningBot, start_bot, stop_bot
-from .fake_telegram import FakeTelegram, keyboard_of
-
-
-@pytest.fixture
-async def five_venues(telegram: FakeTelegram, tmp_path: Path) -> AsyncIterator[RunningBot]:
-    replay = ExchangeReplay()
-    await replay.start()
-    feeds = replay_feeds(replay)
-    try:
-        snapshot = await record_snapshot(
-            feeds, datetime.fromtimestamp(REPLAY_TIME, tz=UTC), {"BTC", "ETH", "SOL"}
-        )
-    finally:
-        for feed in feeds:
-            await feed.close()
-        await replay.stop()
-    path = tmp_path / "five.json"
-    write_snapshot(snapshot, path)
-    db = tmp_path / "bot.sqlite3"
-    bot = RunningBot(telegram, await start_bot(telegram, db, snapshot=path), db, "aiohttp")
-    yield bot
-    await stop_bot(bot.app)
+from .conftest import RunningBot
+from .fake_telegram import keyboard_of
 
 
 async def test_portfolio_with_a_cross_hedge(five_venues: RunningBot) -> None:
