@@ -124,24 +124,7 @@ def load_settings() -> BotSettings:
         return BotSettings()
     except ValidationError as exc:
         error = exc.errors()[0]
-        field = str(error["loc"][0]) if error["loc"] else "setting"
-        names = {
-            "telegram_bot_token": "TELEGRAM_BOT_TOKEN",
-            "telegram_base_url": "HEDGEBOT_TELEGRAM_BASE_URL",
-            "snapshot": "HEDGEBOT_SNAPSHOT",
-            "db": "HEDGEBOT_DB",
-            "venues": "HEDGEBOT_VENUES",
-            "log_level": "HEDGEBOT_LOG_LEVEL",
-            "transport": "HEDGEBOT_TRANSPORT",
-            "webhook_listen": "HEDGEBOT_WEBHOOK_LISTEN",
-            "webhook_port": "HEDGEBOT_WEBHOOK_PORT",
-            "http_port": "HEDGEBOT_HTTP_PORT",
-            "log_format": "HEDGEBOT_LOG_FORMAT",
-            "log_user_ids": "HEDGEBOT_LOG_USER_IDS",
-            "admin_ids": "HEDGEBOT_ADMIN_IDS",
-            "allowed_ids": "HEDGEBOT_ALLOWED_IDS",
-            "flood_limit": "HEDGEBOT_FLOOD_LIMIT",
-        }
-        name = names.get(field, field)
+        # The location is the variable's own name (each field is read through its alias).
+        name = str(error["loc"][0]) if error["loc"] else "a setting"
         message = str(error["msg"]).removeprefix("Value error, ")
         raise SettingsError(f"invalid {name}: {message}") from None

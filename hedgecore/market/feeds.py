@@ -15,7 +15,6 @@ from hedgecore.market.normalise import CcxtDict, InvalidMarketData, is_inverse_c
 from hedgecore.venues import VENUES
 
 VENUE_IDS = tuple(VENUES)
-DAY_MS = 86_400_000
 
 # Venues whose margin tiers are public and need a request (Kraken lists them in its instruments).
 PUBLIC_TIER_VENUES = ("bybit", "okx")

@@ -15,7 +15,6 @@ from bot.defaults import UserSettings
 from bot.keyboards import BadCallback, decode, encode
 from bot.logs import RedactToken, configure_logging
 from bot.parsing import HedgeRequest, parse_hedge
-from bot.render import MAX_MESSAGE_CHARS, fit, html_to_text
 from bot.settings import SettingsError, load_settings
 from bot.store.sqlite import MIGRATIONS, SqliteStore, migrate
 from hedgecore.models import Holding
@@ -120,14 +119,6 @@ async def test_store_migrates_once_and_keeps_settings(tmp_path: Path) -> None:
         db.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 1}")
         with pytest.raises(RuntimeError, match="newer than this hedgebot"):
             migrate(db)
-
-
-def test_replies_fit_telegram_and_convert_for_the_terminal() -> None:
-    long = "\n".join(f"<b>line</b> {i} &amp; more" for i in range(1000))
-    cut = fit(long)
-    assert len(cut) <= MAX_MESSAGE_CHARS
-    assert cut.endswith("<i>(more left out: message too long)</i>")
-    assert html_to_text("<b>1 &lt; 2</b> &amp; <code>/hedge</code>") == "1 < 2 & /hedge"
 
 
 def test_token_is_redacted_from_messages_arguments_and_tracebacks() -> None:
