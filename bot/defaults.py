@@ -10,7 +10,6 @@ from bot.parsing import HedgeRequest
 from hedgecore.answers import HedgeQuestion
 from hedgecore.models import PlanSettings
 
-
 PLAN_DEFAULTS = PlanSettings()  # hedgecore's, so the bot and the CLI start from the same plan
 
 

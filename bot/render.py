@@ -8,10 +8,9 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Mapping, Sequence
-from decimal import Decimal
 
 from bot.defaults import UserSettings
-from hedgecore import fmt
+from hedgecore import fmt, wording
 from hedgecore.alerts import AlertEvent, AlertKind, AlertRule
 from hedgecore.answers import (
     BacktestAnswer,
@@ -21,7 +20,7 @@ from hedgecore.answers import (
     Overview,
     PayoffAnswer,
 )
-from hedgecore.models import ContractKind, HedgeLeg, LeverageRow
+from hedgecore.models import ContractKind, LeverageRow
 from hedgecore.venues import venue_name
 
 MAX_MESSAGE_CHARS = 4096
@@ -48,64 +47,28 @@ def render_help(commands: Sequence[tuple[str, str, str]]) -> str:
     return "\n".join(lines)
 
 
-def _liquidation(price: Decimal | None, distance_pct: Decimal | None) -> str:
-    if price is None or distance_pct is None:
-        return "none (fully collateralised)"
-    return fmt.price_and_move(price, distance_pct)
-
-
-def _order(leg: HedgeLeg) -> str:
-    if leg.order_amount_unit == "usd":
-        return f"sell <b>{fmt.number(leg.order_amount, 0)} USD</b> ({leg.contracts:,} contracts of {fmt.usd(leg.contract_size_usd)})"
-    return f"sell <b>{leg.contracts:,} contracts</b> of {fmt.usd(leg.contract_size_usd)}"
-
-
-def _funding_line(leg: HedgeLeg) -> str | None:
-    if (
-        leg.funding_rate is None
-        or leg.funding_interval_hours is None
-        or leg.funding_per_interval_usd is None
-        or leg.funding_apr_pct is None
-    ):
-        return None
-    verb = "receive" if leg.funding_rate >= 0 else "pay"
-    per = fmt.hours(leg.funding_interval_hours)
-    realised = " (realised last 8h)" if leg.funding_realised else ""
-    return (
-        f"Funding {fmt.rate(leg.funding_rate)} per {per}{realised}: you <b>{verb}</b> "
-        f"{fmt.usd(abs(leg.funding_per_interval_usd))} per {per}, {fmt.pct(leg.funding_apr_pct, signed=True)} a year"
-    )
-
-
-def _age(leg: HedgeLeg) -> str:
-    return fmt.quote_age(leg.data_source, leg.quote_time, leg.data_age_seconds)
+def _bold(text: str) -> str:
+    return f"<b>{e(text)}</b>"
 
 
 def _plan_block(market_plan: MarketPlan, detailed: bool) -> list[str]:
     plan = market_plan.plan
     best = plan.best
     holding = plan.holding
-    kind = (
-        "perpetual"
-        if best.kind is ContractKind.PERPETUAL
-        else f"future, expires {fmt.utc(best.expiry)}"
-        if best.expiry
-        else "future"
-    )
     lines = [
         f"<b>{e(fmt.coin(holding.quantity, holding.coin))}</b> ({fmt.usd(plan.value_usd)}): short "
-        f"<b>{e(venue_name(best.venue))}</b> {e(best.symbol)} ({kind})",
-        f"{_order(best)} = {fmt.usd(best.notional_usd)}",
+        f"<b>{e(venue_name(best.venue))}</b> {e(best.symbol)} ({wording.contract_kind(best)})",
+        f"{wording.order(best, _bold)} = {fmt.usd(best.notional_usd)}",
         f"Margin <b>{e(fmt.coin(best.margin_coin, best.margin_currency))}</b> at {fmt.leverage(best.leverage)}; "
         f"you keep {e(fmt.coin(best.coins_kept, holding.coin))}",
-        f"Liquidation <b>{_liquidation(best.liquidation_price, best.liquidation_distance_pct)}</b>",
+        f"Liquidation {_bold(wording.liquidation(best.liquidation_price, best.liquidation_distance_pct))}",
     ]
-    funding = _funding_line(best)
+    funding = wording.funding(best, _bold)
     if funding:
-        lines.append(funding)
+        lines.append(f"Funding {funding}")
     if best.locked_value_usd is not None:
         lines.append(f"Locks {fmt.usd(best.locked_value_usd)} at expiry")
-    lines.append(f"<i>{e(venue_name(best.venue))} data {e(_age(best))}</i>")
+    lines.append(f"<i>{e(venue_name(best.venue))} data {e(wording.quote_age(best))}</i>")
     if detailed:
         lines += ["", f"Why: {e(plan.ranking_reason)}."]
         others = plan.legs[1 : 1 + MAX_ALTERNATIVES]
@@ -122,7 +85,7 @@ def _plan_block(market_plan: MarketPlan, detailed: bool) -> list[str]:
                 )
                 rate = "" if yearly is None else f", {fmt.pct(yearly, signed=True)} a year"
                 lines.append(
-                    f"• {e(venue_name(leg.venue))} {e(leg.symbol)}: {leg.contracts:,} contracts{rate}, {carry} ({e(_age(leg))})"
+                    f"• {e(venue_name(leg.venue))} {e(leg.symbol)}: {leg.contracts:,} contracts{rate}, {carry} ({e(wording.quote_age(leg))})"
                 )
         lines += ["", "<b>Risks</b>", *(f"• {e(note.text)}" for note in plan.notes)]
     return lines
@@ -163,7 +126,7 @@ def render_leverage_table(market_plan: MarketPlan, rows: Sequence[LeverageRow]) 
     for row in rows:
         lines.append(
             f"{fmt.leverage(row.leverage):<5}{fmt.coin(row.margin_coin, best.margin_currency):<18}"
-            f"{fmt.coin(row.coins_kept, plan.holding.coin):<18}{_liquidation(row.liquidation_price, row.liquidation_distance_pct)}"
+            f"{fmt.coin(row.coins_kept, plan.holding.coin):<18}{wording.liquidation(row.liquidation_price, row.liquidation_distance_pct)}"
         )
     lines += ["</pre>", f"<i>Data: {e(market_plan.data_label)}</i>"]
     return "\n".join(lines)

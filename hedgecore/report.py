@@ -8,7 +8,7 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
-from hedgecore import fmt
+from hedgecore import fmt, wording
 from hedgecore.answers import HedgeResult
 from hedgecore.backtest import BacktestReport
 from hedgecore.models import ContractKind, HedgeLeg, HedgePlan, LeverageRow
@@ -23,46 +23,19 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
     ]
 
 
-def _liquidation(price: Decimal | None, distance_pct: Decimal | None) -> str:
-    if price is None or distance_pct is None:
-        return "none"
-    return fmt.price_and_move(price, distance_pct)
-
-
-def _order(leg: HedgeLeg) -> str:
-    if leg.order_amount_unit == "usd":
-        return f"sell {fmt.number(leg.order_amount, 0)} USD (the venue takes the amount in USD)"
-    return f"sell {leg.contracts:,} contracts"
-
-
 def _funding(leg: HedgeLeg) -> str:
     if leg.kind is ContractKind.DATED:
         return "none (dated future)"
-    if (
-        leg.funding_rate is None
-        or leg.funding_interval_hours is None
-        or leg.funding_per_interval_usd is None
-        or leg.funding_per_year_usd is None
-        or leg.funding_apr_pct is None
-    ):
-        return "unknown"
-    side = "received" if leg.funding_rate >= 0 else "paid"
-    realised = ", realised last 8h" if leg.funding_realised else ""
-    return (
-        f"{fmt.rate(leg.funding_rate)} per {fmt.hours(leg.funding_interval_hours)}{realised}: "
-        f"{fmt.usd(leg.funding_per_interval_usd, signed=True)} per interval, "
-        f"{fmt.usd(leg.funding_per_year_usd, signed=True)} a year "
-        f"({fmt.pct(leg.funding_apr_pct, signed=True)} APR), {side} by the short"
-    )
+    return wording.funding(leg) or "unknown"
 
 
 def _leg_lines(plan: HedgePlan, leg: HedgeLeg) -> list[str]:
     held = plan.holding.coin
     lines = [
-        f"Short       {leg.contracts:,} x {fmt.usd(leg.contract_size_usd)} = {fmt.usd(leg.notional_usd)}: {_order(leg)}",
+        f"Short       {leg.contracts:,} x {fmt.usd(leg.contract_size_usd)} = {fmt.usd(leg.notional_usd)}: {wording.order(leg)}",
         f"Margin      {fmt.coin(leg.margin_coin, leg.margin_currency)} posted at {fmt.leverage(leg.leverage)}, "
         f"{fmt.coin(leg.coins_kept, held)} kept in your custody",
-        f"Liquidation {_liquidation(leg.liquidation_price, leg.liquidation_distance_pct)}",
+        f"Liquidation {wording.liquidation(leg.liquidation_price, leg.liquidation_distance_pct)}",
         f"Funding     {_funding(leg)}",
     ]
     if leg.locked_value_usd is not None and leg.expiry is not None:
@@ -111,14 +84,13 @@ def _render_plan(
 ) -> str:
     best = plan.best
     holding = plan.holding
-    kind = "perpetual" if best.kind is ContractKind.PERPETUAL else "dated future"
     lines = [
         f"Hedge {fmt.coin(holding.quantity, holding.coin)} ({fmt.usd(plan.value_usd)} at "
         f"{fmt.price(plan.spot_price)}): {fmt.pct(plan.hedge_ratio * 100, 0)} at {fmt.leverage(plan.leverage)}",
         f"Data: {data_label}",
         "",
-        f"Best: {venue_name(best.venue)} {best.symbol} ({kind}), "
-        f"{fmt.quote_age(best.data_source, best.quote_time, best.data_age_seconds)}",
+        f"Best: {venue_name(best.venue)} {best.symbol} ({wording.contract_kind(best)}), "
+        f"{wording.quote_age(best)}",
         *("  " + line for line in _leg_lines(plan, best)),
         "",
         f"Why: {plan.ranking_reason}.",
@@ -130,7 +102,7 @@ def _render_plan(
                 leg.symbol,
                 f"{leg.contracts:,}",
                 fmt.coin(leg.margin_coin, leg.margin_currency),
-                _liquidation(leg.liquidation_price, leg.liquidation_distance_pct),
+                wording.liquidation(leg.liquidation_price, leg.liquidation_distance_pct),
                 "-" if leg.funding_apr_pct is None else fmt.pct(leg.funding_apr_pct, signed=True),
                 "-" if leg.basis_apr_pct is None else fmt.pct(leg.basis_apr_pct, signed=True),
                 _carry(leg),
@@ -154,7 +126,7 @@ def _render_plan(
                 fmt.leverage(row.leverage),
                 fmt.coin(row.margin_coin, best.margin_currency),
                 fmt.coin(row.coins_kept, holding.coin),
-                _liquidation(row.liquidation_price, row.liquidation_distance_pct),
+                wording.liquidation(row.liquidation_price, row.liquidation_distance_pct),
             ]
             for row in leverage_rows
         ]

@@ -119,9 +119,12 @@ def test_human_output_leads_with_the_answer() -> None:
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0] == "Hedge 1.2 BTC (72,000.00 USD at 60,000.00 USD): 100% at 3x"
-    assert "Short       72,000 x 1.00 USD = 72,000.00 USD: sell 72,000 contracts" in result.stdout
+    assert (
+        "Short       72,000 x 1.00 USD = 72,000.00 USD: sell 72,000 contracts of 1.00 USD"
+        in result.stdout
+    )
     assert "Liquidation 89,550.00 USD (+49.25%)" in result.stdout
-    assert "paid by the short" in result.stdout
+    assert "Funding     -0.0200% per 8h: you pay 14.40 USD per 8h, -21.90% a year" in result.stdout
     assert "shorts pay longs, so this hedge pays 14.40 USD every 8h" in result.stdout
     assert "Leverage trade-off" in result.stdout
 

@@ -1,0 +1,65 @@
+"""The sentences both renderers say about a hedge leg, so the terminal, the CLI and Telegram
+word a plan alike. `strong` marks the figure to act on (bold in Telegram, nothing in text)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+
+from hedgecore import fmt
+from hedgecore.models import ContractKind, HedgeLeg
+
+Emphasis = Callable[[str], str]
+
+
+def plain(text: str) -> str:
+    """No emphasis: for terminal text."""
+    return text
+
+
+def contract_kind(leg: HedgeLeg) -> str:
+    """'perpetual', or 'future, expires 2025-06-27 08:00 UTC'."""
+    if leg.kind is ContractKind.PERPETUAL or leg.expiry is None:
+        return "perpetual" if leg.kind is ContractKind.PERPETUAL else "future"
+    return f"future, expires {fmt.utc(leg.expiry)}"
+
+
+def order(leg: HedgeLeg, strong: Emphasis = plain) -> str:
+    """What to type into the venue's order form: contracts, or USD on venues that take USD."""
+    if leg.order_amount_unit == "usd":
+        return (
+            f"sell {strong(fmt.number(leg.order_amount, 0) + ' USD')} "
+            f"({leg.contracts:,} contracts of {fmt.usd(leg.contract_size_usd)})"
+        )
+    return f"sell {strong(f'{leg.contracts:,} contracts')} of {fmt.usd(leg.contract_size_usd)}"
+
+
+def liquidation(price: Decimal | None, distance_pct: Decimal | None) -> str:
+    """Where the short is liquidated and how far away, or that it cannot be."""
+    if price is None or distance_pct is None:
+        return "none (fully collateralised)"
+    return fmt.price_and_move(price, distance_pct)
+
+
+def funding(leg: HedgeLeg, strong: Emphasis = plain) -> str | None:
+    """What funding pays or costs the short per interval and a year; None when unknown."""
+    if (
+        leg.funding_rate is None
+        or leg.funding_interval_hours is None
+        or leg.funding_per_interval_usd is None
+        or leg.funding_apr_pct is None
+    ):
+        return None
+    verb = "receive" if leg.funding_rate >= 0 else "pay"
+    per = fmt.hours(leg.funding_interval_hours)
+    realised = " (realised last 8h)" if leg.funding_realised else ""
+    return (
+        f"{fmt.rate(leg.funding_rate)} per {per}{realised}: you {strong(verb)} "
+        f"{fmt.usd(abs(leg.funding_per_interval_usd))} per {per}, "
+        f"{fmt.pct(leg.funding_apr_pct, signed=True)} a year"
+    )
+
+
+def quote_age(leg: HedgeLeg) -> str:
+    """How old the leg's quote is."""
+    return fmt.quote_age(leg.data_source, leg.quote_time, leg.data_age_seconds)
