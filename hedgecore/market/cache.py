@@ -86,6 +86,11 @@ class TtlCache:
             return
         self._entries[key] = Cached(value, self._clock())
 
+    async def settled(self) -> None:
+        """Wait until the loads under way, background refreshes among them, have finished."""
+        while self._inflight:
+            await asyncio.gather(*self._inflight.values(), return_exceptions=True)
+
     async def close(self) -> None:
         """Cancel background refreshes."""
         tasks = list(self._inflight.values())

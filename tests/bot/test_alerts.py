@@ -48,7 +48,7 @@ class ScriptedMarket:
         self.recorded["funding_rates"]["BTC/USD:BTC"]["fundingRate"] = float(rate)
         # The cache serves the old value once while it refreshes: let the refresh land.
         await self.service.coin_markets("BTC")
-        await asyncio.sleep(0.05)
+        await self.service.cache.settled()
 
 
 async def add(store: SqliteStore, chat_id: int, command: str) -> AlertRule:

@@ -244,7 +244,7 @@ async def test_stale_quotes_are_served_with_their_age_while_the_venue_fails(
     clock.now += 120
     first = await service.coin_markets("BTC")  # stale answer now, refresh in the background
     assert any(m.contract.venue == "bybit" for m in first.contracts)
-    await asyncio.sleep(0.2)
+    await service.cache.settled()
     second = await service.coin_markets("BTC")
     assert "Bybit: prices and funding are 2 min old (not live: is unavailable)." in second.notes
     bybit = by_key(second.contracts)[("bybit", "BTC/USD:BTC")]
