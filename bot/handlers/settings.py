@@ -4,10 +4,10 @@ from telegram import Update
 
 from bot.context import HedgeApp, HedgeContext
 from bot.defaults import UserSettings
-from bot.handlers.replies import Command, add_commands, refuse, reply
+from bot.handlers.replies import Command, add_commands, refuse_error, reply
 from bot.render import render_settings
 from hedgecore import inputs
-from hedgecore.errors import InvalidInput
+from hedgecore.errors import HedgeCoreError, InvalidInput
 from hedgecore.venues import venue_by_name
 
 USAGE = "/settings leverage 2x"
@@ -25,11 +25,13 @@ def changed(current: UserSettings, args: list[str]) -> UserSettings:
     if len(args) != 2:
         raise InvalidInput("say which setting and its value, or reset", USAGE)
     name, value = args[0].lower(), args[1]
-    if name == "leverage":
-        return current.model_copy(update={"leverage": inputs.parse_leverage(value)})
-    if name == "ratio":
-        return current.model_copy(update={"hedge_ratio": inputs.parse_hedge_ratio(value)})
-    if name == "venues":
+    if name not in EXAMPLES:
+        raise InvalidInput(f"unknown setting {name[:20]!r}: use leverage, ratio or venues", USAGE)
+    try:
+        if name == "leverage":
+            return current.model_copy(update={"leverage": inputs.parse_leverage(value)})
+        if name == "ratio":
+            return current.model_copy(update={"hedge_ratio": inputs.parse_hedge_ratio(value)})
         venues = value.lower()
         chosen = (
             ()
@@ -37,7 +39,8 @@ def changed(current: UserSettings, args: list[str]) -> UserSettings:
             else tuple(dict.fromkeys(venue_by_name(v).id for v in venues.split(",") if v))
         )
         return current.model_copy(update={"venues": chosen})
-    raise InvalidInput(f"unknown setting {name[:20]!r}: use leverage, ratio or venues", USAGE)
+    except InvalidInput as exc:  # the value's own example is a bare value: show the command
+        raise InvalidInput(exc.problem, EXAMPLES[name]) from None
 
 
 async def settings(update: Update, context: HedgeContext) -> None:
@@ -50,9 +53,8 @@ async def settings(update: Update, context: HedgeContext) -> None:
     if context.args:
         try:
             current = changed(current, context.args)
-        except InvalidInput as exc:
-            example = EXAMPLES.get(context.args[0].lower(), USAGE)
-            await refuse(update, f"{exc.problem}. Example: {example}")
+        except HedgeCoreError as exc:
+            await refuse_error(update, exc, USAGE)
             return
         await store.save_user_settings(user.id, current)
     await reply(update, render_settings(current))
