@@ -37,6 +37,7 @@ async def replay() -> AsyncIterator[ExchangeReplay]:
     await server.start()
     yield server
     await server.stop()
+    assert not server.unknown, f"requests with no replayed response: {server.unknown}"
 
 
 @pytest.fixture
