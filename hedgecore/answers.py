@@ -36,14 +36,24 @@ class HedgeQuestion(Frozen):
     venues: tuple[str, ...] | None = None
 
 
-class MarketPlan(Frozen):
+class Sourced(Frozen):
+    """An answer's provenance: where its data came from and when."""
+
+    source: DataSource
+    as_of: datetime
+
+    @property
+    def data_label(self) -> str:
+        """Whether the data is live, a snapshot or typed in, and from when."""
+        return fmt.data_label(self.source, self.as_of)
+
+
+class MarketPlan(Sourced):
     """A plan, the contract of its best leg, where its data came from and what was noted."""
 
     plan: HedgePlan
     best_market: MarketContract  # the contract of the plan's best leg, for the leverage table
     market_notes: tuple[str, ...]
-    source: DataSource
-    as_of: datetime
 
     @classmethod
     def of(
@@ -68,11 +78,6 @@ class MarketPlan(Frozen):
         """The leverage trade-off table on the best leg (computed when asked: most replies skip it)."""
         return leverage_table(self.plan, self.best_market)
 
-    @property
-    def data_label(self) -> str:
-        """Whether the data is live, a snapshot or typed in, and from when."""
-        return fmt.data_label(self.source, self.as_of)
-
 
 class HedgeResult(Frozen):
     """Plans for the holdings of a question, their totals, and what could not be planned."""
@@ -96,35 +101,21 @@ class PayoffAnswer(Frozen):
     notes: tuple[str, ...]
 
 
-class Overview(Frozen):
+class Overview(Sourced):
     """Funding or basis rows of one coin across venues, with notes on venues left out."""
 
     coin: str
     funding: tuple[FundingRow, ...]
     basis: tuple[BasisRow, ...]
     notes: tuple[str, ...]
-    source: DataSource
-    as_of: datetime
-
-    @property
-    def data_label(self) -> str:
-        """Where the rows came from and when."""
-        return fmt.data_label(self.source, self.as_of)
 
 
-class FundingHistoryAnswer(Frozen):
-    """A coin's past funding per venue, annualised as a short sees it."""
+class FundingHistoryAnswer(Sourced):
+    """A coin's past funding per venue, annualised as a short sees it, up to `as_of`."""
 
     coin: str
     lines: tuple[FundingLine, ...]
     notes: tuple[str, ...]
-    source: DataSource
-    as_of: datetime
-
-    @property
-    def data_label(self) -> str:
-        """Where the history came from and up to when."""
-        return fmt.data_label(self.source, self.as_of)
 
 
 class BacktestAnswer(Frozen):
