@@ -105,29 +105,25 @@ class Desk:
         )
         plans: list[MarketPlan] = []
         notes: list[tuple[str, ...]] = []
-        failures: list[PlanningError] = []
-        for result in results:
+        failed: list[tuple[str, PlanningError]] = []
+        for holding, result in zip(question.holdings, results, strict=True):
             if isinstance(result, PlanningError):
-                failures.append(result)
+                failed.append((holding.coin, result))
             elif isinstance(result, BaseException):
                 raise result
             else:
                 plans.append(result[0])
                 notes.append(result[1])
-        if len(failures) == len(question.holdings) == 1:
-            raise failures[0]
-        failed = tuple(
-            f"{holding.coin}: {result}"
-            for holding, result in zip(question.holdings, results, strict=True)
-            if isinstance(result, PlanningError)
-        )
+        failures = tuple(f"{coin}: {exc}" for coin, exc in failed)
         if not plans:
-            raise PlanningError("; ".join(failed))
+            if len(failed) == 1:
+                raise failed[0][1]  # one holding: its own error, as the CLI shows it
+            raise PlanningError("; ".join(failures))
         portfolio = summarise_portfolio([p.plan for p in plans]) if len(plans) > 1 else None
         return HedgeResult(
             plans=tuple(plans),
             notes=merged_notes(*notes),
-            failures=failed,
+            failures=failures,
             portfolio=portfolio,
         )
 
