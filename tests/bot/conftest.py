@@ -1,5 +1,6 @@
 """The real PTB Application, built as in production, polling a fake Bot API server on loopback."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -102,8 +103,8 @@ async def each_transport(
         yield bot
 
 
-async def five_venue_snapshot(folder: Path) -> Path:
-    """Record the five-venue replay server's BTC, ETH and SOL into a snapshot file in `folder`."""
+async def record_five_venues(path: Path) -> None:
+    """Record the five-venue replay server's BTC, ETH and SOL into a snapshot file at `path`."""
     replay = ExchangeReplay()
     await replay.start()
     feeds = replay_feeds(replay)
@@ -115,16 +116,24 @@ async def five_venue_snapshot(folder: Path) -> Path:
         for feed in feeds:
             await feed.close()
         await replay.stop()
-    path = folder / "five.json"
     write_snapshot(snapshot, path)
+
+
+@pytest.fixture(scope="session")
+def five_venue_snapshot(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The five-venue recording, made once for the session (the bot only reads it)."""
+    path = tmp_path_factory.mktemp("snapshots") / "five.json"
+    asyncio.run(record_five_venues(path))
     return path
 
 
 @pytest.fixture
-async def five_venues(telegram: FakeTelegram, tmp_path: Path) -> AsyncIterator[RunningBot]:
+async def five_venues(
+    telegram: FakeTelegram, tmp_path: Path, five_venue_snapshot: Path
+) -> AsyncIterator[RunningBot]:
     """The bot on a snapshot recorded from the five-venue replay server (BTC, ETH and SOL)."""
-    path = await five_venue_snapshot(tmp_path)
     db = tmp_path / "bot.sqlite3"
-    bot = RunningBot(telegram, await start_bot(telegram, db, snapshot=path), db, "aiohttp")
+    app = await start_bot(telegram, db, snapshot=five_venue_snapshot)
+    bot = RunningBot(telegram, app, db, "aiohttp")
     yield bot
     await stop_bot(bot.app)

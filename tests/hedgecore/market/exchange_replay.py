@@ -118,7 +118,8 @@ def point_at(exchange: Any, base_url: str) -> None:
     """Send every one of a ccxt exchange's API sections to the replay server, keeping the paths.
 
     The exchange's own rate limiter is turned off: it paces requests to spare a real venue (600 ms
-    a request on Kraken) and would only make the loopback server wait.
+    a request on Kraken) and would only make the loopback server wait. So is its pause on close,
+    which lets a real venue's TLS connections wind down (250 ms; loopback has no TLS).
     """
 
     def redirect(value: Any) -> Any:
@@ -130,6 +131,7 @@ def point_at(exchange: Any, base_url: str) -> None:
 
     exchange.urls["api"] = redirect(exchange.urls["api"])
     exchange.enableRateLimit = False
+    exchange.timeout_on_exit = 0
 
 
 class ThreadedReplay:

@@ -211,7 +211,7 @@ async def test_margin_tiers_from_bybit_okx_and_kraken(
 @pytest.mark.parametrize(
     ("fault", "reason"),
     [
-        (Fault(delay=1.5), "timed out"),
+        (Fault(delay=1.0), "timed out"),
         (Fault(status=429), "is rate-limiting us"),
         (Fault(status=503), "is unavailable"),
         (Fault(garbage=True), ""),
@@ -223,7 +223,7 @@ async def test_a_failing_venue_drops_out_with_a_note(
     make_service: ServiceFactory, replay: ExchangeReplay, venue: str, fault: Fault, reason: str
 ) -> None:
     replay.faults[venue] = fault
-    btc = await make_service(timeout_s=1.0).coin_markets("BTC")
+    btc = await make_service(timeout_s=0.5).coin_markets("BTC")
     venues = {m.contract.venue for m in btc.contracts}
     assert venues == {"bybit", "binancecoinm", "okx", "deribit", "krakenfutures"} - {venue}
     (note,) = btc.notes
