@@ -7,8 +7,12 @@ import asyncio
 import sys
 from pathlib import Path
 
-from bot.logs import configure_logging
+from bot.logs import configure_logging, redact
 from bot.settings import SettingsError, load_settings
+
+REFUSED_TOKEN = (
+    "Telegram refused TELEGRAM_BOT_TOKEN (401 Unauthorized): copy the token again from @BotFather"
+)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -46,7 +50,9 @@ def main(argv: list[str] | None = None) -> int:
     token = settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else None
     # PTB, ccxt and matplotlib take a second to import: only once the command line and the
     # settings are known good, so that --help and a bad setting answer at once.
-    from bot.app import build_application
+    from telegram.error import InvalidToken, TelegramError
+
+    from bot.app import build_application, check_token
     from bot.console import run_console
     from bot.webhook import ALLOWED_UPDATES, run_webhook
 
@@ -62,11 +68,25 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     configure_logging(settings.log_level, token, json_lines=settings.log_format == "json")
     app = build_application(settings)
-    if args.webhook:
-        asyncio.run(run_webhook(app, args.webhook, settings.webhook_listen, settings.webhook_port))
+    try:
+        asyncio.run(check_token(token, settings.telegram_base_url))
+        if args.webhook:
+            asyncio.run(
+                run_webhook(app, args.webhook, settings.webhook_listen, settings.webhook_port)
+            )
+        else:
+            app.run_polling(allowed_updates=ALLOWED_UPDATES)
+    except InvalidToken:
+        failure, status = REFUSED_TOKEN, 2
+    except TelegramError as exc:
+        # PTB's messages may quote the token (InvalidToken does): redact before printing.
+        failure, status = f"Telegram failed: {redact(str(exc), token)}", 1
     else:
-        app.run_polling(allowed_updates=ALLOWED_UPDATES)
-    return 0
+        return 0
+    # A start-up that failed before PTB was initialised leaves our HTTP sessions open.
+    asyncio.run(app.bot_data.close_transports())
+    print(f"hedgebot: {failure}", file=sys.stderr)
+    return status
 
 
 if __name__ == "__main__":

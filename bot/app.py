@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from telegram import BotCommand
+from telegram import Bot, BotCommand
 from telegram.ext import AIORateLimiter, Application, JobQueue
 from telegram.request import BaseRequest
 
@@ -19,6 +19,19 @@ from bot.transport import AiohttpRequest
 from hedgecore.desk import Desk
 
 CONSOLE_TOKEN = "1:console-chat-without-telegram"  # the terminal chat never sends it anywhere
+
+
+async def check_token(token: str, base_url: str) -> None:
+    """Ask Telegram who the bot is; raises `InvalidToken` when it refuses the token.
+
+    Done before PTB starts, whose own start-up logs the refusal with a traceback first.
+    """
+    request = AiohttpRequest(connection_pool_size=1)
+    await request.initialize()
+    try:
+        await Bot(token, base_url, request=request).get_me()
+    finally:
+        await request.shutdown()
 
 
 def build_application(
@@ -79,13 +92,14 @@ def build_application(
     if rate_limited:
         # PTB types the builder by its rate limiter's argument type; the app does not depend on it.
         builder = builder.rate_limiter(AIORateLimiter(max_retries=3))  # type: ignore[arg-type]
+    transports: list[BaseRequest] = []
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
     elif settings.transport == "aiohttp":
         # getUpdates long-polls on a connection of its own, as with PTB's default transport.
-        builder = builder.request(AiohttpRequest()).get_updates_request(
-            AiohttpRequest(connection_pool_size=1)
-        )
+        transports = [AiohttpRequest(), AiohttpRequest(connection_pool_size=1)]
+        builder = builder.request(transports[0]).get_updates_request(transports[1])
     app = builder.build()
+    app.bot_data.transports = transports
     register_all(app)
     return app

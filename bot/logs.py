@@ -10,17 +10,23 @@ from datetime import UTC, datetime
 REDACTED = "<token>"
 
 
+def redact(text: str, token: str) -> str:
+    """`text` with the token (and its URL-encoded form) replaced by a placeholder."""
+    for secret in {token, token.replace(":", "%3A")}:
+        if secret:
+            text = text.replace(secret, REDACTED)
+    return text
+
+
 class RedactToken(logging.Filter):
     """Replace the token (and its URL-encoded form) in a record's message and traceback."""
 
     def __init__(self, token: str) -> None:
         super().__init__()
-        self._secrets = [s for s in {token, token.replace(":", "%3A")} if s]
+        self._token = token
 
     def _clean(self, text: str) -> str:
-        for secret in self._secrets:
-            text = text.replace(secret, REDACTED)
-        return text
+        return redact(text, self._token)
 
     def filter(self, record: logging.LogRecord) -> bool:
         record.msg = self._clean(record.getMessage())

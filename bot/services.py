@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from telegram.request import BaseRequest
+
 from bot.alerting import AlertService
 from bot.flood import FloodGuard
 from bot.metrics import BotMetrics
@@ -38,10 +40,16 @@ class Services:
 
 
 class BotData:
-    """PTB's bot_data, typed: the services, set in post_init."""
+    """PTB's bot_data, typed: the services, set in post_init, and the HTTP transports."""
 
     def __init__(self) -> None:
         self._services: Services | None = None
+        self.transports: list[BaseRequest] = []  # set by build_application
+
+    async def close_transports(self) -> None:
+        """Close the HTTP transports (PTB does it on shutdown, not after a failed start)."""
+        for transport in self.transports:
+            await transport.shutdown()
 
     @property
     def services(self) -> Services:

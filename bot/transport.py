@@ -105,8 +105,10 @@ class AiohttpRequest(BaseRequest):
                 method, url, data=self._body(request_data), timeout=timeout
             ) as response:
                 return response.status, await response.read()
-        except TimeoutError as exc:
-            raise TimedOut from exc
+        except TimeoutError:
+            failure: NetworkError = TimedOut()
         except aiohttp.ClientError as exc:
-            # The URL holds the token: name the failure, not the URL.
-            raise NetworkError(f"aiohttp.{type(exc).__name__}") from exc
+            failure = NetworkError(f"aiohttp.{type(exc).__name__}")
+        # Raised outside the handler, so it chains nothing: aiohttp's errors carry the URL, and
+        # the URL holds the token.
+        raise failure

@@ -1,0 +1,93 @@
+"""Start-up failures end in one line naming the problem, never a traceback, never the token."""
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+from telegram.error import NetworkError, TimedOut
+from telegram.request import RequestData
+
+from bot.transport import AiohttpRequest
+
+from .conftest import DEMO, TOKEN
+from .fake_telegram import FakeTelegram
+
+OTHER_TOKEN = "987654321:AAH-the-token-telegram-knows-not-this-one"
+
+
+@pytest.fixture
+def telegram_elsewhere() -> Iterator[FakeTelegram]:
+    """A fake Bot API on its own loop in a thread, for a bot run as a subprocess."""
+    server = FakeTelegram(token=OTHER_TOKEN)
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    asyncio.run_coroutine_threadsafe(server.start(), loop).result(timeout=10)
+    yield server
+    asyncio.run_coroutine_threadsafe(server.stop(), loop).result(timeout=10)
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(timeout=10)
+    loop.close()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@pytest.mark.parametrize("mode", [[], ["--webhook", "https://bot.example.com/telegram"]])
+def test_a_token_telegram_rejects_ends_in_one_line_without_the_token(
+    telegram_elsewhere: FakeTelegram, tmp_path: Path, mode: list[str]
+) -> None:
+    env = {
+        **os.environ,
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "HEDGEBOT_TELEGRAM_BASE_URL": telegram_elsewhere.base_url,
+        "HEDGEBOT_SNAPSHOT": str(DEMO),
+        "HEDGEBOT_DB": str(tmp_path / "bot.sqlite3"),
+        "HEDGEBOT_HTTP_PORT": "0",
+        "HEDGEBOT_WEBHOOK_LISTEN": "127.0.0.1",
+        "HEDGEBOT_WEBHOOK_PORT": str(free_port()),
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", *mode],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "hedgebot: Telegram refused TELEGRAM_BOT_TOKEN (401 Unauthorized): "
+        "copy the token again from @BotFather"
+    )
+    assert TOKEN.split(":")[1] not in result.stdout + result.stderr
+
+
+async def test_no_error_leaving_the_transport_carries_the_url() -> None:
+    url = f"http://127.0.0.1:{free_port()}/bot{TOKEN}/getMe"  # nobody listens there
+    request = AiohttpRequest(connect_timeout=0.5)
+    await request.initialize()
+    try:
+        with pytest.raises((NetworkError, TimedOut)) as caught:
+            await request.do_request(url, "POST", RequestData())
+    finally:
+        await request.shutdown()
+    chain: list[BaseException] = []
+    error: BaseException | None = caught.value
+    while error is not None:
+        chain.append(error)
+        error = error.__cause__ or error.__context__
+    assert not any(isinstance(e, aiohttp.ClientError) for e in chain)
+    assert all(TOKEN not in str(e) for e in chain)
