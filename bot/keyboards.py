@@ -18,6 +18,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.parsing import HedgeRequest, parse_coin_argument
 from hedgecore import inputs
+from hedgecore.alerts import MAX_ALERT_ID
 from hedgecore.errors import InvalidInput
 from hedgecore.models import Holding
 from hedgecore.venues import venue_by_name, venue_name
@@ -167,6 +168,8 @@ def decode_delete(data: str) -> int:
     """The alert id a delete button stands for."""
     rule_id = data.removeprefix(DELETE_PREFIX)
     if not data.startswith(DELETE_PREFIX) or not (rule_id.isascii() and rule_id.isdigit()):
+        raise BadCallback(data)
+    if not 0 < int(rule_id) <= MAX_ALERT_ID:
         raise BadCallback(data)
     return int(rule_id)
 

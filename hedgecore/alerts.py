@@ -28,6 +28,7 @@ from hedgecore.models import Frozen
 HYSTERESIS_SHARE = Decimal("0.1")
 MIN_HYSTERESIS_8H = Decimal("0.00001")  # 0.001 % per 8 hours
 MAX_ALERTS_PER_CHAT = 20
+MAX_ALERT_ID = 2**63 - 1  # the largest id a database row can have (SQLite's, PostgreSQL's bigint)
 
 
 class AlertKind(StrEnum):
@@ -73,7 +74,7 @@ class AlertSpec(Frozen):
 class AlertRule(AlertSpec):
     """One chat's alert, as stored."""
 
-    id: int = Field(gt=0)
+    id: int = Field(gt=0, le=MAX_ALERT_ID)
     chat_id: int
 
 

@@ -20,7 +20,7 @@ from bot.keyboards import (
 )
 from bot.parsing import ALERT_EXAMPLE, parse_alert
 from bot.render import render_alert_list, render_new_alert
-from hedgecore.alerts import admit_alert
+from hedgecore.alerts import MAX_ALERT_ID, admit_alert
 from hedgecore.errors import HedgeCoreError
 
 CHECK_EVERY_S = 60
@@ -102,8 +102,12 @@ async def unalert(update: Update, context: HedgeContext) -> None:
         await refuse(update, "say which alert, or all. Example: /unalert 3")
         return
     services = context.services
-    gone = await services.store.delete_alerts(chat.id, None if args[0] == "all" else int(args[0]))
-    services.alerts.rules_changed()
+    rule_id = None if args[0] == "all" else int(args[0])
+    if rule_id is not None and rule_id > MAX_ALERT_ID:
+        gone = 0  # no row can have that id
+    else:
+        gone = await services.store.delete_alerts(chat.id, rule_id)
+        services.alerts.rules_changed()
     await refuse(
         update,
         f"Deleted {gone} alert{'s' if gone != 1 else ''}."

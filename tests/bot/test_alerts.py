@@ -179,6 +179,11 @@ async def test_listing_deleting_limits_and_duplicates(
     assert "#1" not in edit.params["text"]
     assert "#2 BTC" in edit.params["text"]
     assert await say(bot, "/unalert 9") == "No such alert: see /alerts."
+    # Ids past what SQLite stores are no alert either, typed or in a button's data.
+    assert await say(bot, "/unalert 99999999999999999999") == "No such alert: see /alerts."
+    bot.telegram.press("a:del:99999999999999999999999", message, chat_id=CHAT)
+    answers = await bot.telegram.wait_for("answerCallbackQuery", 2)
+    assert answers[-1].params["text"] == "This button is out of date: send /alerts again."
     assert await say(bot, "/unalert all") == "Deleted 1 alert."
     assert await say(bot, "/unalert") == "say which alert, or all. Example: /unalert 3"
     assert (
