@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_HALF_EVEN, Context, Decimal
 
 from hedgecore.models import DataSource
 
 
 def _fixed(value: Decimal, places: int) -> str:
     quantum = Decimal(1).scaleb(-places)
-    return f"{value.quantize(quantum, rounding=ROUND_HALF_EVEN):,.{places}f}"
+    # Wide enough for every digit shown: the default 28 digits cannot hold 1e27 USD to the cent.
+    wide = Context(prec=max(28, value.adjusted() + places + 2))
+    return f"{value.quantize(quantum, rounding=ROUND_HALF_EVEN, context=wide):,.{places}f}"
 
 
 def number(value: Decimal, places: int = 2) -> str:
