@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import re
 import sys
 from collections.abc import Awaitable, Callable, Sequence
@@ -241,6 +242,10 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="from a recorded snapshot instead of live data",
     )
+    for command in (plan, record, backtest, payoff, funding):
+        command.add_argument(
+            "--verbose", action="store_true", help="log what the venues answer, on stderr"
+        )
     for drawing in (payoff, funding):
         drawing.add_argument(
             "--out", type=Path, metavar="FILE.png", required=True, help="where to write the PNG"
@@ -387,11 +392,23 @@ def run_backtest_command(args: argparse.Namespace, now: datetime) -> str:
     return render_backtest(report, notes)
 
 
+def _configure_logging(verbose: bool) -> None:
+    """Log lines on stderr only when asked: otherwise stderr carries one line or nothing."""
+    root = logging.getLogger()
+    if root.handlers:  # set up already (a test, or a program calling main)
+        return
+    if verbose:
+        logging.basicConfig(level=logging.INFO, format="hedgecore: %(name)s: %(message)s")
+    else:
+        root.addHandler(logging.NullHandler())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the `hedgecore` command; returns the process exit status."""
     now = datetime.now(UTC)
     try:
         args = build_parser().parse_args(argv)
+        _configure_logging(args.verbose)
         run = {
             "plan": run_plan,
             "snapshot": run_snapshot_record,

@@ -65,6 +65,8 @@ def test_every_documented_input_gets_a_plan_or_one_line(
     out, err = capsys.readouterr()
     assert status in (0, 2), err
     if status == 0:
-        assert out and err == ""
+        assert out
+        assert err == ""
     else:
-        assert len(err.strip().splitlines()) == 1 and err.startswith("hedgecore: ")
+        assert len(err.strip().splitlines()) == 1
+        assert err.startswith("hedgecore: ")

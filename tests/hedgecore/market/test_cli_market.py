@@ -1,6 +1,7 @@
 """`hedgecore plan` on market data and `hedgecore snapshot record`, against the replay server."""
 
 import json
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -145,3 +146,46 @@ def test_bad_snapshot_use(
     assert out == ""
     (line,) = err.splitlines()
     assert problem in line
+
+
+OFFLINE_PLAN = """
+import sys
+import hedgecore.market.feeds as feeds
+from hedgecore import cli
+from tests.hedgecore.market.exchange_replay import point_at
+
+made = feeds.make_exchange
+
+
+def refused(venue, timeout_s):
+    exchange = made(venue, timeout_s)
+    point_at(exchange, "http://127.0.0.1:{port}/" + venue)  # nobody listens: refused at once
+    return exchange
+
+
+feeds.make_exchange = refused
+sys.exit(cli.main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.parametrize("verbose", [False, True])
+def test_with_no_venue_answering_stderr_is_quiet_unless_verbose(verbose: bool) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    result = subprocess.run(
+        [sys.executable, "-c", OFFLINE_PLAN.format(port=port), "plan", "1", "BTC"]
+        + (["--verbose"] if verbose else []),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=Path(__file__).resolve().parents[3],
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "showing the bundled demo snapshot instead" in result.stdout
+    lines = result.stderr.splitlines()
+    if verbose:
+        assert any("bybit markets failed" in line for line in lines)
+    else:
+        assert lines == []
