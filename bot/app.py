@@ -9,7 +9,7 @@ from telegram.request import BaseRequest
 from bot.alerting import AlertService
 from bot.context import CONTEXT_TYPES, HedgeApp, HedgeContext
 from bot.flood import FloodGuard
-from bot.handlers import menu, register_all
+from bot.handlers import command_names, menu, register_all
 from bot.metrics import BotMetrics
 from bot.ops import OpsServer
 from bot.services import Services
@@ -58,7 +58,7 @@ def build_application(
             store=store,
             alerts=alerts,
             flood=FloodGuard(settings.flood_limit),
-            metrics=BotMetrics(desk.market, alerts),
+            metrics=BotMetrics(desk.market, alerts, command_names()),
             menu=menu(),
         )
         app.bot_data.start(services)

@@ -14,14 +14,18 @@ from bot.alerting import AlertService
 from hedgecore.market.service import MarketService
 
 
-def command_of(update: Update) -> str:
-    """The command an update carries, for labels: '/hedge', 'button', 'text' or 'other'."""
+def command_of(update: Update, known: frozenset[str]) -> str:
+    """The command an update carries, for labels: '/hedge', 'other command', 'button', 'text' or
+    'other'. Only `known` commands get a label of their own: what users type is unbounded."""
     message = update.effective_message
     if update.callback_query is not None:
         return "button"
     if message is not None and message.text:
         first = message.text.split()[0]
-        return first.split("@")[0][:20].lower() if first.startswith("/") else "text"
+        if not first.startswith("/"):
+            return "text"
+        command = first.split("@")[0].lower()
+        return command if command.removeprefix("/") in known else "other command"
     return "other"
 
 
@@ -73,7 +77,11 @@ class _ServiceCollector(Collector):
 class BotMetrics:
     """Updates by command and reply latency, plus what the services count."""
 
-    def __init__(self, market: MarketService, alerts: AlertService) -> None:
+    def __init__(
+        self, market: MarketService, alerts: AlertService, commands: frozenset[str]
+    ) -> None:
+        """`commands`: the bot's command names, the only ones counted by name."""
+        self._commands = commands
         self.registry = CollectorRegistry()
         self.updates = Counter(
             "hedgebot_updates", "Updates handled, by command", ["command"], registry=self.registry
@@ -88,9 +96,13 @@ class BotMetrics:
         self.registry.register(_ServiceCollector(market, alerts))
         self._started: dict[int, float] = {}
 
+    def label(self, update: Update) -> str:
+        """What an update is counted as (see `command_of`)."""
+        return command_of(update, self._commands)
+
     def started(self, update: Update) -> None:
         """An update passed the gate."""
-        self.updates.labels(command_of(update)).inc()
+        self.updates.labels(self.label(update)).inc()
         self._started[update.update_id] = time.monotonic()
 
     def finished(self, update: Update) -> float | None:
@@ -99,7 +111,7 @@ class BotMetrics:
         if began is None:
             return None
         seconds = time.monotonic() - began
-        self.latency.labels(command_of(update)).observe(seconds)
+        self.latency.labels(self.label(update)).observe(seconds)
         return seconds
 
     def exposition(self) -> bytes:

@@ -34,6 +34,16 @@ def menu() -> tuple[MenuEntry, ...]:
     )
 
 
+def command_names() -> frozenset[str]:
+    """Every command the bot answers, aliases and unlisted ones included."""
+    return frozenset(
+        name
+        for feature in FEATURES
+        for command in feature.COMMANDS
+        for name in (command.name, *command.aliases)
+    )
+
+
 def register_all(app: HedgeApp) -> None:
     """Register the gate, every feature's handlers, the fallbacks, then the error handler."""
     gate.register(app)

@@ -7,7 +7,6 @@ from telegram.ext import ApplicationHandlerStop, TypeHandler
 
 from bot.context import HedgeApp, HedgeContext
 from bot.logs import user_label
-from bot.metrics import command_of
 
 log = logging.getLogger(__name__)
 SLOW_DOWN = "Slow down: that is more commands than I take in a minute. Try again in a minute."
@@ -38,7 +37,9 @@ async def done(update: Update, context: HedgeContext) -> None:
     user = update.effective_user
     if user is not None and seconds is not None:
         who = user_label(user.id, services.settings.log_user_ids)
-        log.info("%s from %s answered in %.0f ms", command_of(update), who, seconds * 1000)
+        log.info(
+            "%s from %s answered in %.0f ms", services.metrics.label(update), who, seconds * 1000
+        )
 
 
 def register(app: HedgeApp) -> None:

@@ -63,11 +63,15 @@ async def test_healthz_and_metrics(with_ops: tuple[RunningBot, str]) -> None:
             )
         await say(bot, "/hedge 1 BTC")
         await say(bot, "/help")
+        for n in range(3):  # what users type must not become series of their own
+            await say(bot, f"/made_up_{n}")
         async with http.get(f"{base}/metrics") as response:
             assert response.status == 200
             assert response.headers["Content-Type"].startswith("text/plain")
             metrics = await response.text()
         assert 'hedgebot_updates_total{command="/hedge"} 1.0' in metrics
+        assert 'hedgebot_updates_total{command="other command"} 3.0' in metrics
+        assert "made_up" not in metrics
         assert 'hedgebot_reply_seconds_count{command="/help"} 1.0' in metrics
         assert 'hedgebot_venue_up{venue="bybit"} 1.0' in metrics
         assert 'hedgebot_exchange_requests_total{outcome="ok",venue="bybit"}' in metrics
