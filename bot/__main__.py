@@ -54,7 +54,9 @@ def main(argv: list[str] | None = None) -> int:
 
     from bot.app import build_application, check_token
     from bot.console import run_console
+    from bot.store import StoreUnavailable
     from bot.webhook import ALLOWED_UPDATES, run_webhook
+    from hedgecore.errors import DataUnavailable
 
     if token is None or args.console:
         configure_logging("WARNING", token)
@@ -78,6 +80,8 @@ def main(argv: list[str] | None = None) -> int:
             app.run_polling(allowed_updates=ALLOWED_UPDATES)
     except InvalidToken:
         failure, status = REFUSED_TOKEN, 2
+    except (StoreUnavailable, DataUnavailable) as exc:
+        failure, status = str(exc), 1
     except TelegramError as exc:
         # PTB's messages may quote the token (InvalidToken does): redact before printing.
         failure, status = f"Telegram failed: {redact(str(exc), token)}", 1

@@ -15,6 +15,14 @@ from bot.defaults import UserSettings
 from hedgecore.alerts import AlertRule, AlertSpec, AlertState
 
 
+class StoreUnavailable(RuntimeError):
+    """The store cannot be opened; the message names it and says what to do."""
+
+
+class SchemaTooNew(StoreUnavailable):
+    """The store was written by a newer hedgebot: this one must not touch it."""
+
+
 class Store(Protocol):
     """What the bot keeps between restarts; every method is safe to call from the event loop."""
 

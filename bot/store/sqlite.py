@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from bot.defaults import UserSettings
+from bot.store import SchemaTooNew, StoreUnavailable
 from hedgecore.alerts import AlertKind, AlertRule, AlertSpec, AlertState, GroupState
 
 T = TypeVar("T")
@@ -93,12 +94,26 @@ class SqliteStore:
         """Open (creating if needed) and migrate the database at `path`."""
 
         def connect() -> sqlite3.Connection:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            connection = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-            connection.execute("PRAGMA journal_mode=WAL")
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                connection = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+                connection.execute("PRAGMA journal_mode=WAL")
+            except (OSError, sqlite3.OperationalError) as exc:
+                reason = exc.strerror if isinstance(exc, OSError) else str(exc)
+                raise StoreUnavailable(
+                    f"cannot open the database {path}: {reason}; set HEDGEBOT_DB to a file in a writable folder"
+                ) from None
+            except sqlite3.DatabaseError:
+                raise StoreUnavailable(
+                    f"{path} is not a hedgebot database; point HEDGEBOT_DB at another file"
+                ) from None
             connection.execute("PRAGMA foreign_keys=ON")
             connection.execute("PRAGMA busy_timeout=5000")
-            migrate(connection)
+            try:
+                migrate(connection)
+            except SchemaTooNew as exc:
+                connection.close()
+                raise SchemaTooNew(f"{path}: {exc}") from None
             return connection
 
         return cls(await asyncio.to_thread(connect))
@@ -346,7 +361,7 @@ def migrate(connection: sqlite3.Connection) -> int:
     """Bring the schema to the latest version, one transaction per step; returns the version."""
     version: int = connection.execute("PRAGMA user_version").fetchone()[0]
     if version > len(MIGRATIONS):
-        raise RuntimeError(
+        raise SchemaTooNew(
             f"database schema {version} is newer than this hedgebot ({len(MIGRATIONS)}): upgrade it"
         )
     for step, script in enumerate(MIGRATIONS[version:], start=version + 1):

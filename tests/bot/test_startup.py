@@ -3,6 +3,7 @@
 import asyncio
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -91,3 +92,56 @@ async def test_no_error_leaving_the_transport_carries_the_url() -> None:
         error = error.__cause__ or error.__context__
     assert not any(isinstance(e, aiohttp.ClientError) for e in chain)
     assert all(TOKEN not in str(e) for e in chain)
+
+
+def run_bot(telegram: FakeTelegram, tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    """`python -m bot` polling the fake Bot API, with the token it knows."""
+    environment = {
+        **os.environ,
+        "TELEGRAM_BOT_TOKEN": telegram.token,
+        "HEDGEBOT_TELEGRAM_BASE_URL": telegram.base_url,
+        "HEDGEBOT_SNAPSHOT": str(DEMO),
+        "HEDGEBOT_DB": str(tmp_path / "bot.sqlite3"),
+        "HEDGEBOT_HTTP_PORT": "0",
+        **env,
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "bot"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=environment,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
+
+
+def test_storage_and_snapshot_faults_at_start_end_in_one_line(
+    telegram_elsewhere: FakeTelegram, tmp_path: Path
+) -> None:
+    a_file = tmp_path / "plain-file"
+    a_file.write_text("not a folder")
+    garbage = tmp_path / "garbage.sqlite3"
+    garbage.write_bytes(bytes(range(256)) * 64)
+    newer = tmp_path / "newer.sqlite3"
+    connection = sqlite3.connect(newer)
+    connection.execute("PRAGMA user_version = 999")
+    connection.close()
+    cases = {
+        str(a_file / "bot.sqlite3"): "cannot open the database ",
+        str(garbage): "is not a hedgebot database",
+        str(newer): "is newer than this hedgebot",
+    }
+    for db, problem in cases.items():
+        result = run_bot(telegram_elsewhere, tmp_path, HEDGEBOT_DB=db)
+        assert result.returncode == 1, result.stderr
+        (line,) = result.stderr.splitlines()
+        assert line.startswith("hedgebot: ")
+        assert problem in line
+        assert db in line
+    missing = tmp_path / "missing.json"
+    result = run_bot(telegram_elsewhere, tmp_path, HEDGEBOT_SNAPSHOT=str(missing))
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        f"hedgebot: cannot read snapshot {missing}: No such file or directory"
+    ]
