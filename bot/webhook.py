@@ -30,9 +30,14 @@ def webhook_app(app: HedgeApp, secret: str, path: str) -> web.Application:
     async def receive(request: web.Request) -> web.Response:
         if not hmac.compare_digest(request.headers.get(SECRET_HEADER, ""), secret):
             return web.json_response({"ok": False, "error": "forbidden"}, status=403)
+        if (request.content_length or 0) > MAX_UPDATE_BYTES:  # refused unread
+            return web.json_response({"ok": False, "error": "too large"}, status=413)
         try:
-            update = Update.de_json(json.loads(await request.read()), app.bot)
-        except (ValueError, TypeError, KeyError):
+            body = json.loads(await request.read())
+            if not isinstance(body, dict) or not isinstance(body.get("update_id"), int):
+                raise TypeError("not an update object")
+            update = Update.de_json(body, app.bot)
+        except (ValueError, TypeError, KeyError, AttributeError, RecursionError):
             return web.json_response({"ok": False, "error": "not an update"}, status=400)
         await app.update_queue.put(update)
         return web.json_response({"ok": True})

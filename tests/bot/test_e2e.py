@@ -1,6 +1,7 @@
 """End to end: the real Application against the fake Bot API server, market data from the demo snapshot."""
 
 import asyncio
+import io
 import logging
 from pathlib import Path
 
@@ -9,7 +10,7 @@ from aiohttp import ClientSession, web
 
 from bot.handlers.errors import APOLOGY
 from bot.logs import configure_logging
-from bot.webhook import SECRET_HEADER, webhook_app
+from bot.webhook import MAX_UPDATE_BYTES, SECRET_HEADER, webhook_app
 from hedgecore.desk import Desk
 
 from .conftest import TOKEN, RunningBot, start_bot, stop_bot
@@ -259,10 +260,18 @@ async def test_webhook_checks_the_secret_and_serves_healthz(running: RunningBot)
             for headers in ({}, {SECRET_HEADER: "wrong"}):
                 async with http.post(f"{base}/telegram", json=update, headers=headers) as response:
                     assert response.status == 403
+            # JSON that is not an update, too deep to parse, or too long: refused before a handler.
+            for body in ("{not json", "null", "[1, 2]", "7", '"update"', "[" * 100_000, "{}"):
+                async with http.post(
+                    f"{base}/telegram", data=body, headers={SECRET_HEADER: "s3cret"}
+                ) as response:
+                    assert response.status == 400, body[:20]
             async with http.post(
-                f"{base}/telegram", data="{not json", headers={SECRET_HEADER: "s3cret"}
+                f"{base}/telegram",
+                data=io.BytesIO(b" " * (MAX_UPDATE_BYTES + 1)),
+                headers={SECRET_HEADER: "s3cret"},
             ) as response:
-                assert response.status == 400
+                assert response.status == 413
             before = len(running.telegram.sent())
             async with http.post(
                 f"{base}/telegram", json=update, headers={SECRET_HEADER: "s3cret"}
