@@ -31,6 +31,8 @@ PER_CHAT_GAP_S = 1.0
 # lets bursts past a strict one-second window; alerts keep their own window, with a margin.
 OVERALL_PER_S = 28
 MAX_MESSAGE_CHARS = 4096
+# How long a sender owns the rows it claimed: a sender that died holding them lets them go after.
+CLAIM_LEASE_S = 120
 
 
 class AlertService:
@@ -105,23 +107,38 @@ class AlertService:
                 (chat_id, _fit(messages))
                 for chat_id, messages in list(by_chat.items())[:SEND_BATCH]
             ]
-            outcomes = await asyncio.gather(
-                *(
-                    self._send(bot, chat_id, "\n\n".join(t for _, t in msgs))
-                    for chat_id, msgs in batch
-                )
+            # Claim before sending, so that another sender never takes the same rows.
+            claimed = await self._store.claim_messages(
+                [message_id for _, messages in batch for message_id, _ in messages], CLAIM_LEASE_S
             )
-            for (chat_id, messages), outcome in zip(batch, outcomes, strict=True):
-                if outcome == "sent":
-                    self._last_sent[chat_id] = time.monotonic()
-                    for message_id, _ in messages:
-                        await self._store.mark_message(message_id, "sent")
-                    delivered += len(messages)
-            if "failed" in outcomes:
+            batch = [
+                (chat_id, mine)
+                for chat_id, messages in batch
+                if (mine := [m for m in messages if m[0] in claimed])
+            ]
+            # A mark that fails (a full disk) raises out of here and stops sending: the rows it
+            # could not close stay claimed, so they are not sent again while the claim lasts.
+            outcomes = await asyncio.gather(
+                *(self._deliver_to_chat(bot, chat_id, messages) for chat_id, messages in batch)
+            )
+            delivered += sum(sent for _, sent in outcomes)
+            if any(outcome == "failed" for outcome, _ in outcomes):
                 break  # Telegram is unwell: the rest waits for the next cycle
         self.delivered += delivered
         self.outbox_depth = len(await self._store.pending_messages(PENDING_WINDOW))
         return delivered
+
+    async def _deliver_to_chat(
+        self, bot: Bot, chat_id: int, messages: list[tuple[int, str]]
+    ) -> tuple[str, int]:
+        """Send a chat's claimed alerts as one message and close them at once; (outcome, sent)."""
+        outcome = await self._send(bot, chat_id, "\n\n".join(text for _, text in messages))
+        if outcome != "sent":
+            return outcome, 0
+        self._last_sent[chat_id] = time.monotonic()
+        for message_id, _ in messages:
+            await self._store.mark_message(message_id, "sent")
+        return outcome, len(messages)
 
     async def _slot(self) -> None:
         """Wait until a message can go without more than OVERALL_PER_S in any second."""

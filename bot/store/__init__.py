@@ -61,7 +61,14 @@ class Store(Protocol):
         ...
 
     async def pending_messages(self, limit: int) -> list[tuple[int, int, str]]:
-        """Queued messages not yet sent: (id, chat_id, text), oldest first."""
+        """Queued messages not sent and not claimed by a sender: (id, chat_id, text), oldest first."""
+        ...
+
+    async def claim_messages(self, message_ids: Sequence[int], lease_s: int) -> set[int]:
+        """Take those of the messages still free for `lease_s` seconds; returns the ids taken.
+
+        Atomic: of two senders claiming the same rows, each row goes to one of them.
+        """
         ...
 
     async def mark_message(self, message_id: int, outcome: str) -> None:

@@ -65,7 +65,13 @@ MIGRATIONS: tuple[str, ...] = (
         since   TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
     );
     """,
+    """
+    ALTER TABLE outbox ADD COLUMN claimed_until TEXT;
+    """,
 )
+
+# A row no sender holds: never claimed, or its claim ran out.
+_UNCLAIMED = "(claimed_until IS NULL OR claimed_until < strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))"
 
 
 @contextmanager
@@ -245,10 +251,26 @@ class SqliteStore:
         """Queued messages not yet sent: (id, chat_id, text), oldest first."""
         return await self._run(
             lambda db: db.execute(
-                "SELECT id, chat_id, text FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT ?",
+                f"SELECT id, chat_id, text FROM outbox WHERE sent_at IS NULL AND {_UNCLAIMED} ORDER BY id LIMIT ?",
                 (limit,),
             ).fetchall()
         )
+
+    async def claim_messages(self, message_ids: Sequence[int], lease_s: int) -> set[int]:
+        """Take those of the messages still free for `lease_s` seconds; returns the ids taken."""
+        if not message_ids:
+            return set()
+        marks = ",".join("?" * len(message_ids))
+
+        def write(db: sqlite3.Connection) -> set[int]:
+            rows = db.execute(
+                f"UPDATE outbox SET claimed_until = strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ?) "
+                f"WHERE id IN ({marks}) AND sent_at IS NULL AND {_UNCLAIMED} RETURNING id",
+                (f"+{lease_s} seconds", *message_ids),
+            ).fetchall()
+            return {row[0] for row in rows}
+
+        return await self._run(write)
 
     async def mark_message(self, message_id: int, outcome: str) -> None:
         """Close a queued message: 'sent', or why it will not be ('blocked')."""

@@ -4,6 +4,7 @@ import asyncio
 import copy
 import json
 import signal
+import sqlite3
 import sys
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -306,3 +307,57 @@ async def test_a_killed_process_loses_no_alert_and_sends_it_once(
     assert str(sent.params["text"]).startswith(
         "🔔 <b>BTC</b> funding rose above +0.0100% per 8h on Bybit"
     )
+
+
+async def queue_for_chats(store: SqliteStore, chats: range) -> None:
+    """One waiting alert for each chat, as a cycle would queue them."""
+    state = await store.alert_state()
+    await store.commit_cycle(state, [(chat, f"alert for {chat}") for chat in chats])
+
+
+async def test_two_senders_on_one_database_send_each_message_once(
+    running: RunningBot, tmp_path: Path
+) -> None:
+    db = tmp_path / "shared.sqlite3"
+    first, second = await SqliteStore.open(db), await SqliteStore.open(db)
+    market = ScriptedMarket()
+    try:
+        await queue_for_chats(first, range(1000, 1040))
+        senders = [AlertService(first, market.service), AlertService(second, market.service)]
+        delivered = await asyncio.gather(*(s.deliver(running.app.bot) for s in senders))
+        assert sum(delivered) == 40
+        chats = [int(c.params["chat_id"]) for c in running.telegram.sent("sendMessage")]
+        assert sorted(chats) == list(range(1000, 1040))  # each chat once, whoever sent it
+    finally:
+        await first.close()
+        await second.close()
+        await market.service.close()
+
+
+class FullDisk(SqliteStore):
+    """A store whose disk fills up once sending has begun: closing a message fails."""
+
+    async def mark_message(self, message_id: int, outcome: str) -> None:
+        raise sqlite3.OperationalError("database or disk is full")
+
+
+async def test_a_full_disk_stops_sending_and_repeats_nothing(
+    running: RunningBot, tmp_path: Path
+) -> None:
+    store = await FullDisk.open(tmp_path / "full.sqlite3")
+    market = ScriptedMarket()
+    try:
+        await queue_for_chats(store, range(2000, 2010))
+        alerts = AlertService(store, market.service)
+        with pytest.raises(sqlite3.OperationalError, match="disk is full"):
+            await alerts.deliver(running.app.bot)  # the real cause, for the job's error log
+        for _ in range(2):  # the minute job keeps trying: what is in flight is not taken again
+            assert await alerts.deliver(running.app.bot) == 0
+        # Each message went out at most once: a message in flight when marking failed stays
+        # claimed, so it is not sent again while its claim lasts.
+        chats = [int(c.params["chat_id"]) for c in running.telegram.sent("sendMessage")]
+        assert len(chats) == len(set(chats))
+        assert len(chats) <= 10
+    finally:
+        await store.close()
+        await market.service.close()
