@@ -31,8 +31,10 @@ PER_CHAT_GAP_S = 1.0
 # lets bursts past a strict one-second window; alerts keep their own window, with a margin.
 OVERALL_PER_S = 28
 MAX_MESSAGE_CHARS = 4096
-# How long a sender owns the rows it claimed: a sender that died holding them lets them go after.
-CLAIM_LEASE_S = 120
+# How long a sender owns the rows it claimed: a sender that died holding them, or whose send
+# failed, lets them go before the next minute's round. A send slower than this (Telegram asking
+# to retry after longer) can be taken by a second sender: the one window for a duplicate.
+CLAIM_LEASE_S = 55
 
 
 class AlertService:
