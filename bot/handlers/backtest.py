@@ -1,14 +1,12 @@
 """/backtest [COIN]: how the hedges did on the bundled real history, in numbers and a picture."""
 
-import asyncio
-
 from telegram import Update
 
 from bot.context import HedgeApp, HedgeContext
 from bot.handlers.replies import Command, add_commands, refuse_error
 from bot.parsing import parse_coin_argument
+from bot.pictures import backtest_picture
 from bot.render import render_backtest_caption
-from hedgecore.charts.draw import backtest_png
 from hedgecore.errors import HedgeCoreError
 
 
@@ -23,7 +21,7 @@ async def backtest(update: Update, context: HedgeContext) -> None:
     except HedgeCoreError as exc:
         await refuse_error(update, exc, "/backtest BTC")
         return
-    png = await asyncio.to_thread(backtest_png, answer.report)
+    png = await backtest_picture(answer.report)
     await message.reply_photo(
         png, caption=render_backtest_caption(answer), parse_mode="HTML", do_quote=False
     )

@@ -1,9 +1,4 @@
-"""Pictures: /chart QTY COIN [...] (payoff), /funding COIN chart, and the chart buttons.
-
-Drawing takes a worker thread so the event loop keeps answering others meanwhile.
-"""
-
-import asyncio
+"""Pictures: /chart QTY COIN [...] (payoff), /funding COIN chart, and the chart buttons."""
 
 from telegram import Message, Update
 from telegram.ext import CallbackQueryHandler
@@ -13,8 +8,8 @@ from bot.defaults import UserSettings, hedge_question
 from bot.handlers.replies import Command, add_commands, error_text, refuse_error
 from bot.keyboards import FUNDING_CHART_PREFIX, BadCallback, decode_funding_chart, pattern
 from bot.parsing import HedgeRequest, parse_hedge
+from bot.pictures import funding_picture, payoff_picture
 from bot.render import render_funding_caption, render_payoff_caption
-from hedgecore.charts.draw import funding_png, payoff_png
 from hedgecore.errors import HedgeCoreError
 
 EXAMPLE = "/chart 1.2 BTC"
@@ -32,7 +27,7 @@ async def send_payoff_chart(
     except HedgeCoreError as exc:
         await message.reply_text(error_text(exc, EXAMPLE), do_quote=False)
         return
-    png = await asyncio.to_thread(payoff_png, answer.curve)
+    png = await payoff_picture(answer.curve)
     await message.reply_photo(png, caption=render_payoff_caption(answer), do_quote=False)
 
 
@@ -43,7 +38,7 @@ async def send_funding_chart(message: Message, context: HedgeContext, coin: str)
     except HedgeCoreError as exc:
         await message.reply_text(error_text(exc, FUNDING_EXAMPLE), do_quote=False)
         return
-    png = await asyncio.to_thread(funding_png, coin, answer.lines, answer.as_of)
+    png = await funding_picture(coin, answer.lines, answer.as_of)
     await message.reply_photo(png, caption=render_funding_caption(answer), do_quote=False)
 
 

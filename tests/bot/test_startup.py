@@ -94,8 +94,8 @@ async def test_no_error_leaving_the_transport_carries_the_url() -> None:
     assert all(TOKEN not in str(e) for e in chain)
 
 
-def run_bot(telegram: FakeTelegram, tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    """`python -m bot` polling the fake Bot API, with the token it knows."""
+def start_bot_process(telegram: FakeTelegram, tmp_path: Path, **env: str) -> subprocess.Popen[str]:
+    """`python -m bot` polling the fake Bot API with the token it knows (started, not awaited)."""
     environment = {
         **os.environ,
         "TELEGRAM_BOT_TOKEN": telegram.token,
@@ -105,14 +105,13 @@ def run_bot(telegram: FakeTelegram, tmp_path: Path, **env: str) -> subprocess.Co
         "HEDGEBOT_HTTP_PORT": "0",
         **env,
     }
-    return subprocess.run(
+    return subprocess.Popen(
         [sys.executable, "-m", "bot"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         stdin=subprocess.DEVNULL,
-        check=False,
+        text=True,
+        env=environment,
     )
 
 
@@ -127,21 +126,21 @@ def test_storage_and_snapshot_faults_at_start_end_in_one_line(
     connection = sqlite3.connect(newer)
     connection.execute("PRAGMA user_version = 999")
     connection.close()
-    cases = {
-        str(a_file / "bot.sqlite3"): "cannot open the database ",
-        str(garbage): "is not a hedgebot database",
-        str(newer): "is newer than this hedgebot",
-    }
-    for db, problem in cases.items():
-        result = run_bot(telegram_elsewhere, tmp_path, HEDGEBOT_DB=db)
-        assert result.returncode == 1, result.stderr
-        (line,) = result.stderr.splitlines()
-        assert line.startswith("hedgebot: ")
-        assert problem in line
-        assert db in line
     missing = tmp_path / "missing.json"
-    result = run_bot(telegram_elsewhere, tmp_path, HEDGEBOT_SNAPSHOT=str(missing))
-    assert result.returncode == 1
-    assert result.stderr.splitlines() == [
-        f"hedgebot: cannot read snapshot {missing}: No such file or directory"
-    ]
+    cases = {  # what is wrong -> what the one line must say (the cases run side by side)
+        ("HEDGEBOT_DB", str(a_file / "bot.sqlite3")): "cannot open the database ",
+        ("HEDGEBOT_DB", str(garbage)): "is not a hedgebot database",
+        ("HEDGEBOT_DB", str(newer)): "is newer than this hedgebot",
+        ("HEDGEBOT_SNAPSHOT", str(missing)): f"cannot read snapshot {missing}: No such file",
+    }
+    running = {
+        case: start_bot_process(telegram_elsewhere, tmp_path, **{case[0]: case[1]})
+        for case in cases
+    }
+    for (setting, path), process in running.items():
+        _, stderr = process.communicate(timeout=60)
+        assert process.returncode == 1, stderr
+        (line,) = stderr.splitlines()
+        assert line.startswith("hedgebot: ")
+        assert cases[(setting, path)] in line
+        assert path in line
