@@ -45,35 +45,59 @@ def free_port() -> int:
         return port
 
 
-@pytest.mark.parametrize("mode", [[], ["--webhook", "https://bot.example.com/telegram"]])
-def test_a_token_telegram_rejects_ends_in_one_line_without_the_token(
-    telegram_elsewhere: FakeTelegram, tmp_path: Path, mode: list[str]
-) -> None:
-    env = {
-        **os.environ,
-        "TELEGRAM_BOT_TOKEN": TOKEN,
-        "HEDGEBOT_TELEGRAM_BASE_URL": telegram_elsewhere.base_url,
+def bot_process(args: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
+    """`python -m bot ARGS` with these settings over the environment (started, not awaited)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        env={**os.environ, **env},
+    )
+
+
+def start_bot_process(
+    telegram: FakeTelegram, tmp_path: Path, args: tuple[str, ...] = (), **env: str
+) -> subprocess.Popen[str]:
+    """The bot polling (or serving a webhook for) the fake Bot API, with the token it knows."""
+    settings = {
+        "TELEGRAM_BOT_TOKEN": telegram.token,
+        "HEDGEBOT_TELEGRAM_BASE_URL": telegram.base_url,
         "HEDGEBOT_SNAPSHOT": str(DEMO),
         "HEDGEBOT_DB": str(tmp_path / "bot.sqlite3"),
         "HEDGEBOT_HTTP_PORT": "0",
         "HEDGEBOT_WEBHOOK_LISTEN": "127.0.0.1",
         "HEDGEBOT_WEBHOOK_PORT": str(free_port()),
     }
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", *mode],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        check=False,
+    return bot_process(list(args), {**settings, **env})
+
+
+def test_a_bad_setting_ends_in_one_line() -> None:
+    process = bot_process([], {"HEDGEBOT_LOG_LEVEL": "chatty"})
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 2
+    assert (
+        stderr.strip() == "hedgebot: invalid HEDGEBOT_LOG_LEVEL: use DEBUG, INFO, WARNING or ERROR"
     )
-    assert result.returncode == 2
-    assert result.stderr.strip() == (
-        "hedgebot: Telegram refused TELEGRAM_BOT_TOKEN (401 Unauthorized): "
-        "copy the token again from @BotFather"
-    )
-    assert TOKEN.split(":")[1] not in result.stdout + result.stderr
+
+
+def test_a_token_telegram_rejects_ends_in_one_line_without_the_token(
+    telegram_elsewhere: FakeTelegram, tmp_path: Path
+) -> None:
+    modes = [(), ("--webhook", "https://bot.example.com/telegram")]  # polling, then webhook
+    running = [
+        start_bot_process(telegram_elsewhere, tmp_path, mode, TELEGRAM_BOT_TOKEN=TOKEN)
+        for mode in modes
+    ]
+    for process in running:
+        stdout, stderr = process.communicate(timeout=60)
+        assert process.returncode == 2
+        assert stderr.strip() == (
+            "hedgebot: Telegram refused TELEGRAM_BOT_TOKEN (401 Unauthorized): "
+            "copy the token again from @BotFather"
+        )
+        assert TOKEN.split(":")[1] not in stdout + stderr
 
 
 async def test_no_error_leaving_the_transport_carries_the_url() -> None:
@@ -92,27 +116,6 @@ async def test_no_error_leaving_the_transport_carries_the_url() -> None:
         error = error.__cause__ or error.__context__
     assert not any(isinstance(e, aiohttp.ClientError) for e in chain)
     assert all(TOKEN not in str(e) for e in chain)
-
-
-def start_bot_process(telegram: FakeTelegram, tmp_path: Path, **env: str) -> subprocess.Popen[str]:
-    """`python -m bot` polling the fake Bot API with the token it knows (started, not awaited)."""
-    environment = {
-        **os.environ,
-        "TELEGRAM_BOT_TOKEN": telegram.token,
-        "HEDGEBOT_TELEGRAM_BASE_URL": telegram.base_url,
-        "HEDGEBOT_SNAPSHOT": str(DEMO),
-        "HEDGEBOT_DB": str(tmp_path / "bot.sqlite3"),
-        "HEDGEBOT_HTTP_PORT": "0",
-        **env,
-    }
-    return subprocess.Popen(
-        [sys.executable, "-m", "bot"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        stdin=subprocess.DEVNULL,
-        text=True,
-        env=environment,
-    )
 
 
 def test_storage_and_snapshot_faults_at_start_end_in_one_line(
@@ -134,7 +137,7 @@ def test_storage_and_snapshot_faults_at_start_end_in_one_line(
         ("HEDGEBOT_SNAPSHOT", str(missing)): f"cannot read snapshot {missing}: No such file",
     }
     running = {
-        case: start_bot_process(telegram_elsewhere, tmp_path, **{case[0]: case[1]})
+        case: start_bot_process(telegram_elsewhere, tmp_path, (), **{case[0]: case[1]})
         for case in cases
     }
     for (setting, path), process in running.items():

@@ -81,24 +81,6 @@ def test_invalid_settings_stop_with_one_line_and_never_show_the_token(
     assert TOKEN not in str(caught.value)
 
 
-def test_hedgebot_refuses_a_bad_setting_at_start() -> None:
-    env = {**os.environ, "HEDGEBOT_LOG_LEVEL": "chatty"}
-    result = subprocess.run(
-        [sys.executable, "-m", "bot"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        check=False,
-    )
-    assert result.returncode == 2
-    assert (
-        result.stderr.strip()
-        == "hedgebot: invalid HEDGEBOT_LOG_LEVEL: use DEBUG, INFO, WARNING or ERROR"
-    )
-
-
 async def test_store_migrates_once_and_keeps_settings(tmp_path: Path) -> None:
     path = tmp_path / "deep" / "bot.sqlite3"
     store = await SqliteStore.open(path)
