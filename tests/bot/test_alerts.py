@@ -361,3 +361,21 @@ async def test_a_full_disk_stops_sending_and_repeats_nothing(
     finally:
         await store.close()
         await market.service.close()
+
+
+async def test_a_write_sqlite_rolled_back_itself_reports_its_own_cause(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite3"
+    await (await SqliteStore.open(path)).close()
+    # What a full disk does: SQLite ends the transaction itself, so ROLLBACK has none to end.
+    raw = sqlite3.connect(path)
+    raw.execute(
+        "CREATE TRIGGER full AFTER INSERT ON outbox "
+        "BEGIN SELECT RAISE(ROLLBACK, 'database or disk is full'); END"
+    )
+    raw.close()
+    store = await SqliteStore.open(path)
+    try:
+        with pytest.raises(sqlite3.DatabaseError, match="database or disk is full"):
+            await store.commit_cycle(await store.alert_state(), [(1, "alert")])
+    finally:
+        await store.close()
