@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from typing import Literal
 
@@ -11,7 +11,7 @@ Verdict = Literal["ok", "warn", "silent"]
 
 
 class FloodGuard:
-    """Counts each user's commands over a sliding window."""
+    """Counts each user's commands over a sliding window; remembers only users of that window."""
 
     def __init__(
         self, limit: int, window_s: float = 60.0, clock: Callable[[], float] = time.monotonic
@@ -19,13 +19,20 @@ class FloodGuard:
         self._limit = limit
         self._window_s = window_s
         self._clock = clock
-        self._seen: dict[int, deque[float]] = {}
+        # Least recently active first, so users who went quiet are forgotten from the front.
+        self._seen: OrderedDict[int, deque[float]] = OrderedDict()
         self._warned: set[int] = set()
+
+    def __len__(self) -> int:
+        """How many users are remembered."""
+        return len(self._seen)
 
     def check(self, user_id: int) -> Verdict:
         """Count one command; 'warn' the first time the user goes over, 'silent' after that."""
         now = self._clock()
+        self._forget_quiet_users(now)
         seen = self._seen.setdefault(user_id, deque())
+        self._seen.move_to_end(user_id)
         while seen and now - seen[0] >= self._window_s:
             seen.popleft()
         if len(seen) < self._limit:
@@ -36,3 +43,12 @@ class FloodGuard:
             return "silent"
         self._warned.add(user_id)
         return "warn"
+
+    def _forget_quiet_users(self, now: float) -> None:
+        """Drop users whose last command left the window (they would start from zero anyway)."""
+        while self._seen:
+            user_id, seen = next(iter(self._seen.items()))
+            if seen and now - seen[-1] < self._window_s:
+                return
+            del self._seen[user_id]
+            self._warned.discard(user_id)
