@@ -59,7 +59,8 @@ def main(argv: list[str] | None = None) -> int:
     from hedgecore.errors import DataUnavailable
 
     if token is None or args.console:
-        configure_logging("WARNING", token)
+        # Venue failures are in the replies' notes: only errors are worth a log line here.
+        configure_logging("ERROR", token)
         asyncio.run(run_console(settings))
         return 0
     if args.webhook is not None and not args.webhook.startswith("https://"):

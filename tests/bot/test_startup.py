@@ -147,3 +147,44 @@ def test_storage_and_snapshot_faults_at_start_end_in_one_line(
         assert line.startswith("hedgebot: ")
         assert cases[(setting, path)] in line
         assert path in line
+
+
+OFFLINE_CONSOLE = """
+import sys
+import hedgecore.market.feeds as feeds
+from bot.__main__ import main
+from tests.hedgecore.market.exchange_replay import point_at
+
+made = feeds.make_exchange
+
+
+def refused(venue, timeout_s):
+    exchange = made(venue, timeout_s)
+    point_at(exchange, "http://127.0.0.1:{port}/" + venue)  # nobody listens: refused at once
+    return exchange
+
+
+feeds.make_exchange = refused
+sys.exit(main(["--console"]))
+"""
+
+
+def test_the_terminal_chat_with_no_venue_answering_shows_the_demo_and_no_log_lines(
+    tmp_path: Path,
+) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "TELEGRAM_BOT_TOKEN"}
+    env |= {"HEDGEBOT_DB": str(tmp_path / "c.sqlite3")}
+    result = subprocess.run(
+        [sys.executable, "-c", OFFLINE_CONSOLE.format(port=free_port())],
+        input="/hedge 1.2 BTC\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        cwd=Path(__file__).resolve().parents[2],
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "showing the bundled demo snapshot instead" in result.stdout
+    # The reply says which venues failed; log lines about them would only come first, as noise.
+    assert result.stderr == ""
