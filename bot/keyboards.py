@@ -166,12 +166,13 @@ def delete_buttons(rule_ids: list[int]) -> InlineKeyboardMarkup | None:
 
 def decode_delete(data: str) -> int:
     """The alert id a delete button stands for."""
-    rule_id = data.removeprefix(DELETE_PREFIX)
-    if not data.startswith(DELETE_PREFIX) or not (rule_id.isascii() and rule_id.isdigit()):
+    digits = data.removeprefix(DELETE_PREFIX)
+    if not data.startswith(DELETE_PREFIX) or not (digits.isascii() and digits.isdigit()):
         raise BadCallback(data)
-    if not 0 < int(rule_id) <= MAX_ALERT_ID:
+    rule_id = int(digits)
+    if not 0 < rule_id <= MAX_ALERT_ID:
         raise BadCallback(data)
-    return int(rule_id)
+    return rule_id
 
 
 WIZARD_COINS = ("BTC", "ETH")
