@@ -30,6 +30,7 @@ from telegram.ext import Application, MessageHandler, filters
 
 from bench.loopback import bot_api_params, plain_answer, sent_message, serve_until_killed
 from bot.app import build_application
+from bot.polling import Poller
 from bot.settings import BotSettings
 from bot.transport import AiohttpRequest
 
@@ -101,7 +102,7 @@ async def echo(update: Update, context: Any) -> None:
 
 def bare_echo_app(transport: str, base: str) -> Application[Any, Any, Any, Any, Any, Any]:
     """PTB's Application with one echo handler on the given transport."""
-    builder = Application.builder().token(TOKEN).base_url(f"{base}/bot")
+    builder = Application.builder().token(TOKEN).base_url(f"{base}/bot").updater(None)
     if transport == "aiohttp":
         builder = builder.request(AiohttpRequest()).get_updates_request(
             AiohttpRequest(connection_pool_size=1)
@@ -129,11 +130,11 @@ async def run(workload: str, transport: str, base: str, db: Path, updates: int) 
         else bare_echo_app(transport, base)
     )
     await app.initialize()
-    assert app.updater is not None
     if app.post_init is not None:
         await app.post_init(app)
     await app.start()
-    await app.updater.start_polling(poll_interval=0.0, timeout=10)
+    poller = Poller(app)
+    poller.start()
     async with ClientSession() as control:
 
         async def sent() -> int:
@@ -151,7 +152,7 @@ async def run(workload: str, transport: str, base: str, db: Path, updates: int) 
         cpu, wall = time.process_time(), time.perf_counter()
         await load_and_wait(updates)
         cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
-    await app.updater.stop()
+    await poller.stop()
     await app.stop()
     if app.post_shutdown is not None:
         await app.post_shutdown(app)

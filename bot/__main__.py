@@ -54,8 +54,9 @@ def main(argv: list[str] | None = None) -> int:
 
     from bot.app import build_application, check_token
     from bot.console import run_console
+    from bot.polling import run_polling
     from bot.store import StoreUnavailable
-    from bot.webhook import ALLOWED_UPDATES, run_webhook
+    from bot.webhook import run_webhook
     from hedgecore.errors import DataUnavailable
 
     if token is None or args.console:
@@ -78,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
                 run_webhook(app, args.webhook, settings.webhook_listen, settings.webhook_port)
             )
         else:
-            app.run_polling(allowed_updates=ALLOWED_UPDATES)
+            asyncio.run(run_polling(app))
     except InvalidToken:
         failure, status = REFUSED_TOKEN, 2
     except (StoreUnavailable, DataUnavailable) as exc:

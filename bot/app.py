@@ -88,6 +88,7 @@ def build_application(
         .post_init(post_init)
         .post_shutdown(post_shutdown)
         .concurrent_updates(True)
+        .updater(None)  # bot.polling fetches updates: PTB's Updater stops for good on a 401
     )
     if rate_limited:
         # PTB types the builder by its rate limiter's argument type; the app does not depend on it.

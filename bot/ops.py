@@ -9,9 +9,12 @@ from bot.context import HedgeApp
 
 
 def health(app: HedgeApp) -> tuple[bool, str]:
-    """Whether the bot is up: connected to Telegram and with at least one venue answering."""
+    """Whether the bot is up: running, fetching updates, and with at least one venue answering."""
     if not app.running:
         return False, "not connected to Telegram"
+    poller = app.bot_data.poller
+    if poller is not None and (problem := poller.problem()) is not None:
+        return False, problem
     venues = app.bot_data.services.desk.market.venue_health()
     if venues and not any(up for up, _ in venues.values()):
         return False, "no venue answering: " + "; ".join(
@@ -20,21 +23,26 @@ def health(app: HedgeApp) -> tuple[bool, str]:
     return True, "ok"
 
 
+def healthz(app: HedgeApp) -> web.Response:
+    """The /healthz answer: 200 when `health` is good, 503 with the reason otherwise."""
+    up, reason = health(app)
+    return web.json_response(
+        {"status": "ok" if up else "unhealthy", "reason": reason}, status=200 if up else 503
+    )
+
+
 def ops_app(app: HedgeApp) -> web.Application:
     """The aiohttp application serving /healthz and /metrics for `app`."""
 
-    async def healthz(request: web.Request) -> web.Response:
-        up, reason = health(app)
-        return web.json_response(
-            {"status": "ok" if up else "unhealthy", "reason": reason}, status=200 if up else 503
-        )
+    async def health_probe(request: web.Request) -> web.Response:
+        return healthz(app)
 
     async def metrics(request: web.Request) -> web.Response:
         body = app.bot_data.services.metrics.exposition()
         return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
     server = web.Application()
-    server.router.add_get("/healthz", healthz)
+    server.router.add_get("/healthz", health_probe)
     server.router.add_get("/metrics", metrics)
     return server
 

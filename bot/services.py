@@ -8,6 +8,7 @@ metrics) sits beside it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from telegram.request import BaseRequest
 
@@ -17,6 +18,9 @@ from bot.metrics import BotMetrics
 from bot.settings import BotSettings
 from bot.store import Store
 from hedgecore.desk import Desk
+
+if TYPE_CHECKING:  # bot.polling needs the application type, which needs this module
+    from bot.polling import Poller
 
 MenuEntry = tuple[str, str, str]  # a command's name, what it does, an example
 
@@ -40,11 +44,13 @@ class Services:
 
 
 class BotData:
-    """PTB's bot_data, typed: the services, set in post_init, and the HTTP transports."""
+    """PTB's bot_data, typed: the services, set in post_init, the HTTP transports, and what
+    fetches updates in polling mode (its health is the bot's)."""
 
     def __init__(self) -> None:
         self._services: Services | None = None
         self.transports: list[BaseRequest] = []  # set by build_application
+        self.poller: Poller | None = None
 
     async def close_transports(self) -> None:
         """Close the HTTP transports (PTB does it on shutdown, not after a failed start)."""

@@ -5,22 +5,21 @@ Requests without the secret token given to setWebhook are refused before anythin
 
 from __future__ import annotations
 
-import asyncio
 import hmac
 import json
 import logging
 import secrets
-import signal
 from urllib.parse import urlsplit
 
 from aiohttp import web
 from telegram import Update
 
 from bot.context import HedgeApp
+from bot.ops import healthz
+from bot.serving import ALLOWED_UPDATES, serving
 
 log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
-ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
 MAX_UPDATE_BYTES = 1 << 20
 
 
@@ -42,14 +41,12 @@ def webhook_app(app: HedgeApp, secret: str, path: str) -> web.Application:
         await app.update_queue.put(update)
         return web.json_response({"ok": True})
 
-    async def healthz(request: web.Request) -> web.Response:
-        return web.json_response(
-            {"status": "ok" if app.running else "starting"}, status=200 if app.running else 503
-        )
+    async def health_probe(request: web.Request) -> web.Response:
+        return healthz(app)
 
     server = web.Application(client_max_size=MAX_UPDATE_BYTES)
     server.router.add_post(path, receive)
-    server.router.add_get("/healthz", healthz)
+    server.router.add_get("/healthz", health_probe)
     return server
 
 
@@ -57,23 +54,13 @@ async def run_webhook(app: HedgeApp, url: str, listen: str, port: int) -> None:
     """Serve the webhook until SIGINT or SIGTERM, then finish in-flight replies and close."""
     secret = secrets.token_urlsafe(32)
     path = urlsplit(url).path or "/"
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    async with app:
-        if app.post_init:
-            await app.post_init(app)
-        await app.start()
+    async with serving(app) as stopping:
         runner = web.AppRunner(webhook_app(app, secret, path), access_log=None)
         await runner.setup()
         await web.TCPSite(runner, listen, port).start()
         await app.bot.set_webhook(url, secret_token=secret, allowed_updates=ALLOWED_UPDATES)
         log.info("webhook serving on %s:%d%s", listen, port, path)
         try:
-            await stop.wait()
+            await stopping.wait()
         finally:
             await runner.cleanup()
-            await app.stop()
-            if app.post_shutdown:
-                await app.post_shutdown(app)

@@ -1,7 +1,12 @@
 """The real PTB Application, built as in production, polling a fake Bot API server on loopback."""
 
 import asyncio
-from collections.abc import AsyncIterator
+import os
+import socket
+import subprocess
+import sys
+import threading
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
@@ -11,6 +16,7 @@ import pytest
 
 from bot.app import build_application
 from bot.context import HedgeApp
+from bot.polling import Poller
 from bot.settings import BotSettings
 from hedgecore.market.snapshot import record_snapshot, write_snapshot
 
@@ -19,6 +25,8 @@ from ..hedgecore.market.exchange_replay import ExchangeReplay
 from .fake_telegram import FakeTelegram
 
 TOKEN = "123456789:AAH-test-token-that-must-never-be-logged-xyz"
+OTHER_TOKEN = "987654321:AAH-the-token-telegram-knows-not-this-one"
+FAST_BACKOFF_S = 0.05  # the first pause after a failed getUpdates: a second in production
 DEMO = Path(str(resources.files("hedgecore.market").joinpath("demo_snapshot.json")))
 
 
@@ -58,14 +66,14 @@ async def start_bot(
     assert app.post_init is not None
     await app.post_init(app)
     await app.start()
-    assert app.updater is not None
-    await app.updater.start_polling(poll_interval=0.0, timeout=0)
+    app.bot_data.poller = Poller(app, poll_timeout_s=0, first_backoff_s=FAST_BACKOFF_S)
+    app.bot_data.poller.start()
     return app
 
 
 async def stop_bot(app: HedgeApp) -> None:
-    assert app.updater is not None
-    await app.updater.stop()
+    assert app.bot_data.poller is not None
+    await app.bot_data.poller.stop()
     await app.stop()
     assert app.post_shutdown is not None
     await app.post_shutdown(app)
@@ -78,6 +86,23 @@ async def telegram() -> AsyncIterator[FakeTelegram]:
     await server.start()
     yield server
     await server.stop()
+
+
+@pytest.fixture
+async def with_ops(telegram: FakeTelegram, tmp_path: Path) -> AsyncIterator[tuple[RunningBot, str]]:
+    """The bot polling, with its /healthz and /metrics server at the URL given; user 77 is an admin."""
+    port = free_port()
+    db = tmp_path / "ops.sqlite3"
+    bot = RunningBot(
+        telegram,
+        await start_bot(telegram, db, HEDGEBOT_HTTP_PORT=str(port), HEDGEBOT_ADMIN_IDS="77"),
+        db,
+        "aiohttp",
+    )
+    await telegram.wait_for_polls(2)  # healthy: the first poll has been answered and taken in
+    yield bot, f"http://127.0.0.1:{port}"
+    if bot.app.running:
+        await stop_bot(bot.app)
 
 
 async def _running(telegram: FakeTelegram, db: Path, transport: str) -> AsyncIterator[RunningBot]:
@@ -137,3 +162,53 @@ async def five_venues(
     bot = RunningBot(telegram, app, db, "aiohttp")
     yield bot
     await stop_bot(bot.app)
+
+
+@pytest.fixture
+def telegram_elsewhere() -> Iterator[FakeTelegram]:
+    """A fake Bot API on its own loop in a thread, for a bot run as a subprocess."""
+    server = FakeTelegram(token=OTHER_TOKEN)
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    asyncio.run_coroutine_threadsafe(server.start(), loop).result(timeout=10)
+    yield server
+    asyncio.run_coroutine_threadsafe(server.stop(), loop).result(timeout=10)
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(timeout=10)
+    loop.close()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def bot_process(args: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
+    """`python -m bot ARGS` with these settings over the environment (started, not awaited)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        env={**os.environ, **env},
+    )
+
+
+def start_bot_process(
+    telegram: FakeTelegram, tmp_path: Path, args: tuple[str, ...] = (), **env: str
+) -> subprocess.Popen[str]:
+    """The bot polling (or serving a webhook for) the fake Bot API, with the token it knows."""
+    settings = {
+        "TELEGRAM_BOT_TOKEN": telegram.token,
+        "HEDGEBOT_TELEGRAM_BASE_URL": telegram.base_url,
+        "HEDGEBOT_SNAPSHOT": str(DEMO),
+        "HEDGEBOT_DB": str(tmp_path / "bot.sqlite3"),
+        "HEDGEBOT_HTTP_PORT": "0",
+        "HEDGEBOT_WEBHOOK_LISTEN": "127.0.0.1",
+        "HEDGEBOT_WEBHOOK_PORT": str(free_port()),
+    }
+    return bot_process(list(args), {**settings, **env})

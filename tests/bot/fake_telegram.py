@@ -3,7 +3,8 @@
 It serves getMe, getUpdates (from a queue the test fills), sendMessage, editMessageText,
 answerCallbackQuery, sendPhoto, setMyCommands and deleteWebhook, reads form and JSON bodies
 alike (PTB's httpx transport sends forms), and records every call. `retry_after` makes the next
-sendMessage answer 429 once.
+sendMessage answer 429 once; `polls_failing` makes every getUpdates answer that HTTP status
+until it is cleared.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import itertools
 import json
 import time
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from typing import Any
 
 from aiohttp import web
@@ -35,6 +37,8 @@ class FakeTelegram:
     calls: list[Call] = field(default_factory=list)
     retry_after: int | None = None
     blocked_chats: set[int] = field(default_factory=set)  # chats that blocked the bot: 403
+    polls_failing: int | None = None
+    polls: int = 0  # getUpdates calls answered, well or not
     _updates: asyncio.Queue[dict[str, Any]] = field(default_factory=asyncio.Queue)
     _update_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _message_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(500))
@@ -109,6 +113,12 @@ class FakeTelegram:
         update.setdefault("update_id", next(self._update_ids))
         self._updates.put_nowait(update)
 
+    async def wait_for_polls(self, count: int, timeout: float = 15.0) -> None:
+        """Wait until `count` more getUpdates calls have been answered."""
+        target = self.polls + count
+        async with self._sent:
+            await asyncio.wait_for(self._sent.wait_for(lambda: self.polls >= target), timeout)
+
     def sent(self, method: str = "sendMessage") -> list[Call]:
         return [c for c in self.calls if c.method == method]
 
@@ -158,7 +168,11 @@ class FakeTelegram:
         method = request.match_info["method"]
         params = await self._params(request)
         if method == "getUpdates":
-            return await self._get_updates(params)
+            response = await self._get_updates(params)
+            async with self._sent:
+                self.polls += 1
+                self._sent.notify_all()
+            return response
         if method == "sendMessage" and self.retry_after is not None:
             wait, self.retry_after = self.retry_after, None
             self.calls.append(Call("429", params))
@@ -192,6 +206,16 @@ class FakeTelegram:
         return web.json_response({"ok": True, "result": result})
 
     async def _get_updates(self, params: dict[str, Any]) -> web.Response:
+        if self.polls_failing is not None:
+            await asyncio.sleep(0.01)  # as a proxy would, not at once
+            return web.json_response(
+                {
+                    "ok": False,
+                    "error_code": self.polls_failing,
+                    "description": HTTPStatus(self.polls_failing).phrase,
+                },
+                status=self.polls_failing,
+            )
         offset = int(params.get("offset") or 0)
         updates: list[dict[str, Any]] = []
         with contextlib.suppress(TimeoutError):

@@ -255,8 +255,12 @@ async def test_webhook_checks_the_secret_and_serves_healthz(running: RunningBot)
     }
     try:
         async with ClientSession() as http:
+            await running.telegram.wait_for_polls(2)  # healthy once a poll has answered
             async with http.get(f"{base}/healthz") as response:
-                assert (response.status, await response.json()) == (200, {"status": "ok"})
+                assert (response.status, await response.json()) == (
+                    200,
+                    {"status": "ok", "reason": "ok"},
+                )
             for headers in ({}, {SECRET_HEADER: "wrong"}):
                 async with http.post(f"{base}/telegram", json=update, headers=headers) as response:
                     assert response.status == 403

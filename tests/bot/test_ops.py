@@ -5,10 +5,8 @@ import json
 import logging
 import os
 import shutil
-import socket
 import subprocess
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -24,27 +22,6 @@ from .fake_telegram import FakeTelegram
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@pytest.fixture
-async def with_ops(telegram: FakeTelegram, tmp_path: Path) -> AsyncIterator[tuple[RunningBot, str]]:
-    port = free_port()
-    db = tmp_path / "ops.sqlite3"
-    bot = RunningBot(
-        telegram,
-        await start_bot(telegram, db, HEDGEBOT_HTTP_PORT=str(port), HEDGEBOT_ADMIN_IDS="77"),
-        db,
-        "aiohttp",
-    )
-    yield bot, f"http://127.0.0.1:{port}"
-    if bot.app.running:
-        await stop_bot(bot.app)
 
 
 async def say(bot: RunningBot, text: str, chat_id: int = 77) -> str:
@@ -78,8 +55,8 @@ async def test_healthz_and_metrics(with_ops: tuple[RunningBot, str]) -> None:
         assert 'hedgebot_market_cache_total{result="miss"}' in metrics
         assert 'hedgebot_alerts_total{stage="fired"} 0.0' in metrics
         assert "hedgebot_outbox_depth 0.0" in metrics
-        assert bot.app.updater is not None
-        await bot.app.updater.stop()
+        assert bot.app.bot_data.poller is not None
+        await bot.app.bot_data.poller.stop()
         await bot.app.stop()
         async with http.get(f"{base}/healthz") as response:
             assert (response.status, await response.json()) == (
@@ -161,6 +138,7 @@ def test_systemd_unit() -> None:
     service = parser["Service"]
     assert service["ExecStart"].endswith("/bin/hedgebot")
     assert service["Restart"] == "on-failure"
+    assert service["RestartPreventExitStatus"] == "2"  # a refused token: restarts cannot help
     assert (service["NoNewPrivileges"], service["ProtectSystem"], service["StateDirectory"]) == (
         "yes",
         "strict",

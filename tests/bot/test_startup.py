@@ -1,13 +1,9 @@
 """Start-up failures end in one line naming the problem, never a traceback, never the token."""
 
-import asyncio
 import os
-import socket
 import sqlite3
 import subprocess
 import sys
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import aiohttp
@@ -17,60 +13,8 @@ from telegram.request import RequestData
 
 from bot.transport import AiohttpRequest
 
-from .conftest import DEMO, TOKEN
+from .conftest import TOKEN, bot_process, free_port, start_bot_process
 from .fake_telegram import FakeTelegram
-
-OTHER_TOKEN = "987654321:AAH-the-token-telegram-knows-not-this-one"
-
-
-@pytest.fixture
-def telegram_elsewhere() -> Iterator[FakeTelegram]:
-    """A fake Bot API on its own loop in a thread, for a bot run as a subprocess."""
-    server = FakeTelegram(token=OTHER_TOKEN)
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    asyncio.run_coroutine_threadsafe(server.start(), loop).result(timeout=10)
-    yield server
-    asyncio.run_coroutine_threadsafe(server.stop(), loop).result(timeout=10)
-    loop.call_soon_threadsafe(loop.stop)
-    thread.join(timeout=10)
-    loop.close()
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def bot_process(args: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
-    """`python -m bot ARGS` with these settings over the environment (started, not awaited)."""
-    return subprocess.Popen(
-        [sys.executable, "-m", "bot", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        stdin=subprocess.DEVNULL,
-        text=True,
-        env={**os.environ, **env},
-    )
-
-
-def start_bot_process(
-    telegram: FakeTelegram, tmp_path: Path, args: tuple[str, ...] = (), **env: str
-) -> subprocess.Popen[str]:
-    """The bot polling (or serving a webhook for) the fake Bot API, with the token it knows."""
-    settings = {
-        "TELEGRAM_BOT_TOKEN": telegram.token,
-        "HEDGEBOT_TELEGRAM_BASE_URL": telegram.base_url,
-        "HEDGEBOT_SNAPSHOT": str(DEMO),
-        "HEDGEBOT_DB": str(tmp_path / "bot.sqlite3"),
-        "HEDGEBOT_HTTP_PORT": "0",
-        "HEDGEBOT_WEBHOOK_LISTEN": "127.0.0.1",
-        "HEDGEBOT_WEBHOOK_PORT": str(free_port()),
-    }
-    return bot_process(list(args), {**settings, **env})
 
 
 def test_a_bad_setting_ends_in_one_line() -> None:
