@@ -133,7 +133,7 @@ async def run(workload: str, transport: str, base: str, db: Path, updates: int) 
     if app.post_init is not None:
         await app.post_init(app)
     await app.start()
-    poller = Poller(app)
+    poller = Poller(app.bot, app.update_queue.put)
     poller.start()
     async with ClientSession() as control:
 

@@ -10,6 +10,7 @@ from bot.alerting import AlertService
 from bot.context import CONTEXT_TYPES, HedgeApp, HedgeContext
 from bot.flood import FloodGuard
 from bot.handlers import command_names, menu, register_all
+from bot.intake import Intake, UpdateQueue
 from bot.metrics import BotMetrics
 from bot.ops import OpsServer
 from bot.services import Services
@@ -47,6 +48,7 @@ def build_application(
     that is measured; `serve_http=False` keeps the /healthz and /metrics server off.
     """
     ops: list[OpsServer] = []
+    intake = Intake(UpdateQueue(), settings.max_waiting_updates)
 
     async def post_init(app: HedgeApp) -> None:
         store = await open_store(settings.db)
@@ -58,7 +60,7 @@ def build_application(
             store=store,
             alerts=alerts,
             flood=FloodGuard(settings.flood_limit),
-            metrics=BotMetrics(desk.market, alerts, command_names()),
+            metrics=BotMetrics(desk.market, alerts, intake, command_names()),
             menu=menu(),
         )
         app.bot_data.start(services)
@@ -70,6 +72,7 @@ def build_application(
     async def post_shutdown(app: HedgeApp) -> None:
         while ops:
             await ops.pop().stop()
+        await intake.close()
         services = app.bot_data.stop()
         if services is not None:
             await services.close()
@@ -88,6 +91,7 @@ def build_application(
         .post_init(post_init)
         .post_shutdown(post_shutdown)
         .concurrent_updates(True)
+        .update_queue(intake.queue)
         .updater(None)  # bot.polling fetches updates: PTB's Updater stops for good on a 401
     )
     if rate_limited:
@@ -102,5 +106,6 @@ def build_application(
         builder = builder.request(transports[0]).get_updates_request(transports[1])
     app = builder.build()
     app.bot_data.transports = transports
+    app.bot_data.intake = intake
     register_all(app)
     return app

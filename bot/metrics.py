@@ -11,6 +11,7 @@ from prometheus_client.registry import Collector
 from telegram import Update
 
 from bot.alerting import AlertService
+from bot.intake import Intake
 from hedgecore.market.service import MarketService
 
 
@@ -30,11 +31,12 @@ def command_of(update: Update, known: frozenset[str]) -> str:
 
 
 class _ServiceCollector(Collector):
-    """Reads the market cache, venue health and alert counters at scrape time."""
+    """Reads the market cache, venue health, alert and intake counters at scrape time."""
 
-    def __init__(self, market: MarketService, alerts: AlertService) -> None:
+    def __init__(self, market: MarketService, alerts: AlertService, intake: Intake) -> None:
         self._market = market
         self._alerts = alerts
+        self._intake = intake
 
     def collect(self) -> Iterator[CounterMetricFamily | GaugeMetricFamily]:
         stats = self._market.cache.stats
@@ -72,13 +74,27 @@ class _ServiceCollector(Collector):
         yield GaugeMetricFamily(
             "hedgebot_outbox_depth", "Alerts waiting to be sent", value=self._alerts.outbox_depth
         )
+        yield GaugeMetricFamily(
+            "hedgebot_updates_waiting",
+            "Updates taken in whose handlers have not finished",
+            value=self._intake.queue.unfinished,
+        )
+        yield CounterMetricFamily(
+            "hedgebot_updates_shed",
+            'Updates refused with "busy" because too many were waiting',
+            value=self._intake.shed,
+        )
 
 
 class BotMetrics:
     """Updates by command and reply latency, plus what the services count."""
 
     def __init__(
-        self, market: MarketService, alerts: AlertService, commands: frozenset[str]
+        self,
+        market: MarketService,
+        alerts: AlertService,
+        intake: Intake,
+        commands: frozenset[str],
     ) -> None:
         """`commands`: the bot's command names, the only ones counted by name."""
         self._commands = commands
@@ -93,7 +109,7 @@ class BotMetrics:
             buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
             registry=self.registry,
         )
-        self.registry.register(_ServiceCollector(market, alerts))
+        self.registry.register(_ServiceCollector(market, alerts, intake))
         self._started: dict[int, float] = {}
 
     def label(self, update: Update) -> str:

@@ -11,11 +11,11 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Any
 
+from telegram import Bot, Update
 from telegram.error import Conflict, InvalidToken, RetryAfter, TelegramError
-from telegram.ext import Application
 
 from bot.context import HedgeApp
 from bot.serving import ALLOWED_UPDATES, serving
@@ -48,16 +48,18 @@ def pause_after(error: Exception, backoff_s: float) -> float:
 
 
 class Poller:
-    """Fetches updates into the application's queue until stopped or the token is refused."""
+    """Fetches updates and hands each to `take` until stopped or the token is refused."""
 
     def __init__(
         self,
-        app: Application[Any, Any, Any, Any, Any, Any],  # any PTB application: benchmarks too
+        bot: Bot,
+        take: Callable[[Update], Awaitable[None]],
         poll_timeout_s: int = POLL_TIMEOUT_S,
         first_backoff_s: float = FIRST_BACKOFF_S,
         max_backoff_s: float = MAX_BACKOFF_S,
     ) -> None:
-        self._app = app
+        self._bot = bot
+        self._take = take
         self._poll_timeout_s = poll_timeout_s
         self._first_backoff_s = first_backoff_s
         self._max_backoff_s = max_backoff_s
@@ -107,13 +109,13 @@ class Poller:
         if self._offset is not None:
             # Without this the updates of the last poll come again after a restart.
             with contextlib.suppress(TelegramError):
-                await self._app.bot.get_updates(offset=self._offset, limit=1, timeout=0)
+                await self._bot.get_updates(offset=self._offset, limit=1, timeout=0)
 
     async def _poll(self) -> None:
         backoff_s = self._first_backoff_s
         while True:
             try:
-                updates = await self._app.bot.get_updates(
+                updates = await self._bot.get_updates(
                     offset=self._offset,
                     timeout=self._poll_timeout_s,
                     allowed_updates=ALLOWED_UPDATES,
@@ -133,7 +135,7 @@ class Poller:
             self._failure, self._answered_at = None, time.monotonic()
             backoff_s = self._first_backoff_s
             for update in updates:
-                await self._app.update_queue.put(update)
+                await self._take(update)
             if updates:
                 self._offset = updates[-1].update_id + 1
 
@@ -141,5 +143,5 @@ class Poller:
 async def run_polling(app: HedgeApp) -> None:
     """Poll until SIGINT or SIGTERM; raises `InvalidToken` when Telegram refuses the token."""
     async with serving(app) as stopping:
-        app.bot_data.poller = Poller(app)
+        app.bot_data.poller = Poller(app.bot, app.bot_data.intake.take)
         await app.bot_data.poller.run_until(stopping)

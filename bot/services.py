@@ -14,6 +14,7 @@ from telegram.request import BaseRequest
 
 from bot.alerting import AlertService
 from bot.flood import FloodGuard
+from bot.intake import Intake
 from bot.metrics import BotMetrics
 from bot.settings import BotSettings
 from bot.store import Store
@@ -50,12 +51,24 @@ class BotData:
     def __init__(self) -> None:
         self._services: Services | None = None
         self.transports: list[BaseRequest] = []  # set by build_application
+        self._intake: Intake | None = None
         self.poller: Poller | None = None
 
     async def close_transports(self) -> None:
         """Close the HTTP transports (PTB does it on shutdown, not after a failed start)."""
         for transport in self.transports:
             await transport.shutdown()
+
+    @property
+    def intake(self) -> Intake:
+        """Where polling and the webhook hand updates in (set by build_application)."""
+        if self._intake is None:
+            raise RuntimeError("the intake is set by build_application")
+        return self._intake
+
+    @intake.setter
+    def intake(self, intake: Intake) -> None:
+        self._intake = intake
 
     @property
     def services(self) -> Services:

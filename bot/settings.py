@@ -62,6 +62,9 @@ class BotSettings(BaseSettings):
         default=frozenset(), validation_alias="HEDGEBOT_ALLOWED_IDS"
     )
     flood_limit: int = Field(default=20, ge=1, le=1000, validation_alias="HEDGEBOT_FLOOD_LIMIT")
+    max_waiting_updates: int = Field(
+        default=1000, ge=1, le=1_000_000, validation_alias="HEDGEBOT_MAX_WAITING_UPDATES"
+    )
 
     @field_validator("admin_ids", "allowed_ids", mode="before")
     @classmethod

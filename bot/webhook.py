@@ -38,7 +38,7 @@ def webhook_app(app: HedgeApp, secret: str, path: str) -> web.Application:
             update = Update.de_json(body, app.bot)
         except (ValueError, TypeError, KeyError, AttributeError, RecursionError):
             return web.json_response({"ok": False, "error": "not an update"}, status=400)
-        await app.update_queue.put(update)
+        await app.bot_data.intake.take(update)
         return web.json_response({"ok": True})
 
     async def health_probe(request: web.Request) -> web.Response:

@@ -66,7 +66,9 @@ async def start_bot(
     assert app.post_init is not None
     await app.post_init(app)
     await app.start()
-    app.bot_data.poller = Poller(app, poll_timeout_s=0, first_backoff_s=FAST_BACKOFF_S)
+    app.bot_data.poller = Poller(
+        app.bot, app.bot_data.intake.take, poll_timeout_s=0, first_backoff_s=FAST_BACKOFF_S
+    )
     app.bot_data.poller.start()
     return app
 

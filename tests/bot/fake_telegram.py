@@ -4,7 +4,7 @@ It serves getMe, getUpdates (from a queue the test fills), sendMessage, editMess
 answerCallbackQuery, sendPhoto, setMyCommands and deleteWebhook, reads form and JSON bodies
 alike (PTB's httpx transport sends forms), and records every call. `retry_after` makes the next
 sendMessage answer 429 once; `polls_failing` makes every getUpdates answer that HTTP status
-until it is cleared.
+until it is cleared; `reply_delay_s` slows every sendMessage down.
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ class FakeTelegram:
     retry_after: int | None = None
     blocked_chats: set[int] = field(default_factory=set)  # chats that blocked the bot: 403
     polls_failing: int | None = None
+    reply_delay_s: float = 0.0  # how long sendMessage takes to answer
     polls: int = 0  # getUpdates calls answered, well or not
     _updates: asyncio.Queue[dict[str, Any]] = field(default_factory=asyncio.Queue)
     _update_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
@@ -195,6 +196,8 @@ class FakeTelegram:
                 },
                 status=403,
             )
+        if method == "sendMessage":
+            await asyncio.sleep(self.reply_delay_s)
         result: Any = True
         if method == "getMe":
             result = BOT_USER
