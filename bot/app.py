@@ -17,9 +17,11 @@ from bot.services import Services
 from bot.settings import BotSettings
 from bot.store import open_store
 from bot.transport import AiohttpRequest
+from bot.typing_action import TypingUpdateProcessor
 from hedgecore.desk import Desk
 
 CONSOLE_TOKEN = "1:console-chat-without-telegram"  # the terminal chat never sends it anywhere
+CONCURRENT_UPDATES = 256  # handlers running at once, as PTB's concurrent_updates(True) has it
 
 
 async def check_token(token: str, base_url: str) -> None:
@@ -52,7 +54,7 @@ def build_application(
 
     async def post_init(app: HedgeApp) -> None:
         store = await open_store(settings.db)
-        desk = Desk.open(settings.venues, settings.snapshot)
+        desk = Desk.open(settings.venues, settings.snapshot, settings.reply_deadline_s)
         alerts = AlertService(store, desk.market)
         services = Services(
             settings=settings,
@@ -90,7 +92,7 @@ def build_application(
         .job_queue(JobQueue[HedgeContext]())
         .post_init(post_init)
         .post_shutdown(post_shutdown)
-        .concurrent_updates(True)
+        .concurrent_updates(TypingUpdateProcessor(CONCURRENT_UPDATES))
         .update_queue(intake.queue)
         .updater(None)  # bot.polling fetches updates: PTB's Updater stops for good on a 401
     )

@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from hedgecore.market.deadline import REPLY_DEADLINE_S
 from hedgecore.venues import VENUES
 
 DEFAULT_BASE_URL = "https://api.telegram.org/bot"
@@ -62,6 +63,9 @@ class BotSettings(BaseSettings):
         default=frozenset(), validation_alias="HEDGEBOT_ALLOWED_IDS"
     )
     flood_limit: int = Field(default=20, ge=1, le=1000, validation_alias="HEDGEBOT_FLOOD_LIMIT")
+    reply_deadline_s: float = Field(
+        default=REPLY_DEADLINE_S, ge=0.5, le=60, validation_alias="HEDGEBOT_REPLY_DEADLINE_S"
+    )
     max_waiting_updates: int = Field(
         default=1000, ge=1, le=1_000_000, validation_alias="HEDGEBOT_MAX_WAITING_UPDATES"
     )

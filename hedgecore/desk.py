@@ -26,6 +26,7 @@ from hedgecore.answers import (
 from hedgecore.backtest import run_backtest
 from hedgecore.errors import HedgeCoreError, NoMarketData, PlanningError
 from hedgecore.history import Columns, parse_history
+from hedgecore.market.deadline import REPLY_DEADLINE_S, reply_deadline
 from hedgecore.models import DataSource, Holding, PlanSettings
 from hedgecore.overview import basis_overview, funding_overview
 from hedgecore.payoff import funding_lines, payoff_curve
@@ -43,22 +44,34 @@ class Desk:
     """Answers hedging questions from one market service; one instance for the process."""
 
     def __init__(
-        self, market: MarketService, demo: Callable[[], MarketService] | None = None
+        self,
+        market: MarketService,
+        demo: Callable[[], MarketService] | None = None,
+        reply_deadline_s: float = REPLY_DEADLINE_S,
     ) -> None:
-        """`demo` opens the service to fall back on when no live venue answers (None: none)."""
+        """`demo` opens the service to fall back on when no live venue answers (None: none);
+        a question's venue requests are waited for `reply_deadline_s` in all."""
         self.market = market
         self._open_demo = demo
         self._demo: MarketService | None = None
+        self._reply_deadline_s = reply_deadline_s
 
     @classmethod
-    def open(cls, venues: Sequence[str], snapshot: Path | None = None) -> Desk:
+    def open(
+        cls,
+        venues: Sequence[str],
+        snapshot: Path | None = None,
+        reply_deadline_s: float = REPLY_DEADLINE_S,
+    ) -> Desk:
         """A desk on the snapshot file at `snapshot`, or on the live `venues` with the demo behind."""
         from hedgecore.market.service import live_market_service
         from hedgecore.market.snapshot import demo_market_service, load_snapshot_file
 
         if snapshot is not None:
-            return cls(load_snapshot_file(snapshot))
-        return cls(live_market_service(venues), demo=demo_market_service)
+            return cls(load_snapshot_file(snapshot), reply_deadline_s=reply_deadline_s)
+        return cls(
+            live_market_service(venues), demo=demo_market_service, reply_deadline_s=reply_deadline_s
+        )
 
     async def close(self) -> None:
         """Close the market connections (and the demo's, if it was opened)."""
@@ -71,7 +84,8 @@ class Desk:
     ) -> tuple[T, tuple[str, ...]]:
         """`ask` the live market, or the demo when no venue answers; the notes say which."""
         try:
-            return await ask(self.market), ()
+            with reply_deadline(self._reply_deadline_s):
+                return await ask(self.market), ()
         except NoMarketData as live_failure:
             if self.market.source is not DataSource.LIVE or self._open_demo is None:
                 raise
@@ -96,13 +110,14 @@ class Desk:
 
     async def hedge(self, question: HedgeQuestion) -> HedgeResult:
         """Plan every holding of the question concurrently; a holding that fails is reported."""
-        results = await asyncio.gather(
-            *(
-                self.market_plan(holding, question.settings, question.venues)
-                for holding in question.holdings
-            ),
-            return_exceptions=True,
-        )
+        with reply_deadline(self._reply_deadline_s):  # one deadline for all the holdings
+            results = await asyncio.gather(
+                *(
+                    self.market_plan(holding, question.settings, question.venues)
+                    for holding in question.holdings
+                ),
+                return_exceptions=True,
+            )
         plans: list[MarketPlan] = []
         notes: list[tuple[str, ...]] = []
         failed: list[tuple[str, PlanningError]] = []
@@ -164,9 +179,10 @@ class Desk:
         """Overviews of one coin, or of whichever of BTC and ETH have contracts when none is given."""
         if coin is not None:
             return (await self.overview(coin),)
-        results = await asyncio.gather(
-            *(self.overview(c) for c in OVERVIEW_COINS), return_exceptions=True
-        )
+        with reply_deadline(self._reply_deadline_s):
+            results = await asyncio.gather(
+                *(self.overview(c) for c in OVERVIEW_COINS), return_exceptions=True
+            )
         found = tuple(r for r in results if isinstance(r, Overview))
         if not found:
             raise next(r for r in results if isinstance(r, BaseException))

@@ -1,8 +1,10 @@
 """The market service: what every caller asks for market data, cached and failure-isolated.
 
 One feed per venue; every request goes through the cache (single-flight, stale-while-revalidate),
-a per-venue timeout and a per-venue circuit breaker. Venues are asked concurrently and a venue
-that fails drops out of the answer with a note; it never fails the answer from the others.
+a timeout and a circuit breaker per venue endpoint. Venues are asked concurrently and a venue
+that fails drops out of the answer with a note; it never fails the answer from the others. Within
+a reply's deadline (`hedgecore.market.deadline`) a venue that has not answered in time drops out
+too, and is not waited for again while its late request is still out.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -21,6 +24,7 @@ from hedgecore import fmt
 from hedgecore.errors import NoMarketData
 from hedgecore.market.breaker import CircuitBreaker
 from hedgecore.market.cache import Cached, TtlCache
+from hedgecore.market.deadline import current_deadline
 from hedgecore.market.errors import VenueUnavailable, describe_failure
 from hedgecore.market.feeds import PUBLIC_TIER_VENUES, Quotes, VenueFeed, live_feeds
 from hedgecore.market.normalise import (
@@ -71,9 +75,22 @@ class PriceHistory(Frozen):
 @dataclass
 class _Venue:
     feed: VenueFeed
-    breaker: CircuitBreaker = field(default_factory=CircuitBreaker)
+    # One per kind of request: a failing endpoint is left alone, the venue's others are not.
+    breakers: defaultdict[str, CircuitBreaker] = field(
+        default_factory=lambda: defaultdict(CircuitBreaker)
+    )
     requests_ok: int = 0
     requests_failed: int = 0
+    requests_out: int = 0
+    late: bool = False  # a reply stopped waiting for it while requests were out
+
+    def paused(self, now: float) -> list[str]:
+        """The kinds of request its breakers hold back now, each with the last failure."""
+        return [
+            f"{kind} paused: {breaker.last_error}"
+            for kind, breaker in self.breakers.items()
+            if not breaker.allows(now)
+        ]
 
 
 class MarketService:
@@ -109,14 +126,11 @@ class MarketService:
         return {vid: (v.requests_ok, v.requests_failed) for vid, v in self._venues.items()}
 
     def venue_health(self) -> dict[str, tuple[bool, str]]:
-        """Each venue: whether it is being asked, and if not, why."""
+        """Each venue: whether every endpoint is being asked, and if not, which are paused."""
         now = self._clock()
         return {
-            vid: (
-                v.breaker.allows(now),
-                "" if v.breaker.allows(now) else f"paused: {v.breaker.last_error}",
-            )
-            for vid, v in self._venues.items()
+            vid: (not paused, "; ".join(paused))
+            for vid, paused in ((vid, v.paused(now)) for vid, v in self._venues.items())
         }
 
     def now(self) -> datetime:
@@ -133,28 +147,61 @@ class MarketService:
     async def _fetch(
         self, venue: _Venue, kind: str, ttl: float, load: Callable[[], Awaitable[T]], *key: Any
     ) -> Cached[T]:
-        """One cached request to a venue, behind its breaker and timeout."""
+        """One cached request to a venue, behind its endpoint's breaker and timeout."""
+        breaker = venue.breakers[kind]
 
         async def guarded() -> T:
             now = self._clock()
-            if not venue.breaker.allows(now):
+            if not breaker.allows(now):
                 raise VenueUnavailable(
                     venue.feed.venue,
-                    f"paused after {venue.breaker.failures} failures ({venue.breaker.last_error}); "
-                    f"retrying in {fmt.age(Decimal(int(venue.breaker.retry_in(now))))}",
+                    f"paused after {breaker.failures} failures ({breaker.last_error}); "
+                    f"retrying in {fmt.age(Decimal(int(breaker.retry_in(now))))}",
                 )
+            venue.requests_out += 1
             try:
                 value = await asyncio.wait_for(load(), self._timeout_s)
             except Exception as exc:
                 venue.requests_failed += 1
-                venue.breaker.record_failure(self._clock(), describe_failure(exc))
+                breaker.record_failure(self._clock(), describe_failure(exc))
                 log.warning("%s %s failed: %s", venue.feed.venue, kind, describe_failure(exc))
                 raise
+            finally:
+                venue.requests_out -= 1
+                venue.late = venue.late and venue.requests_out > 0
             venue.requests_ok += 1
-            venue.breaker.record_success()
+            breaker.record_success()
             return value
 
         return await self.cache.get((venue.feed.venue, kind, *key), ttl, guarded)
+
+    async def _in_time(self, venue: _Venue, work: Awaitable[T]) -> T:
+        """`work` on `venue`, given up on when the reply's deadline passes.
+
+        A venue a reply already gave up on, while that request is still out, gets no time at
+        all: only what is cached. Giving up never cancels a request; it goes on into the cache.
+        """
+        deadline = current_deadline()
+        if deadline is None or self.source is not DataSource.LIVE:  # a snapshot never waits
+            return await work
+        late = venue.late
+        # Past a deadline the timeout fires on the next turn of the loop: cache hits, which
+        # never wait, are still served.
+        timeout = asyncio.timeout_at(asyncio.get_running_loop().time() if late else deadline.at)
+        try:
+            async with timeout:
+                return await work
+        except TimeoutError:
+            if not timeout.expired():
+                raise  # a request's own timeout, already counted by its breaker
+            if late:
+                raise VenueUnavailable(
+                    venue.feed.venue, "is still answering an earlier request"
+                ) from None
+            venue.late = venue.requests_out > 0
+            raise VenueUnavailable(
+                venue.feed.venue, f"did not answer within {deadline.seconds:g} s"
+            ) from None
 
     def _stale_note(self, venue: str, cached: Cached[Any], ttl: float) -> str | None:
         age = cached.age(self._clock())
@@ -248,7 +295,8 @@ class MarketService:
         """Every live inverse contract on `coin`, venue by venue, with notes on venues that failed."""
         asked = [self._venues[v] for v in (venues or self._venues) if v in self._venues]
         results = await asyncio.gather(
-            *(self._venue_contracts(v, coin) for v in asked), return_exceptions=True
+            *(self._in_time(v, self._venue_contracts(v, coin)) for v in asked),
+            return_exceptions=True,
         )
         contracts: list[MarketContract] = []
         notes: list[str] = []
@@ -277,7 +325,8 @@ class MarketService:
     async def coins(self) -> dict[str, tuple[str, ...]]:
         """Coins with an inverse contract somewhere, and the venues listing them."""
         results = await asyncio.gather(
-            *(self._markets(v) for v in self._venues.values()), return_exceptions=True
+            *(self._in_time(v, self._markets(v)) for v in self._venues.values()),
+            return_exceptions=True,
         )
         listed: dict[str, set[str]] = {}
         for venue, result in zip(self._venues, results, strict=True):
@@ -313,7 +362,7 @@ class MarketService:
             ).value
 
         results = await asyncio.gather(
-            *(one(v) for v in self._venues.values()), return_exceptions=True
+            *(self._in_time(v, one(v)) for v in self._venues.values()), return_exceptions=True
         )
         failures = [r for r in results if isinstance(r, BaseException)]
         if any(not isinstance(r, Exception) for r in failures):
@@ -368,7 +417,7 @@ class MarketService:
         since_ms = int((self.now() - timedelta(days=days)).timestamp() * 1000)
         for venue in self._venues.values():
             try:
-                cached = await candles(venue, since_ms)
+                cached = await self._in_time(venue, candles(venue, since_ms))
             except Exception as exc:  # noqa: BLE001 - any venue failure means: try the next venue
                 log.info(
                     "daily closes of %s from %s failed: %s",

@@ -10,6 +10,7 @@ from hedgecore.market.service import MarketService
 from .exchange_replay import T_MS, ExchangeReplay, point_at
 
 REPLAY_TIME = T_MS / 1000 + 2  # two seconds after the recorded moment
+ServiceFactory = Callable[..., MarketService]
 
 
 class Clock:
@@ -46,9 +47,7 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-async def make_service(
-    replay: ExchangeReplay, clock: Clock
-) -> AsyncIterator[Callable[..., MarketService]]:
+async def make_service(replay: ExchangeReplay, clock: Clock) -> AsyncIterator[ServiceFactory]:
     services: list[MarketService] = []
 
     def make(timeout_s: float = 2.0) -> MarketService:

@@ -6,13 +6,15 @@ names, string/number types, nesting and the sample responses ccxt's parsers quot
 coherent market moment, 2025-04-28 08:00 UTC. A response is chosen by path and by the query's
 selecting parameters; time and paging parameters (`IGNORED_PARAMS`) do not change it.
 
-Faults can be switched on per venue (`delay`, `status`, `garbage`) and every request is counted
-per venue and path, so tests can check failure isolation and single-flight.
+Faults can be switched on per venue, or per venue and path (`delay`, `status`, `garbage`), and
+every request is counted per venue and path, so tests can check failure isolation and
+single-flight. A delayed request ends when the server stops: a venue can hang for good in a test.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import threading
 from collections import Counter
@@ -49,11 +51,13 @@ def selecting_query(query: Any) -> str:
 
 @dataclass
 class Fault:
-    """What a venue does wrong: wait `delay` seconds, answer `status`, or send garbage."""
+    """What a venue does wrong: wait `delay` seconds, answer `status`, or send garbage; on every
+    path, or only on `path`."""
 
     delay: float = 0.0
     status: int | None = None
     garbage: bool = False
+    path: str | None = None
 
 
 @dataclass
@@ -65,6 +69,7 @@ class ExchangeReplay:
     faults: dict[str, Fault] = field(default_factory=dict)
     base_url: str = ""
     _runner: web.AppRunner | None = None
+    _stopping: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def start(self) -> str:
         app = web.Application()
@@ -78,6 +83,7 @@ class ExchangeReplay:
         return self.base_url
 
     async def stop(self) -> None:
+        self._stopping.set()
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -96,8 +102,11 @@ class ExchangeReplay:
         path = "/" + request.match_info["path"]
         self.requests[(venue, request.path_qs.removeprefix(f"/{venue}"))] += 1
         fault = self.faults.get(venue, Fault())
+        if fault.path not in (None, path):
+            fault = Fault()
         if fault.delay:
-            await asyncio.sleep(fault.delay)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), fault.delay)
         if fault.status is not None:
             return web.Response(
                 status=fault.status,

@@ -3,7 +3,6 @@
 import asyncio
 import re
 from collections import Counter
-from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal as D
 
@@ -11,7 +10,6 @@ import pytest
 
 from hedgecore.errors import PlanningError
 from hedgecore.market.plans import plan_from_market
-from hedgecore.market.service import MarketService
 from hedgecore.models import (
     ContractKind,
     FundingQuote,
@@ -21,10 +19,9 @@ from hedgecore.models import (
     TierUnit,
 )
 
-from .conftest import Clock
+from .conftest import Clock, ServiceFactory
 from .exchange_replay import ExchangeReplay, Fault
 
-ServiceFactory = Callable[..., MarketService]
 JUN27 = datetime(2025, 6, 27, 8, tzinfo=UTC)
 
 
