@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import deque
 from datetime import datetime
 
 from telegram import Bot
@@ -28,7 +27,9 @@ SEND_BATCH = 30  # chats per round
 PENDING_WINDOW = 1000
 PER_CHAT_GAP_S = 1.0
 # Telegram allows about 30 messages a second overall. PTB's limiter is a leaky bucket, which
-# lets bursts past a strict one-second window; alerts keep their own window, with a margin.
+# lets bursts past a strict one-second window; alerts keep their own pace, with a margin. Sends
+# are spaced evenly rather than in bursts: fewer are in flight at any moment, and those are what
+# a killed sender can send twice.
 OVERALL_PER_S = 28
 MAX_MESSAGE_CHARS = 4096
 # How long a sender owns the rows it claimed: a sender that died holding them, or whose send
@@ -49,7 +50,7 @@ class AlertService:
         self.fired = 0  # alerts queued since start
         self.delivered = 0  # alerts sent since start
         self.outbox_depth = 0  # waiting after the last delivery
-        self._recent: deque[float] = deque()  # start times of the messages of the last second
+        self._next_slot = 0.0  # monotonic time the next message may start
         self._slot_lock = asyncio.Lock()
 
     def rules_changed(self) -> None:
@@ -143,16 +144,12 @@ class AlertService:
         return outcome, len(messages)
 
     async def _slot(self) -> None:
-        """Wait until a message can go without more than OVERALL_PER_S in any second."""
+        """Wait until a message can go, 1/OVERALL_PER_S s after the one before it."""
         async with self._slot_lock:
-            while True:
-                now = time.monotonic()
-                while self._recent and now - self._recent[0] >= 1.0:
-                    self._recent.popleft()
-                if len(self._recent) < OVERALL_PER_S:
-                    self._recent.append(now)
-                    return
-                await asyncio.sleep(1.0 - (now - self._recent[0]))
+            wait_s = self._next_slot - time.monotonic()
+            if wait_s > 0:
+                await asyncio.sleep(wait_s)
+            self._next_slot = max(self._next_slot, time.monotonic()) + 1 / OVERALL_PER_S
 
     async def _send(self, bot: Bot, chat_id: int, text: str) -> str:
         await self._slot()

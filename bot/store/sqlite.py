@@ -1,13 +1,17 @@
 """The SQLite store: per-user settings, alert rules, their state and the outbox in one file.
 
 WAL mode, a versioned schema migrated at start-up (`PRAGMA user_version`), and every call run
-in a worker thread so the event loop never waits on the disk.
+in a worker thread so the event loop never waits on the disk. One process per file: a second
+hedgebot on the same file is refused at start, since each keeps settings in memory and runs the
+alert cycle (several processes share PostgreSQL instead).
 """
 
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import json
+import os
 import sqlite3
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
@@ -92,26 +96,27 @@ def _transaction(db: sqlite3.Connection) -> Iterator[None]:
 class SqliteStore:
     """The `Store` on one SQLite file; one instance for the process."""
 
-    def __init__(self, connection: sqlite3.Connection) -> None:
+    def __init__(self, connection: sqlite3.Connection, lock_fd: int | None) -> None:
         self._connection = connection
+        self._lock_fd = lock_fd
         self._lock = asyncio.Lock()
         # Settings are read on every /hedge and written rarely: keep the recent ones, write through.
         self._settings: OrderedDict[int, UserSettings] = OrderedDict()
 
     @classmethod
-    async def open(cls, path: Path) -> SqliteStore:
-        """Open (creating if needed) and migrate the database at `path`."""
+    async def open(cls, path: Path, one_process: bool = True) -> SqliteStore:
+        """Open (creating if needed) and migrate the database at `path`.
+
+        `one_process=False` lets other stores open the file at the same time: for tests of
+        what several senders on one database do; hedgebot itself never does it.
+        """
 
         def connect() -> sqlite3.Connection:
             try:
-                path.parent.mkdir(parents=True, exist_ok=True)
                 connection = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
                 connection.execute("PRAGMA journal_mode=WAL")
-            except (OSError, sqlite3.OperationalError) as exc:
-                reason = exc.strerror if isinstance(exc, OSError) else str(exc)
-                raise StoreUnavailable(
-                    f"cannot open the database {path}: {reason}; set HEDGEBOT_DB to a file in a writable folder"
-                ) from None
+            except sqlite3.OperationalError as exc:
+                raise _cannot_open(path, str(exc)) from None
             except sqlite3.DatabaseError:
                 raise StoreUnavailable(
                     f"{path} is not a hedgebot database; point HEDGEBOT_DB at another file"
@@ -125,7 +130,21 @@ class SqliteStore:
                 raise SchemaTooNew(f"{path}: {exc}") from None
             return connection
 
-        return cls(await asyncio.to_thread(connect))
+        def lock_and_connect() -> tuple[sqlite3.Connection, int | None]:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise _cannot_open(path, exc.strerror) from None
+            # Locked before the first write (WAL, migrations): a second process changes nothing.
+            lock_fd = _lock_for_this_process(path) if one_process else None
+            try:
+                return connect(), lock_fd
+            except BaseException:
+                if lock_fd is not None:
+                    os.close(lock_fd)
+                raise
+
+        return cls(*await asyncio.to_thread(lock_and_connect))
 
     async def _run(self, work: Callable[[sqlite3.Connection], T]) -> T:
         async with self._lock:
@@ -323,8 +342,36 @@ class SqliteStore:
         return await self._run(read)
 
     async def close(self) -> None:
-        """Close the database."""
+        """Close the database, and let another process open it."""
         await self._run(lambda db: db.close())
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+
+
+def _cannot_open(path: Path, reason: str | None) -> StoreUnavailable:
+    return StoreUnavailable(
+        f"cannot open the database {path}: {reason}; set HEDGEBOT_DB to a file in a writable folder"
+    )
+
+
+def _lock_for_this_process(path: Path) -> int:
+    """Hold `path`'s lock file for as long as the store is open (the OS lets go if we die)."""
+    try:
+        fd = os.open(path.with_name(path.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise _cannot_open(path, exc.strerror) from None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = os.read(fd, 20).decode(errors="replace").strip() or "unknown"
+        os.close(fd)
+        raise StoreUnavailable(
+            f"{path} is in use by another hedgebot (pid {holder}): one process per SQLite "
+            "file; stop that one, or set HEDGEBOT_DB to another file"
+        ) from None
+    os.ftruncate(fd, 0)
+    os.write(fd, f"{os.getpid()}\n".encode())
+    return fd
 
 
 def _alerts(db: sqlite3.Connection, where: str, args: tuple[object, ...]) -> list[AlertRule]:

@@ -319,7 +319,10 @@ async def test_two_senders_on_one_database_send_each_message_once(
     running: RunningBot, tmp_path: Path
 ) -> None:
     db = tmp_path / "shared.sqlite3"
-    first, second = await SqliteStore.open(db), await SqliteStore.open(db)
+    # Two senders on one database, as several workers on PostgreSQL will be (SQLite refuses a
+    # second hedgebot process).
+    first = await SqliteStore.open(db, one_process=False)
+    second = await SqliteStore.open(db, one_process=False)
     market = ScriptedMarket()
     try:
         await queue_for_chats(first, range(1000, 1040))

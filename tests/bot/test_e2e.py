@@ -3,6 +3,7 @@
 import asyncio
 import io
 import logging
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -274,6 +275,15 @@ async def test_webhook_checks_the_secret_and_serves_healthz(running: RunningBot)
                 f"{base}/telegram",
                 data=io.BytesIO(b" " * (MAX_UPDATE_BYTES + 1)),
                 headers={SECRET_HEADER: "s3cret"},
+            ) as response:
+                assert response.status == 413
+
+            async def ten_megabytes() -> AsyncIterator[bytes]:  # no declared length: chunked
+                for _ in range(160):
+                    yield b" " * (1 << 16)
+
+            async with http.post(
+                f"{base}/telegram", data=ten_megabytes(), headers={SECRET_HEADER: "s3cret"}
             ) as response:
                 assert response.status == 413
             before = len(running.telegram.sent())

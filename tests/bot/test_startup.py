@@ -1,9 +1,11 @@
 """Start-up failures end in one line naming the problem, never a traceback, never the token."""
 
+import asyncio
 import os
 import sqlite3
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import aiohttp
@@ -11,6 +13,8 @@ import pytest
 from telegram.error import NetworkError, TimedOut
 from telegram.request import RequestData
 
+from bot.defaults import UserSettings
+from bot.store.sqlite import SqliteStore
 from bot.transport import AiohttpRequest
 
 from .conftest import TOKEN, bot_process, free_port, start_bot_process
@@ -91,6 +95,29 @@ def test_storage_and_snapshot_faults_at_start_end_in_one_line(
         assert line.startswith("hedgebot: ")
         assert cases[(setting, path)] in line
         assert path in line
+
+
+async def test_a_second_hedgebot_on_one_sqlite_file_is_refused_in_one_line(
+    telegram_elsewhere: FakeTelegram, tmp_path: Path
+) -> None:
+    db = tmp_path / "one.sqlite3"
+    first = await SqliteStore.open(db)  # this test's process is the first hedgebot on the file
+    try:
+        second = start_bot_process(telegram_elsewhere, tmp_path, (), HEDGEBOT_DB=str(db))
+        _, stderr = await asyncio.to_thread(second.communicate, timeout=60)
+        await first.save_user_settings(7, UserSettings(leverage=Decimal(5)))
+    finally:
+        await first.close()
+    assert second.returncode == 1, stderr
+    assert stderr.strip() == (
+        f"hedgebot: {db} is in use by another hedgebot (pid {os.getpid()}): one process per "
+        "SQLite file; stop that one, or set HEDGEBOT_DB to another file"
+    )
+    reopened = await SqliteStore.open(db)  # the first has gone: the file is free again
+    try:
+        assert (await reopened.user_settings(7)).leverage == 5
+    finally:
+        await reopened.close()
 
 
 OFFLINE_CONSOLE = """
