@@ -112,18 +112,23 @@ def bare_echo_app(transport: str, base: str) -> Application[Any, Any, Any, Any, 
     return app
 
 
-async def run(workload: str, transport: str, base: str, db: Path, updates: int) -> dict[str, Any]:
-    """Answer `updates` messages with the whole bot (/hedge) or with a bare echo handler."""
+def bench_settings(base: str, db: Path, **extra: str) -> BotSettings:
+    """The bot's settings against the fake Bot API at `base`, on the demo snapshot."""
     snapshot = Path(str(resources.files("hedgecore.market").joinpath("demo_snapshot.json")))
-    settings = BotSettings.model_validate(
+    return BotSettings.model_validate(
         {
             "TELEGRAM_BOT_TOKEN": TOKEN,
             "HEDGEBOT_TELEGRAM_BASE_URL": f"{base}/bot",
             "HEDGEBOT_DB": str(db),
             "HEDGEBOT_SNAPSHOT": str(snapshot),
-            "HEDGEBOT_TRANSPORT": transport,
+            **extra,
         }
     )
+
+
+async def run(workload: str, transport: str, base: str, db: Path, updates: int) -> dict[str, Any]:
+    """Answer `updates` messages with the whole bot (/hedge) or with a bare echo handler."""
+    settings = bench_settings(base, db, HEDGEBOT_TRANSPORT=transport)
     app = (
         build_application(settings, rate_limited=False)
         if workload == "hedge"

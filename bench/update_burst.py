@@ -17,7 +17,6 @@ import os
 import sys
 import tempfile
 import time
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +24,7 @@ from aiohttp import ClientSession
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.bot_throughput import TOKEN, serve
+from bench.bot_throughput import bench_settings, serve
 from bot.app import build_application
 from bot.polling import Poller
 from bot.settings import BotSettings
@@ -41,16 +40,8 @@ def rss_mb() -> float:
 
 
 async def burst(limit: int, base: str, db: Path, updates: int, seconds: float) -> dict[str, Any]:
-    snapshot = Path(str(resources.files("hedgecore.market").joinpath("demo_snapshot.json")))
-    settings = BotSettings.model_validate(
-        {
-            "TELEGRAM_BOT_TOKEN": TOKEN,
-            "HEDGEBOT_TELEGRAM_BASE_URL": f"{base}/bot",
-            "HEDGEBOT_DB": str(db),
-            "HEDGEBOT_SNAPSHOT": str(snapshot),
-            "HEDGEBOT_HTTP_PORT": "0",
-            "HEDGEBOT_MAX_WAITING_UPDATES": str(limit),
-        }
+    settings = bench_settings(
+        base, db, HEDGEBOT_HTTP_PORT="0", HEDGEBOT_MAX_WAITING_UPDATES=str(limit)
     )
     app = build_application(settings)
     await app.initialize()
