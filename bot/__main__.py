@@ -46,6 +46,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"hedgebot: {exc}", file=sys.stderr)
         return 2
     if args.snapshot is not None:
+        try:  # a mistyped argument is a usage error, as in hedgecore
+            args.snapshot.open("rb").close()
+        except OSError as exc:
+            print(
+                f"hedgebot: cannot read snapshot {args.snapshot}: {exc.strerror}", file=sys.stderr
+            )
+            return 2
         settings = settings.model_copy(update={"snapshot": args.snapshot})
     token = settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else None
     # PTB, ccxt and matplotlib take a second to import: only once the command line and the
@@ -59,38 +66,43 @@ def main(argv: list[str] | None = None) -> int:
     from bot.webhook import run_webhook
     from hedgecore.errors import DataUnavailable
 
-    if token is None or args.console:
-        # Venue failures are in the replies' notes: only errors are worth a log line here.
-        configure_logging("ERROR", token)
-        asyncio.run(run_console(settings))
-        return 0
-    if args.webhook is not None and not args.webhook.startswith("https://"):
+    console = token is None or args.console
+    if not console and args.webhook is not None and not args.webhook.startswith("https://"):
         print(
             "hedgebot: --webhook needs the public https URL Telegram will call, e.g. https://bot.example.com/telegram",
             file=sys.stderr,
         )
         return 2
-    configure_logging(settings.log_level, token, json_lines=settings.log_format == "json")
-    app = build_application(settings)
+    if console:
+        # Venue failures are in the replies' notes: only errors are worth a log line here.
+        configure_logging("ERROR", token)
+    else:
+        configure_logging(settings.log_level, token, json_lines=settings.log_format == "json")
+    app = None if console else build_application(settings)
     try:
-        asyncio.run(check_token(token, settings.telegram_base_url))
-        if args.webhook:
-            asyncio.run(
-                run_webhook(app, args.webhook, settings.webhook_listen, settings.webhook_port)
-            )
+        if app is None:
+            asyncio.run(run_console(settings))
         else:
-            asyncio.run(run_polling(app))
+            assert token is not None  # not the console: there is a token
+            asyncio.run(check_token(token, settings.telegram_base_url))
+            if args.webhook:
+                asyncio.run(
+                    run_webhook(app, args.webhook, settings.webhook_listen, settings.webhook_port)
+                )
+            else:
+                asyncio.run(run_polling(app))
     except InvalidToken:
         failure, status = REFUSED_TOKEN, 2
     except (StoreUnavailable, DataUnavailable) as exc:
         failure, status = str(exc), 1
     except TelegramError as exc:
         # PTB's messages may quote the token (InvalidToken does): redact before printing.
-        failure, status = f"Telegram failed: {redact(str(exc), token)}", 1
+        failure, status = f"Telegram failed: {redact(str(exc), token or '')}", 1
     else:
         return 0
-    # A start-up that failed before PTB was initialised leaves our HTTP sessions open.
-    asyncio.run(app.bot_data.close_transports())
+    if app is not None:
+        # A start-up that failed before PTB was initialised leaves our HTTP sessions open.
+        asyncio.run(app.bot_data.close_transports())
     print(f"hedgebot: {failure}", file=sys.stderr)
     return status
 

@@ -133,6 +133,9 @@ class SqliteStore:
         def lock_and_connect() -> tuple[sqlite3.Connection, int | None]:
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
+            except (FileExistsError, NotADirectoryError):
+                blocking = next(p for p in path.parents if p.exists())
+                raise _cannot_open(path, f"{blocking} is a file, not a folder") from None
             except OSError as exc:
                 raise _cannot_open(path, exc.strerror) from None
             # Locked before the first write (WAL, migrations): a second process changes nothing.

@@ -97,6 +97,29 @@ def test_storage_and_snapshot_faults_at_start_end_in_one_line(
         assert path in line
 
 
+def test_the_terminal_chat_fails_at_start_in_one_line(tmp_path: Path) -> None:
+    a_file = tmp_path / "plain-file"
+    a_file.write_text("not a folder")
+    missing = tmp_path / "missing.json"
+    db = {"HEDGEBOT_DB": str(tmp_path / "c.sqlite3")}
+    cases = {  # (arguments, settings) -> (exit status, the one line); run side by side
+        (("--console",), ("HEDGEBOT_DB", str(a_file / "c.sqlite3"))): (
+            1,
+            f"hedgebot: cannot open the database {a_file / 'c.sqlite3'}: {a_file} is a file, "
+            "not a folder; "
+            "set HEDGEBOT_DB to a file in a writable folder",
+        ),
+        (("--console", "--snapshot", str(missing)), ("HEDGEBOT_DB", db["HEDGEBOT_DB"])): (
+            2,
+            f"hedgebot: cannot read snapshot {missing}: No such file or directory",
+        ),
+    }
+    running = {case: bot_process(list(case[0]), {case[1][0]: case[1][1]}) for case in cases}
+    for case, process in running.items():
+        _, stderr = process.communicate(timeout=60)
+        assert (process.returncode, stderr.strip()) == cases[case]
+
+
 async def test_a_second_hedgebot_on_one_sqlite_file_is_refused_in_one_line(
     telegram_elsewhere: FakeTelegram, tmp_path: Path
 ) -> None:
