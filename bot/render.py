@@ -290,12 +290,12 @@ def render_stats(counts: Mapping[str, int], venues: Mapping[str, tuple[bool, str
 
 
 def render_payoff_caption(answer: PayoffAnswer) -> str:
-    """The caption of a payoff chart: the very plan the picture is drawn from."""
-    plan = answer.market_plan.plan
-    best = plan.best
+    """The caption of a payoff chart: the very hedge the picture's title and blue line show."""
+    holding = answer.market_plan.plan.holding
+    leg = answer.curve.chosen.leg
     caption = (
-        f"{fmt.coin(plan.holding.quantity, plan.holding.coin)}: short {best.contracts:,} "
-        f"{venue_name(best.venue)} {best.symbol} at {fmt.leverage(best.leverage)} · data {answer.market_plan.data_label}"
+        f"{fmt.coin(holding.quantity, holding.coin)}: short {leg.contracts:,} "
+        f"{venue_name(leg.venue)} {leg.symbol} at {fmt.leverage(leg.leverage)} · data {answer.market_plan.data_label}"
     )
     return _with_notes(caption, answer.notes)
 

@@ -18,56 +18,72 @@ HIGH_MOVE = Decimal(1)  # ...to double
 POINTS = 151
 
 
+class HedgeLine(Frozen):
+    """What the holding is worth at each price with one leg's short beside it."""
+
+    leg: HedgeLeg
+    value_usd: tuple[Decimal, ...]
+
+    @property
+    def at_expiry(self) -> bool:
+        """A dated future's line is its value at expiry, when it has met spot."""
+        return self.leg.kind is ContractKind.DATED
+
+
 class PayoffCurve(Frozen):
-    """USD value of the holding at each price: unhedged, hedged on the perpetual, on a dated future."""
+    """USD value of the holding at each price: unhedged, hedged with the plan's chosen leg, and
+    with the best leg of the other kind (a perpetual beside a dated future, or the reverse)."""
 
     coin: str
     spot_price: Decimal
     prices: tuple[Decimal, ...]
     unhedged_usd: tuple[Decimal, ...]
-    perpetual: HedgeLeg
-    perpetual_usd: tuple[Decimal, ...]
-    dated: HedgeLeg | None
-    dated_usd: tuple[Decimal, ...] | None  # at expiry, when the future has met spot
-    liquidation_price: Decimal | None  # from here up the perpetual hedge is gone
+    chosen: HedgeLine
+    alternative: HedgeLine | None
     as_of: datetime
 
+    @property
+    def liquidation_price(self) -> Decimal | None:
+        """From here up the chosen hedge is gone."""
+        return self.chosen.leg.liquidation_price
 
-def _perpetual_value(leg: HedgeLeg, quantity: Decimal, price: Decimal) -> Decimal:
-    """Coins plus the short; past liquidation the margin is lost and the rest is unhedged."""
+
+def _leg_value(leg: HedgeLeg, quantity: Decimal, price: Decimal) -> Decimal:
+    """Coins plus the short; past liquidation the margin is lost and the rest is unhedged.
+
+    A dated future is valued at expiry, at spot; a price at expiry above its liquidation price
+    was passed on the way, so that short is gone too.
+    """
     if leg.liquidation_price is not None and price >= leg.liquidation_price:
         return (quantity - leg.margin_coin) * price
-    return hedged_value_usd(quantity, leg.notional_usd, leg.entry_price, price)
+    contract_price = price if leg.kind is ContractKind.DATED else None
+    return hedged_value_usd(
+        quantity, leg.notional_usd, leg.entry_price, price, contract_price=contract_price
+    )
 
 
 def payoff_curve(plan: HedgePlan, points: int = POINTS) -> PayoffCurve:
-    """The payoff of a same-coin plan's best perpetual (and best dated future) across prices."""
+    """The payoff across prices of a same-coin plan's chosen leg, beside the other kind's best."""
     if plan.cross_hedge is not None:
         raise PlanningError(
             f"a payoff chart needs a hedge in {plan.holding.coin} itself, not a cross hedge"
         )
-    perpetual = next((leg for leg in plan.legs if leg.kind is ContractKind.PERPETUAL), None)
-    if perpetual is None:
-        raise PlanningError(f"no perpetual to chart for {plan.holding.coin}")
-    dated = next((leg for leg in plan.legs if leg.kind is ContractKind.DATED), None)
+    chosen = plan.best
+    other = next((leg for leg in plan.legs if leg.kind is not chosen.kind), None)
     spot, quantity = plan.spot_price, plan.holding.quantity
     step = (HIGH_MOVE - LOW_MOVE) / (points - 1)
     prices = tuple(spot * (1 + LOW_MOVE + step * n) for n in range(points))
+
+    def line(leg: HedgeLeg) -> HedgeLine:
+        return HedgeLine(leg=leg, value_usd=tuple(_leg_value(leg, quantity, p) for p in prices))
+
     return PayoffCurve(
         coin=plan.holding.coin,
         spot_price=spot,
         prices=prices,
         unhedged_usd=tuple(quantity * p for p in prices),
-        perpetual=perpetual,
-        perpetual_usd=tuple(_perpetual_value(perpetual, quantity, p) for p in prices),
-        dated=dated,
-        dated_usd=None
-        if dated is None
-        else tuple(
-            hedged_value_usd(quantity, dated.notional_usd, dated.entry_price, p, contract_price=p)
-            for p in prices
-        ),
-        liquidation_price=perpetual.liquidation_price,
+        chosen=line(chosen),
+        alternative=None if other is None else line(other),
         as_of=plan.as_of,
     )
 

@@ -15,7 +15,7 @@ from matplotlib.ticker import FuncFormatter
 
 from hedgecore import fmt
 from hedgecore.backtest import BacktestReport
-from hedgecore.payoff import FundingLine, PayoffCurve
+from hedgecore.payoff import FundingLine, HedgeLine, PayoffCurve
 from hedgecore.venues import venue_name
 
 WIDTH_IN, HEIGHT_IN, DPI = 12.0, 7.0, 110  # 1320 x 770 pixels
@@ -63,27 +63,42 @@ def funding_png(coin: str, lines: Sequence[FundingLine], as_of: datetime) -> byt
     return _png(funding_figure(coin, lines, as_of))
 
 
+def hedge_label(line: HedgeLine) -> str:
+    """What a hedged line is called in the legend: the order it stands for."""
+    leg = line.leg
+    label = f"short {leg.contracts:,} {venue_name(leg.venue)} {leg.symbol} at {fmt.leverage(leg.leverage)}"
+    return label + (", at expiry" if line.at_expiry else "")
+
+
+def payoff_title(curve: PayoffCurve) -> str:
+    """The chart's title: the chosen hedge, as the caption beside it names it."""
+    leg = curve.chosen.leg
+    return (
+        f"{curve.coin}: {venue_name(leg.venue)} {leg.symbol}, {leg.contracts:,} contracts at "
+        f"{fmt.leverage(leg.leverage)}, data {fmt.utc(curve.as_of)}"
+    )
+
+
 def payoff_figure(curve: PayoffCurve) -> Figure:
-    """USD value across prices: unhedged, hedged on the perpetual, on the dated future at expiry."""
+    """USD value across prices: unhedged, with the chosen hedge, and with the other kind's best."""
     figure, axes = _figure()
     prices = _floats(curve.prices)
-    leg = curve.perpetual
     axes.plot(prices, _floats(curve.unhedged_usd), color=VERMILLION, linewidth=3, label="unhedged")
     axes.plot(
         prices,
-        _floats(curve.perpetual_usd),
+        _floats(curve.chosen.value_usd),
         color=BLUE,
         linewidth=3,
-        label=f"short {leg.contracts:,} {venue_name(leg.venue)} {leg.symbol} at {fmt.leverage(leg.leverage)}",
+        label=hedge_label(curve.chosen),
     )
-    if curve.dated is not None and curve.dated_usd is not None:
+    if curve.alternative is not None:
         axes.plot(
             prices,
-            _floats(curve.dated_usd),
+            _floats(curve.alternative.value_usd),
             color=GREEN,
             linewidth=3,
             linestyle="--",
-            label=f"short {venue_name(curve.dated.venue)} {curve.dated.symbol}, at expiry",
+            label=hedge_label(curve.alternative),
         )
     # Markers are named in the legend, not written across the lines.
     axes.axvline(
@@ -107,11 +122,7 @@ def payoff_figure(curve: PayoffCurve) -> Figure:
     axes.yaxis.set_major_formatter(THOUSANDS)
     axes.set_xlabel(f"{curve.coin} price (USD)", fontsize=16)
     axes.set_ylabel("value of your holding (USD)", fontsize=16)
-    axes.set_title(
-        f"{curve.coin}: {venue_name(leg.venue)}, {leg.contracts:,} contracts at {fmt.leverage(leg.leverage)}, "
-        f"data {fmt.utc(curve.as_of)}",
-        fontsize=17,
-    )
+    axes.set_title(payoff_title(curve), fontsize=17)
     axes.legend(fontsize=14, loc="upper left")
     return figure
 

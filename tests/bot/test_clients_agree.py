@@ -11,12 +11,18 @@ import re
 import sys
 from datetime import datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from bot.render import html_to_text
+from bot.defaults import UserSettings, hedge_question
+from bot.parsing import parse_hedge
+from bot.render import html_to_text, render_payoff_caption
 from hedgecore import fmt
+from hedgecore.charts.draw import payoff_figure
+from hedgecore.desk import Desk
+from hedgecore.market.snapshot import load_snapshot_file
 from hedgecore.venues import venue_name
 
 from .conftest import RunningBot
@@ -127,3 +133,24 @@ async def test_the_cli_and_the_bot_give_the_same_figures(
     assert set(MOMENT.findall(text)) <= moments
     strangers = [n for n in NUMBER.findall(MOMENT.sub(" ", text)) if n not in numbers]
     assert not strangers, f"figures in the bot's reply that the CLI does not have: {strangers}"
+
+
+@pytest.mark.parametrize("request_text", ["1.2 BTC 3x", "1.2 BTC", "0.5 ETH 2x"])
+async def test_a_charts_caption_names_the_hedge_its_picture_draws(
+    five_venue_snapshot: Path, request_text: str
+) -> None:
+    desk = Desk(load_snapshot_file(five_venue_snapshot))
+    try:
+        request = parse_hedge(request_text.split(), "/chart")
+        answer = await desk.payoff(hedge_question(request, UserSettings()))
+    finally:
+        await desk.close()
+    leg = answer.curve.chosen.leg
+    assert leg == answer.market_plan.plan.best
+    caption = render_payoff_caption(answer).splitlines()[0]
+    title = payoff_figure(answer.curve).axes[0].get_title()
+    order = (
+        f"{leg.contracts:,} {venue_name(leg.venue)} {leg.symbol} at {fmt.leverage(leg.leverage)}"
+    )
+    assert f"short {order}" in caption
+    assert f"{venue_name(leg.venue)} {leg.symbol}, {leg.contracts:,} contracts at" in title

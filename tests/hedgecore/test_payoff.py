@@ -22,9 +22,9 @@ def test_one_x_hedge_is_flat_and_unhedged_is_linear() -> None:
     assert len(curve.prices) == 151
     assert curve.unhedged_usd == tuple(D("1.2") * p for p in curve.prices)
     # 72,000 contracts of 1 USD: the 1.2 BTC are worth 72,000 USD whatever the price.
-    assert all(abs(v - D(72000)) < D("1e-18") for v in curve.perpetual_usd)
+    assert all(abs(v - D(72000)) < D("1e-18") for v in curve.chosen.value_usd)
     assert curve.liquidation_price is None
-    assert curve.dated is None
+    assert curve.alternative is None
 
 
 def test_leveraged_hedge_is_unhedged_past_liquidation() -> None:
@@ -33,7 +33,7 @@ def test_leveraged_hedge_is_unhedged_past_liquidation() -> None:
     )
     curve = payoff_curve(plan)
     assert curve.liquidation_price == D(89550)
-    for price, value in zip(curve.prices, curve.perpetual_usd, strict=True):
+    for price, value in zip(curve.prices, curve.chosen.value_usd, strict=True):
         if price >= D(89550):
             assert value == D("0.8") * price  # the 0.4 BTC margin is lost, 0.8 BTC unhedged
         else:
@@ -42,11 +42,29 @@ def test_leveraged_hedge_is_unhedged_past_liquidation() -> None:
 
 def test_dated_short_is_worth_what_it_locks_at_expiry() -> None:
     future = dated(futures_price=D(61500), index_price=D(60000), expiry=NOW + timedelta(days=60))
-    curve = payoff_curve(plan_hedge(BTC, [perpetual(price=D(60000)), future], NOW))
-    assert curve.dated is not None
-    assert curve.dated_usd is not None
+    plan = plan_hedge(BTC, [perpetual(price=D(60000)), future], NOW)
+    curve = payoff_curve(plan)
+    dated_line = curve.chosen if curve.chosen.at_expiry else curve.alternative
+    assert dated_line is not None
+    assert dated_line.leg.symbol == future.contract.symbol
     # 738 contracts of 100 USD = 73,800 USD locked; 1.2 - 73,800/61,500 = 0 BTC left over.
-    assert all(abs(v - D(73800)) < D("1e-18") for v in curve.dated_usd)
+    assert all(abs(v - D(73800)) < D("1e-18") for v in dated_line.value_usd)
+
+
+@pytest.mark.parametrize("best", ["perpetual", "dated"])
+def test_the_chart_shows_the_plans_chosen_leg_first(best: str) -> None:
+    # A rich basis makes the dated future the better short; a poor one, the perpetual.
+    futures_price = D(66000) if best == "dated" else D(60100)
+    future = dated(
+        futures_price=futures_price, index_price=D(60000), expiry=NOW + timedelta(days=60)
+    )
+    plan = plan_hedge(BTC, [perpetual(price=D(60000)), future], NOW, PlanSettings(leverage=D(3)))
+    curve = payoff_curve(plan)
+    assert curve.chosen.leg == plan.best
+    assert curve.chosen.at_expiry == (best == "dated")
+    assert curve.alternative is not None
+    assert curve.alternative.leg.kind is not plan.best.kind
+    assert curve.liquidation_price == plan.best.liquidation_price
 
 
 def test_cross_hedges_have_no_payoff_chart() -> None:

@@ -10,6 +10,7 @@ import pytest
 from matplotlib.figure import Figure
 from matplotlib.image import imread
 
+from hedgecore import fmt
 from hedgecore.backtest import Bar, run_backtest
 from hedgecore.charts.draw import (
     backtest_figure,
@@ -18,6 +19,7 @@ from hedgecore.charts.draw import (
     funding_png,
     payoff_figure,
     payoff_png,
+    payoff_title,
 )
 from hedgecore.models import FundingPoint, Holding, PlanSettings
 from hedgecore.payoff import funding_lines, payoff_curve
@@ -58,14 +60,23 @@ def test_payoff_chart() -> None:
     assert size_of(png) == (1320, 770)
     assert_not_blank(png)
     # The lines drawn are hedgecore's numbers: unhedged, the perpetual hedge, the dated one.
-    drawn = drawn_lines(payoff_figure(curve))
+    figure = payoff_figure(curve)
+    drawn = drawn_lines(figure)
     assert drawn["unhedged"] == [float(v) for v in curve.unhedged_usd]
-    assert drawn["short 72,000 Bybit BTC/USD:BTC at 3x"] == [float(v) for v in curve.perpetual_usd]
-    assert curve.dated_usd is not None
-    assert drawn[f"short OKX {future.contract.symbol}, at expiry"] == [
-        float(v) for v in curve.dated_usd
+    perpetual_line = curve.chosen if not curve.chosen.at_expiry else curve.alternative
+    dated_line = curve.alternative if perpetual_line is curve.chosen else curve.chosen
+    assert perpetual_line is not None
+    assert dated_line is not None
+    assert drawn["short 72,000 Bybit BTC/USD:BTC at 3x"] == [
+        float(v) for v in perpetual_line.value_usd
     ]
-    assert "liquidation 89,550.00 USD: unhedged above" in drawn
+    leg = dated_line.leg
+    assert drawn[f"short {leg.contracts:,} OKX {leg.symbol} at 3x, at expiry"] == [
+        float(v) for v in dated_line.value_usd
+    ]
+    assert plan.best.liquidation_price is not None
+    assert f"liquidation {fmt.price(plan.best.liquidation_price)}: unhedged above" in drawn
+    assert figure.axes[0].get_title() == payoff_title(curve)
 
 
 def test_funding_chart() -> None:
