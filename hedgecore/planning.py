@@ -107,6 +107,11 @@ def plan_leg(
         target_usd = exposure_usd * leverage / (leverage - 1)
     # Nearest whole contract, ties down: never over-hedged by more than half a contract.
     contracts = int((target_usd / contract.contract_size_usd).to_integral_value(ROUND_HALF_DOWN))
+    if cross_hedge is None and initial_margin_coin(target_usd, entry, leverage) <= holding.quantity:
+        # The coins held cover the margin asked for: rounding up must not ask for more, or the
+        # plan cannot be placed. Round down instead; the residual is shown.
+        fitting_usd = holding.quantity * entry * leverage
+        contracts = min(contracts, int(fitting_usd / contract.contract_size_usd))
     notional = contracts * contract.contract_size_usd
     margin = initial_margin_coin(notional, entry, leverage)
     hedged_usd = notional if cross_hedge is None else notional - margin * entry

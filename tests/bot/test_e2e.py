@@ -11,6 +11,7 @@ from aiohttp import ClientSession, web
 
 from bot.handlers.errors import APOLOGY
 from bot.logs import configure_logging
+from bot.render import html_to_text
 from bot.webhook import MAX_UPDATE_BYTES, SECRET_HEADER, webhook_app
 from hedgecore.desk import Desk
 
@@ -348,3 +349,12 @@ async def test_backtest_sends_the_headline_and_the_picture(running: RunningBot) 
         await ask(running, "/backtest ETH")
         == "no bundled history for ETH; there is one for BTC. Example: /backtest BTC"
     )
+
+
+async def test_the_default_plan_is_one_the_holder_can_place(running: RunningBot) -> None:
+    # 1.2 BTC on the demo is 112,466.88 USD of 1 USD contracts: 112,467 would need more
+    # margin than the 1.2 BTC held, so the plan sells one contract less.
+    reply = html_to_text(await ask(running, "/hedge 1.2 BTC"))
+    assert "sell 112,466 contracts" in reply
+    assert "Margin 1.19999061 BTC at 1x" in reply
+    assert "more than you hold" not in reply

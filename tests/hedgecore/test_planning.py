@@ -151,7 +151,7 @@ def test_rounding_leaves_a_shown_residual() -> None:
     contract_size=st.sampled_from([D(1), D(10), D(100)]),
     ratio=st.decimals(min_value=D("0.1"), max_value=D(2), places=2),
 )
-def test_rounding_never_over_hedges_by_more_than_one_contract(
+def test_rounding_stays_within_a_contract_and_never_asks_for_coins_not_held(
     quantity: D, price: D, contract_size: D, ratio: D
 ) -> None:
     market = perpetual(price=price, contract_size_usd=contract_size)
@@ -159,8 +159,33 @@ def test_rounding_never_over_hedges_by_more_than_one_contract(
         Holding(coin="BTC", quantity=quantity), market, PlanSettings(hedge_ratio=ratio), NOW, price
     )
     assert leg.notional_usd - leg.target_notional_usd <= contract_size / 2
-    assert leg.target_notional_usd - leg.notional_usd <= contract_size / 2
     assert leg.residual_usd == leg.target_notional_usd - leg.notional_usd
+    if ratio <= 1:  # at 1x the margin asked for is the hedged share of the holding
+        # Rounded down rather than up when up would need more coins than held.
+        assert leg.margin_coin <= quantity
+        assert leg.coins_missing == 0
+        assert leg.target_notional_usd - leg.notional_usd < contract_size
+    else:
+        assert leg.target_notional_usd - leg.notional_usd <= contract_size / 2
+
+
+def test_the_default_plan_fits_the_coins_held_where_rounding_up_would_not() -> None:
+    # 1.2 BTC at 93,722.4: 112,466.88 USD; the nearest 1 USD contract count, 112,467, would
+    # need 0.00000128 BTC more than held.
+    market = perpetual(price=D("93722.4"), contract_size_usd=D(1))
+    plan = plan_hedge(Holding(coin="BTC", quantity=D("1.2")), [market], NOW)
+    leg = plan.best
+    assert leg.contracts == 112_466
+    assert leg.coins_missing == 0
+    assert leg.margin_coin <= D("1.2")
+    assert leg.residual_usd == D("0.88")
+    assert not any("more than you hold" in note.text for note in plan.notes)
+    # Asking for more than the coins can margin still says so.
+    double = plan_hedge(
+        Holding(coin="BTC", quantity=D("1.2")), [market], NOW, PlanSettings(hedge_ratio=D(2))
+    )
+    assert double.best.coins_missing > D("1.1")
+    assert any("more than you hold" in note.text for note in double.notes)
 
 
 @given(move=st.decimals(min_value=D("0.2"), max_value=D(5), places=3))
