@@ -20,7 +20,7 @@ from hedgecore.answers import (
     Overview,
     PayoffAnswer,
 )
-from hedgecore.models import ContractKind, LeverageRow
+from hedgecore.models import ContractKind, DataSource, LeverageRow
 from hedgecore.venues import venue_name
 
 MAX_MESSAGE_CHARS = 4096
@@ -49,6 +49,13 @@ def render_help(commands: Sequence[tuple[str, str, str]]) -> str:
 
 def _bold(text: str) -> str:
     return f"<b>{e(text)}</b>"
+
+
+def _labelled(lines: list[str], source: DataSource, data_line: str) -> list[str]:
+    """The reply with where its data came from: the demo says so first, other data last."""
+    if source is DataSource.DEMO:
+        return [_bold(data_line), "", *lines]
+    return [*lines, f"<i>{e(data_line)}</i>"]
 
 
 def _plan_block(market_plan: MarketPlan, detailed: bool) -> list[str]:
@@ -109,7 +116,7 @@ def render_hedge(result: HedgeResult) -> str:
     notes = [*result.notes]
     if notes:
         lines += ["", *(f"<i>{e(note)}</i>" for note in notes)]
-    lines.append(f"<i>Data: {e(result.data_label)}</i>")
+    lines = _labelled(lines, result.source, result.data_line)
     return fit("\n".join(lines).replace("\n\n\n", "\n\n"))
 
 
@@ -128,8 +135,8 @@ def render_leverage_table(market_plan: MarketPlan, rows: Sequence[LeverageRow]) 
             f"{fmt.leverage(row.leverage):<5}{fmt.coin(row.margin_coin, best.margin_currency):<18}"
             f"{fmt.coin(row.coins_kept, plan.holding.coin):<18}{wording.liquidation(row.liquidation_price, row.liquidation_distance_pct)}"
         )
-    lines += ["</pre>", f"<i>Data: {e(market_plan.data_label)}</i>"]
-    return "\n".join(lines)
+    lines.append("</pre>")
+    return "\n".join(_labelled(lines, market_plan.source, market_plan.data_line))
 
 
 def render_funding(overviews: Sequence[Overview]) -> str:
@@ -154,8 +161,8 @@ def render_funding(overviews: Sequence[Overview]) -> str:
                 f"({fmt.pct(row.apr_pct, signed=True)} a year), {who}{when}; {fmt.age(row.age_seconds)} old"
             )
         lines += [f"<i>{e(note)}</i>" for note in overview.notes]
-    lines += ["", f"<i>Data: {e(overviews[0].data_label)}</i>"]
-    return fit("\n".join(lines))
+    lines.append("")
+    return fit("\n".join(_labelled(lines, overviews[0].source, overviews[0].data_line)))
 
 
 def render_basis(overviews: Sequence[Overview]) -> str:
@@ -173,8 +180,8 @@ def render_basis(overviews: Sequence[Overview]) -> str:
                 f"{fmt.utc(row.expiry)}; {fmt.age(row.age_seconds)} old"
             )
         lines += [f"<i>{e(note)}</i>" for note in overview.notes]
-    lines += ["", f"<i>Data: {e(overviews[0].data_label)}</i>"]
-    return fit("\n".join(lines))
+    lines.append("")
+    return fit("\n".join(_labelled(lines, overviews[0].source, overviews[0].data_line)))
 
 
 def render_settings(settings: UserSettings) -> str:
@@ -297,7 +304,7 @@ def render_payoff_caption(answer: PayoffAnswer) -> str:
         f"{fmt.coin(holding.quantity, holding.coin)}: short {leg.contracts:,} "
         f"{venue_name(leg.venue)} {leg.symbol} at {fmt.leverage(leg.leverage)} · data {answer.market_plan.data_label}"
     )
-    return _with_notes(caption, answer.notes)
+    return _with_notes(caption, answer.notes, answer.market_plan.source, answer.market_plan.data_line)
 
 
 def render_funding_caption(answer: FundingHistoryAnswer) -> str:
@@ -306,12 +313,13 @@ def render_funding_caption(answer: FundingHistoryAnswer) -> str:
         f"{answer.coin} funding per venue, last 30 days, a year; shaded where a short paid · "
         f"to {fmt.utc(answer.as_of)}"
     )
-    return _with_notes(caption, answer.notes)
+    return _with_notes(caption, answer.notes, answer.source, answer.data_line)
 
 
-def _with_notes(caption: str, notes: Sequence[str]) -> str:
-    """A plain-text photo caption and its notes (the demo fallback's among them), cut to 1,024."""
-    return "\n".join([caption, *notes])[:MAX_CAPTION_CHARS]
+def _with_notes(caption: str, notes: Sequence[str], source: DataSource, data_line: str) -> str:
+    """A plain-text photo caption and its notes, the demo's label first; cut to 1,024."""
+    first = [data_line] if source is DataSource.DEMO else []
+    return "\n".join([*first, caption, *notes])[:MAX_CAPTION_CHARS]
 
 
 def render_backtest_caption(answer: BacktestAnswer) -> str:

@@ -47,6 +47,11 @@ class Sourced(Frozen):
         """Whether the data is live, a snapshot or typed in, and from when."""
         return fmt.data_label(self.source, self.as_of)
 
+    @property
+    def data_line(self) -> str:
+        """The line a reply shows it with (the demo's opens the reply)."""
+        return fmt.data_line(self.source, self.as_of)
+
 
 class MarketPlan(Sourced):
     """A plan, the contract of its best leg, where its data came from and what was noted."""
@@ -91,6 +96,16 @@ class HedgeResult(Frozen):
     def data_label(self) -> str:
         """Where the data of the first plan came from (every plan of a result shares it)."""
         return self.plans[0].data_label
+
+    @property
+    def source(self) -> DataSource:
+        """The source of every plan's data."""
+        return self.plans[0].source
+
+    @property
+    def data_line(self) -> str:
+        """The line a reply shows the data label with."""
+        return self.plans[0].data_line
 
 
 class PayoffAnswer(Frozen):

@@ -37,7 +37,9 @@ if TYPE_CHECKING:  # the market side imports ccxt, which takes a second: loaded 
 
 T = TypeVar("T")
 OVERVIEW_COINS = ("BTC", "ETH")
-DEMO_NOTE = "Live data unavailable ({why}); showing the bundled demo snapshot instead."
+# One line, not each venue's failure (those are logged: hedgebot's log, hedgecore --verbose);
+# the demo's own label opens the reply.
+DEMO_NOTE = "No exchange answered (is the network up?), so this is the demo, not live data."
 
 
 class Desk:
@@ -95,7 +97,7 @@ class Desk:
                 answer = await ask(self._demo)
             except HedgeCoreError:
                 raise live_failure from None
-            return answer, (DEMO_NOTE.format(why=live_failure),)
+            return answer, (DEMO_NOTE,)
 
     async def market_plan(
         self, holding: Holding, settings: PlanSettings, venues: Sequence[str] | None = None

@@ -96,13 +96,21 @@ def data_label(source: DataSource, as_of: datetime) -> str:
         return "prices given on the command line, no market data"
     if source is DataSource.SNAPSHOT:
         return f"offline snapshot taken at {utc(as_of)}"
+    if source is DataSource.DEMO:
+        return f"Demo: market recorded on {utc(as_of)}, not live"
     return f"live market data, {utc(as_of)}"
+
+
+def data_line(source: DataSource, as_of: datetime) -> str:
+    """The line saying where an answer's data came from: the demo's own label, or 'Data: ...'."""
+    label = data_label(source, as_of)
+    return label if source is DataSource.DEMO else f"Data: {label}"
 
 
 def quote_age(source: DataSource, quote_time: datetime, age_seconds: Decimal) -> str:
     """How old one venue's quote is, e.g. '12 s old' or 'snapshot, quoted 2025-04-28 08:00 UTC'."""
     if source is DataSource.MANUAL:
         return "prices as given"
-    if source is DataSource.SNAPSHOT:
+    if source.recorded:
         return f"snapshot, quoted {utc(quote_time)}"
     return f"{age(age_seconds)} old"

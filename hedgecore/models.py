@@ -46,11 +46,18 @@ class TierUnit(StrEnum):
 
 
 class DataSource(StrEnum):
-    """Where a figure came from: a venue just now, a recorded snapshot, or the user."""
+    """Where a figure came from: a venue just now, a recorded snapshot (the bundled demo is
+    one), or the user."""
 
     LIVE = "live"
     SNAPSHOT = "snapshot"
+    DEMO = "demo"
     MANUAL = "manual"
+
+    @property
+    def recorded(self) -> bool:
+        """Market data recorded at another moment: answers are as of that moment."""
+        return self in (DataSource.SNAPSHOT, DataSource.DEMO)
 
 
 class MarginTier(Frozen):

@@ -57,7 +57,7 @@ def render_hedge(result: HedgeResult) -> str:
         _render_plan(
             market_plan.plan,
             market_plan.leverage_rows(),
-            data_label=result.data_label,
+            data_line=result.data_line,
             notes=result.notes,
         )
         for market_plan in result.plans
@@ -79,7 +79,7 @@ def _render_plan(
     plan: HedgePlan,
     leverage_rows: Sequence[LeverageRow],
     *,
-    data_label: str,
+    data_line: str,
     notes: Sequence[str],
 ) -> str:
     best = plan.best
@@ -87,7 +87,7 @@ def _render_plan(
     lines = [
         f"Hedge {fmt.coin(holding.quantity, holding.coin)} ({fmt.usd(plan.value_usd)} at "
         f"{fmt.price(plan.spot_price)}): {fmt.pct(plan.hedge_ratio * 100, 0)} at {fmt.leverage(plan.leverage)}",
-        f"Data: {data_label}",
+        data_line,
         "",
         f"Best: {venue_name(best.venue)} {best.symbol} ({wording.contract_kind(best)}), "
         f"{wording.quote_age(best)}",

@@ -199,7 +199,7 @@ def data_age_note(leg: HedgeLeg) -> RiskNote:
     venue = venue_name(leg.venue)
     if leg.data_source is DataSource.MANUAL:
         text = "Prices are the ones given to the calculator: no market data was fetched."
-    elif leg.data_source is DataSource.SNAPSHOT:
+    elif leg.data_source.recorded:
         text = f"Prices from {venue} come from an offline snapshot (quoted {fmt.utc(leg.quote_time)}): not live data."
     else:
         text = f"Prices from {venue} are {fmt.age(leg.data_age_seconds)} old ({fmt.utc(leg.quote_time)})."

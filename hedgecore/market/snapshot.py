@@ -107,12 +107,14 @@ def read_snapshot(text: str, origin: str) -> tuple[datetime, dict[str, Any]]:
     return taken_at, venues
 
 
-def snapshot_service(text: str, origin: str) -> MarketService:
+def snapshot_service(
+    text: str, origin: str, source: DataSource = DataSource.SNAPSHOT
+) -> MarketService:
     """A market service answering from a snapshot, as of the moment it was taken."""
     taken_at, venues = read_snapshot(text, origin)
     feeds = [SnapshotFeed(venue, recorded) for venue, recorded in venues.items()]
     moment = taken_at.timestamp()
-    return MarketService(feeds, clock=lambda: moment, source=DataSource.SNAPSHOT)
+    return MarketService(feeds, clock=lambda: moment, source=source)
 
 
 def load_snapshot_file(path: Path) -> MarketService:
@@ -131,7 +133,7 @@ def demo_snapshot_text() -> str:
 
 def demo_market_service() -> MarketService:
     """A market service answering from the bundled demo snapshot."""
-    return snapshot_service(demo_snapshot_text(), "the demo snapshot")
+    return snapshot_service(demo_snapshot_text(), "the demo snapshot", DataSource.DEMO)
 
 
 BUNDLED_HISTORY = {

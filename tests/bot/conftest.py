@@ -9,7 +9,6 @@ import threading
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from importlib import resources
 from pathlib import Path
 
 import pytest
@@ -27,7 +26,8 @@ from .fake_telegram import FakeTelegram
 TOKEN = "123456789:AAH-test-token-that-must-never-be-logged-xyz"
 OTHER_TOKEN = "987654321:AAH-the-token-telegram-knows-not-this-one"
 FAST_BACKOFF_S = 0.05  # the first pause after a failed getUpdates: a second in production
-DEMO = Path(str(resources.files("hedgecore.market").joinpath("demo_snapshot.json")))
+# One Bybit quote of 2025-04-28 (scripts/build_bybit_2025_snapshot.py): the figures the tests check.
+DEMO = Path(__file__).resolve().parents[1] / "data" / "bybit_2025-04-28_snapshot.json"
 
 
 def bot_settings(base_url: str, db: Path, snapshot: Path = DEMO, **extra: str) -> BotSettings:

@@ -16,6 +16,7 @@ from telegram.request import RequestData
 from bot.defaults import UserSettings
 from bot.store.sqlite import SqliteStore
 from bot.transport import AiohttpRequest
+from hedgecore.desk import DEMO_NOTE
 
 from .conftest import TOKEN, bot_process, free_port, start_bot_process
 from .fake_telegram import FakeTelegram
@@ -179,6 +180,7 @@ def test_the_terminal_chat_with_no_venue_answering_shows_the_demo_and_no_log_lin
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    assert "showing the bundled demo snapshot instead" in result.stdout
+    assert result.stdout.startswith("Demo: market recorded on 2021-04-17 16:50 UTC, not live")
+    assert DEMO_NOTE in result.stdout
     # The reply says which venues failed; log lines about them would only come first, as noise.
     assert result.stderr == ""

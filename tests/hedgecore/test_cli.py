@@ -4,7 +4,6 @@ import json
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
-from importlib import resources
 from pathlib import Path
 
 import pytest
@@ -241,7 +240,7 @@ def test_charts_from_the_command_line(tmp_path: Path) -> None:
         == f"Wrote {payoff} (prices given on the command line, no market data)"
     )
     assert payoff.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    demo = resources.files("hedgecore.market").joinpath("demo_snapshot.json")
+    demo = Path(__file__).resolve().parents[1] / "data" / "bybit_2025-04-28_snapshot.json"
     funding = tmp_path / "funding.png"
     result = hedgecore("chart", "funding", "btc", "--snapshot", str(demo), "--out", str(funding))
     assert result.returncode == 0, result.stderr

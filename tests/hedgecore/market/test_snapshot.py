@@ -1,6 +1,8 @@
 """Record and replay: a snapshot recorded from the venues plans exactly like the venues did."""
 
 import json
+import subprocess
+import sys
 from datetime import UTC, datetime
 from decimal import Decimal as D
 from pathlib import Path
@@ -9,7 +11,7 @@ from typing import Any
 import pytest
 
 from hedgecore.answers import HedgeQuestion
-from hedgecore.desk import Desk
+from hedgecore.desk import DEMO_NOTE, Desk
 from hedgecore.errors import NoMarketData
 from hedgecore.market.feeds import CcxtFeed
 from hedgecore.market.plans import plan_from_market
@@ -110,23 +112,57 @@ def test_missing_snapshot_file(tmp_path: Path) -> None:
         load_snapshot_file(tmp_path / "missing.json")
 
 
-async def test_demo_snapshot_is_the_bybit_recording() -> None:
-    service = snapshot_service(demo_snapshot_text(), "demo")
+async def test_the_demo_is_one_recorded_moment_on_four_venues() -> None:
+    service = demo_market_service()
     try:
-        result = await plan_from_market(service, Holding(coin="BTC", quantity=D(1)), PlanSettings())
+        btc = await plan_from_market(
+            service, Holding(coin="BTC", quantity=D("1.2")), PlanSettings()
+        )
+        eth = await plan_from_market(
+            service, Holding(coin="ETH", quantity=D("0.5")), PlanSettings()
+        )
         history = await service.funding_history("BTC")
-        closes = await service.daily_closes("BTC")
     finally:
         await service.close()
-    leg = result.plan.best
-    # Last bar of the recording, 2025-04-28 00:00-08:00 UTC: perpetual 93,722.4, spot 93,741.6.
-    assert (leg.venue, leg.entry_price, leg.index_price) == ("bybit", D("93722.4"), D("93741.6"))
-    assert leg.funding_rate == D("0.00006498")
-    assert result.data_label == "offline snapshot taken at 2025-04-28 08:00 UTC"
-    assert len(history["bybit"]) == 89
-    assert closes is not None
-    assert len(closes.closes) == 90
-    assert closes.closes[-1] == (datetime(2025, 4, 28, tzinfo=UTC), D("93722.4"))
+    assert btc.source is DataSource.DEMO
+    assert btc.data_label == "Demo: market recorded on 2021-04-17 16:50 UTC, not live"
+    assert {leg.venue for leg in btc.plan.legs} == {
+        "bybit",
+        "binancecoinm",
+        "deribit",
+        "krakenfutures",
+    }
+    assert {leg.venue for leg in eth.plan.legs} == {"binancecoinm", "deribit", "krakenfutures"}
+    by_symbol = {(leg.venue, leg.symbol): leg for leg in btc.plan.legs}
+    # Figures as recorded (shared/data/recorded_2021-04-17): best bids, Deribit's futures price
+    # and index, and the funding Bybit and Binance settled at 16:00 UTC.
+    assert by_symbol[("bybit", "BTC/USD:BTC")].entry_price == D("60616.5")
+    assert by_symbol[("bybit", "BTC/USD:BTC")].funding_rate == D("0.00053233")
+    assert by_symbol[("binancecoinm", "BTC/USD:BTC")].funding_rate == D("0.00051415")
+    assert by_symbol[("binancecoinm", "BTC/USD:BTC-210924")].entry_price == D("68616.0")
+    assert by_symbol[("krakenfutures", "BTC/USD:BTC-210924")].entry_price == D("68237.5")
+    deribit = by_symbol[("deribit", "BTC/USD:BTC-210625")]
+    assert (deribit.entry_price, deribit.index_price) == (D("64023.94"), D("60615.97"))
+    # Planned as of the recording: the June quarterly is 69 days from expiry, not expired.
+    assert 68 < deribit.days_to_expiry < 69  # type: ignore[operator]
+    assert len(history["bybit"]) == 90  # 30 days of 8-hour settlements, Bybit's only
+
+
+def test_the_bundled_demo_is_what_the_build_script_makes(tmp_path: Path) -> None:
+    shared = Path(__file__).resolve().parents[4] / "shared" / "data"
+    if not (shared / "recorded_2021-04-17").is_dir():
+        pytest.skip(f"the recordings the demo is built from are not at {shared}")
+    rebuilt = tmp_path / "demo.json"
+    script = Path(__file__).resolve().parents[3] / "scripts" / "build_demo_snapshot.py"
+    result = subprocess.run(
+        [sys.executable, str(script), str(shared), str(rebuilt)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(rebuilt.read_text()) == json.loads(demo_snapshot_text())
 
 
 async def test_the_desk_falls_back_to_the_demo_only_when_no_venue_answers(
@@ -143,24 +179,20 @@ async def test_the_desk_falls_back_to_the_demo_only_when_no_venue_answers(
         replay.faults[venue] = Fault(status=503)
     offline = Desk(MarketService(replay_feeds(replay), clock=Clock()), demo=demo_market_service)
     try:
-        # ETH is not in the demo: the failure is reported as it is.
+        # SOL is not in the demo: the failure is reported as it is.
         with pytest.raises(
             NoMarketData, match=r"no venue answered \(Bybit left out: it is unavailable"
         ):
-            await offline.overview("ETH")
+            await offline.overview("SOL")
         # Every kind of question falls back the same way, labelled: overviews, plans, history.
         btc = await offline.overview("BTC")
-        assert btc.source is DataSource.SNAPSHOT
-        assert btc.notes[0].startswith("Live data unavailable (no inverse contract for BTC")
-        assert btc.notes[0].endswith("; showing the bundled demo snapshot instead.")
+        assert btc.source is DataSource.DEMO
+        assert btc.notes == (DEMO_NOTE,)
         history = await offline.funding_history("BTC")
-        assert (history.source, history.notes[0][:22]) == (
-            DataSource.SNAPSHOT,
-            "Live data unavailable ",
-        )
+        assert (history.source, history.notes) == (DataSource.DEMO, (DEMO_NOTE,))
         assert [line.venue for line in history.lines] == ["bybit"]
-        result = await offline.hedge(HedgeQuestion(holdings=(Holding(coin="BTC", quantity=D(1)),)))
-        assert result.data_label == "offline snapshot taken at 2025-04-28 08:00 UTC"
-        assert result.notes[0].startswith("Live data unavailable (no inverse contract for BTC")
+        result = await offline.hedge(HedgeQuestion(holdings=(Holding(coin="ETH", quantity=D(1)),)))
+        assert result.data_label == "Demo: market recorded on 2021-04-17 16:50 UTC, not live"
+        assert result.notes == (DEMO_NOTE,)
     finally:
         await offline.close()
