@@ -30,6 +30,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="answer from a recorded snapshot (HEDGEBOT_SNAPSHOT)",
     )
     parser.add_argument(
+        "--pictures",
+        type=Path,
+        metavar="DIR",
+        help="where the terminal chat saves charts (default: ~/.cache/hedgebot/pictures)",
+    )
+    parser.add_argument(
         "--webhook",
         metavar="URL",
         help="receive updates at this public https URL instead of polling",
@@ -81,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     app = None if console else build_application(settings)
     try:
         if app is None:
-            asyncio.run(run_console(settings))
+            asyncio.run(run_console(settings, pictures=args.pictures))
         else:
             assert token is not None  # not the console: there is a token
             asyncio.run(check_token(token, settings.telegram_base_url))

@@ -42,12 +42,14 @@ def build_application(
     request: BaseRequest | None = None,
     rate_limited: bool = True,
     serve_http: bool = True,
+    flood_guard: bool = True,
 ) -> HedgeApp:
     """The bot, ready to run: handlers registered, services started in post_init.
 
     `request` replaces the HTTP transport for both sending and getUpdates (the terminal chat);
     `rate_limited=False` is for benchmarks, where Telegram's 30 messages a second would be all
-    that is measured; `serve_http=False` keeps the /healthz and /metrics server off.
+    that is measured; `serve_http=False` keeps the /healthz and /metrics server off;
+    `flood_guard=False` lets one user send as fast as they like (the terminal chat).
     """
     ops: list[OpsServer] = []
     intake = Intake(UpdateQueue(), settings.max_waiting_updates)
@@ -61,7 +63,7 @@ def build_application(
             desk=desk,
             store=store,
             alerts=alerts,
-            flood=FloodGuard(settings.flood_limit),
+            flood=FloodGuard(settings.flood_limit if flood_guard else None),
             metrics=BotMetrics(desk.market, alerts, intake, command_names()),
             menu=menu(),
         )

@@ -158,7 +158,8 @@ def render_funding(overviews: Sequence[Overview]) -> str:
             realised = ", realised last 8h" if row.realised else ""
             lines.append(
                 f"• {e(venue_name(row.venue))}: {fmt.rate(row.rate)} per {fmt.hours(row.interval_hours)}{realised} "
-                f"({fmt.pct(row.apr_pct, signed=True)} a year), {who}{when}; {fmt.age(row.age_seconds)} old"
+                f"({fmt.pct(row.apr_pct, signed=True)} a year), {who}{when}; "
+                f"{fmt.quote_age(overview.source, row.quote_time, row.age_seconds)}"
             )
         lines += [f"<i>{e(note)}</i>" for note in overview.notes]
     lines.append("")
@@ -177,7 +178,7 @@ def render_basis(overviews: Sequence[Overview]) -> str:
                 f"• {e(venue_name(row.venue))} {e(row.symbol)}: {fmt.price(row.futures_price)} vs index "
                 f"{fmt.price(row.index_price)}, {fmt.pct(row.basis_pct, signed=True)} "
                 f"({fmt.pct(row.basis_apr_pct, signed=True)} a year), {fmt.number(row.days_to_expiry, 0)} days to "
-                f"{fmt.utc(row.expiry)}; {fmt.age(row.age_seconds)} old"
+                f"{fmt.utc(row.expiry)}; {fmt.quote_age(overview.source, row.quote_time, row.age_seconds)}"
             )
         lines += [f"<i>{e(note)}</i>" for note in overview.notes]
     lines.append("")
@@ -304,7 +305,9 @@ def render_payoff_caption(answer: PayoffAnswer) -> str:
         f"{fmt.coin(holding.quantity, holding.coin)}: short {leg.contracts:,} "
         f"{venue_name(leg.venue)} {leg.symbol} at {fmt.leverage(leg.leverage)} · data {answer.market_plan.data_label}"
     )
-    return _with_notes(caption, answer.notes, answer.market_plan.source, answer.market_plan.data_line)
+    return _with_notes(
+        caption, answer.notes, answer.market_plan.source, answer.market_plan.data_line
+    )
 
 
 def render_funding_caption(answer: FundingHistoryAnswer) -> str:

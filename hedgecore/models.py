@@ -6,6 +6,7 @@ Funding rates keep the venues' sign: positive means longs pay shorts, so a short
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Literal
@@ -122,6 +123,11 @@ class FundingQuote(Frozen):
     # Deribit reports the funding realised over the last 8 hours, not the rate about to be charged.
     realised: bool = False
     timestamp: AwareDatetime
+
+    def next_funding_after(self, now: datetime) -> datetime | None:
+        """The venue's next funding time, unless it has passed by `now` (stale data)."""
+        upcoming = self.next_funding_time
+        return upcoming if upcoming is not None and upcoming > now else None
 
 
 class MarketContract(Frozen):

@@ -58,7 +58,7 @@ def funding_overview(contracts: Sequence[MarketContract], now: datetime) -> tupl
             rate_per_8h=rate_per_8h(m.funding.rate, m.funding.interval_hours),
             apr_pct=annualise_rate(m.funding.rate, m.funding.interval_hours) * 100,
             predicted_rate=m.funding.predicted_rate,
-            next_funding_time=m.funding.next_funding_time,
+            next_funding_time=m.funding.next_funding_after(now),
             realised=m.funding.realised,
             quote_time=m.funding.timestamp,
             age_seconds=_age(now, m.funding.timestamp),

@@ -176,7 +176,7 @@ def plan_leg(
         funding_rate=funding.rate if funding else None,
         funding_interval_hours=funding.interval_hours if funding else None,
         funding_realised=funding.realised if funding else False,
-        next_funding_time=funding.next_funding_time if funding else None,
+        next_funding_time=funding.next_funding_after(now) if funding else None,
         predicted_funding_rate=funding.predicted_rate if funding else None,
         funding_per_interval_coin=funding_coin,
         funding_per_interval_usd=funding_usd,

@@ -37,6 +37,13 @@ async def _add(context: HedgeContext, chat_id: int, args: list[str]) -> str:
     return render_new_alert(rule)
 
 
+def _unwatched(context: HedgeContext) -> str:
+    """A word on alerts added where no one watches funding (the terminal chat runs no jobs)."""
+    if context.application.running:
+        return ""
+    return "\n<i>Saved, but watched only while hedgebot runs on Telegram, not in this chat.</i>"
+
+
 async def alert(update: Update, context: HedgeContext) -> None:
     """Add an alert; without arguments, walk through it with buttons."""
     chat = update.effective_chat
@@ -54,7 +61,7 @@ async def alert(update: Update, context: HedgeContext) -> None:
     except HedgeCoreError as exc:
         await refuse_error(update, exc, ALERT_EXAMPLE)
         return
-    await reply(update, answer)
+    await reply(update, answer + _unwatched(context))
 
 
 async def wizard_button(update: Update, context: HedgeContext) -> None:
@@ -80,7 +87,7 @@ async def wizard_button(update: Update, context: HedgeContext) -> None:
     except HedgeCoreError as exc:
         await query.edit_message_text(error_text(exc, ALERT_EXAMPLE))
         return
-    await query.edit_message_text(answer, parse_mode="HTML")
+    await query.edit_message_text(answer + _unwatched(context), parse_mode="HTML")
 
 
 async def alerts(update: Update, context: HedgeContext) -> None:

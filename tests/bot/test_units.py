@@ -125,12 +125,23 @@ def test_token_is_redacted_from_messages_arguments_and_tracebacks() -> None:
     assert text.count("<token>") == 3
 
 
-def test_console_chat_through_a_pipe(tmp_path: Path) -> None:
+def console(tmp_path: Path, typed: str) -> str:
+    """What the terminal chat prints for these lines, on the 2025 Bybit snapshot."""
     env = {k: v for k, v in os.environ.items() if k != "TELEGRAM_BOT_TOKEN"}
     env |= {"HEDGEBOT_DB": str(tmp_path / "c.sqlite3")}
+    pictures = tmp_path / "pictures"
     result = subprocess.run(
-        [sys.executable, "-m", "bot", "--console", "--snapshot", str(DEMO)],
-        input="/hedge 1.2 BTC\n/hedge 0 BTC\n/funding\n",
+        [
+            sys.executable,
+            "-m",
+            "bot",
+            "--console",
+            "--snapshot",
+            str(DEMO),
+            "--pictures",
+            str(pictures),
+        ],
+        input=typed,
         capture_output=True,
         text=True,
         timeout=120,
@@ -138,13 +149,37 @@ def test_console_chat_through_a_pipe(tmp_path: Path) -> None:
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    out = result.stdout
+    return result.stdout
+
+
+def test_console_chat_through_a_pipe(tmp_path: Path) -> None:
+    out = console(tmp_path, "/hedge 1.2 BTC\n/hedge 0 BTC\n/funding\n")
     assert "1.2 BTC (112,489.92 USD): short Bybit BTC/USD:BTC (perpetual)" in out
     assert "<b>" not in out
-    assert "[buttons: Bybit | ✓ 1x | 2x | 3x | 5x | 50% | ✓ 100% | Leverage table | Chart]" in out
+    assert "[1] Bybit\n[2] ✓ 1x  [3] 2x  [4] 3x  [5] 5x\n[6] 50%  [7] ✓ 100%" in out
     assert "quantity must be more than zero, got '0'. Example: /hedge 1.2 BTC" in out
     assert "• Bybit: +0.0065% per 8h" in out
     assert "Data: offline snapshot taken at 2025-04-28 08:00 UTC" in out
+
+
+def test_console_saves_pictures_and_presses_buttons_by_number(tmp_path: Path) -> None:
+    # A plan, its 3x button (4), its chart button (9); /alert's walk-through (BTC, "negative");
+    # /backtest's picture; then 25 commands more than the flood limit would let through.
+    out = console(
+        tmp_path,
+        "/hedge 1.2 BTC\n4\n9\n/alert\n1\n4\n/backtest BTC\n" + "/help\n" * 25,
+    )
+    assert "Margin 0.40000043 BTC at 3x" in out  # the plan, edited by the button, printed again
+    saved = sorted((tmp_path / "pictures").iterdir())
+    assert len(saved) == 2  # the chart the button asked for, and the backtest's
+    for picture in saved:
+        assert f"[picture saved: {picture}]" in out
+        assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "1.2 BTC: short 112,467 Bybit BTC/USD:BTC at 3x" in out  # the chart's caption
+    assert "Alert #1 set: BTC: funding turns negative" in out
+    assert "Saved, but watched only while hedgebot runs on Telegram, not in this chat." in out
+    assert "Slow down" not in out
+    assert out.count("Positive funding: longs pay shorts") == 25  # every /help answered
 
 
 def test_configure_logging_redacts_on_the_root_handler(capsys: pytest.CaptureFixture[str]) -> None:
