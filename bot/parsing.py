@@ -11,7 +11,7 @@ from hedgecore import inputs
 from hedgecore.alerts import AlertKind, AlertSpec
 from hedgecore.errors import InvalidInput
 from hedgecore.models import Frozen, Holding
-from hedgecore.venues import VenueSpec, venue_by_name
+from hedgecore.venues import VenueSpec, closest_venue, venue_by_name
 
 T = TypeVar("T")
 MAX_HOLDINGS = 10
@@ -85,6 +85,10 @@ def parse_hedge(args: list[str], command: str = "/hedge") -> HedgeRequest:
             if venue is not None:
                 raise _refuse("give one venue", f"{example} okx")
             venue = spec.id
+        elif (meant := closest_venue(token)) is not None:
+            raise _refuse(
+                f"unknown venue {token[:20]!r} (did you mean {meant}?)", f"{example} {meant}"
+            )
         else:
             shown = token if len(token) <= 20 else token[:20] + "..."
             raise _refuse(f"I don't understand {shown!r}", example)
@@ -151,9 +155,22 @@ def parse_alert(args: list[str]) -> AlertSpec:
         minutes, rest = _minutes(rest[0]), rest[1:]
     venue = None
     if rest:
-        spec = _venue(rest[0])
-        if spec is None or len(rest) > 1 or kind is AlertKind.SPREAD:
+        if kind is AlertKind.SPREAD:
+            raise _refuse(
+                "a spread compares every venue, so it takes none", f"/alert {coin} spread 0.02%"
+            )
+        asked = "/alert " + " ".join(args[: len(args) - len(rest)])
+        try:
+            spec = venue_by_name(rest[0])
+        except InvalidInput as exc:
+            raise _refuse(exc.problem, f"{asked} {exc.example}") from None
+        if len(rest) > 1:
             raise _refuse(f"I don't understand {' '.join(rest)[:30]!r}", f"{ALERT_EXAMPLE} bybit")
+        if kind is AlertKind.BEFORE and spec.continuous_funding:
+            raise _refuse(
+                f"{spec.name} charges funding continuously, with no funding times to be reminded of",
+                f"/alert {coin} before {minutes}m bybit",
+            )
         venue = spec.id
     return AlertSpec(
         coin=coin, kind=kind, threshold_8h=threshold, minutes_before=minutes, venue=venue

@@ -208,6 +208,12 @@ class Desk:
         answer, fallback = await self._answer(ask)
         return answer.model_copy(update={"notes": fallback}) if fallback else answer
 
+    async def listed_coins(self) -> dict[str, tuple[str, ...]]:
+        """Coins with an inverse contract on the market's venues, and where; empty when no
+        venue answers (nothing can then be said either way)."""
+        with reply_deadline(self._reply_deadline_s):
+            return await self.market.coins()
+
     async def backtest(self, coin: str) -> BacktestAnswer:
         """The bundled history of `coin` replayed through every strategy (in a worker thread)."""
         from hedgecore.market.snapshot import BUNDLED_HISTORY, bundled_history_text

@@ -83,6 +83,7 @@ class Contract(Frozen):
     taker_fee_rate: Decimal = Field(ge=0, lt=Decimal("0.1"))
     maintenance_margin_rate: Decimal = Field(ge=0, lt=1)
     margin_tiers: tuple[MarginTier, ...] = ()
+    max_leverage: Decimal | None = Field(default=None, gt=0)  # the market's own limit, if given
     # Deribit takes inverse order amounts in USD, everyone else in contracts.
     order_amount_unit: Literal["contracts", "usd"] = "contracts"
 

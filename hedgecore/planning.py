@@ -172,7 +172,10 @@ def plan_leg(
             price_move_pct(quote.mark_price, liquidation) if liquidation is not None else None
         ),
         bankruptcy_price=bankruptcy_price(Side.SHORT, notional, entry, margin),
-        max_leverage=tier.max_leverage if tier is not None else None,
+        max_leverage=min(
+            (cap for cap in (contract.max_leverage, tier.max_leverage if tier else None) if cap),
+            default=None,
+        ),
         funding_rate=funding.rate if funding else None,
         funding_interval_hours=funding.interval_hours if funding else None,
         funding_realised=funding.realised if funding else False,
@@ -196,6 +199,18 @@ def plan_leg(
         data_age_seconds=Decimal(str(max((now - quote.timestamp).total_seconds(), 0.0))),
         data_source=quote.source,
     )
+
+
+def _why_it_cannot_open(leg: HedgeLeg) -> str | None:
+    """Why a venue would refuse the short at the leverage asked for, or None."""
+    if leg.max_leverage is not None and leg.leverage > leg.max_leverage:
+        return f"allows at most {fmt.leverage(leg.max_leverage)} for this position"
+    if leg.liquidation_price is not None and leg.liquidation_price <= leg.entry_price:
+        return (
+            f"would be liquidated at once: its maintenance margin "
+            f"({fmt.pct(leg.maintenance_margin_rate * 100)}) is more than {fmt.leverage(leg.leverage)} posts"
+        )
+    return None
 
 
 def _rank_key(leg: HedgeLeg) -> tuple[bool, Decimal, str, str]:
@@ -292,11 +307,29 @@ def plan_hedge(
             )
     spot_price = holding_price or statistics.median(m.quote.index_price for m in candidates)
     legs = [plan_leg(holding, m, settings, now, spot_price, cross_hedge) for m in candidates]
+    refused = {id(leg): why for leg in legs if (why := _why_it_cannot_open(leg)) is not None}
+    if legs and len(refused) == len(legs):
+        raise PlanningError(
+            f"{fmt.leverage(settings.leverage)} is too much leverage for {holding.coin} here: "
+            + "; ".join(
+                f"{venue_name(leg.venue)} {leg.symbol} {refused[id(leg)]}" for leg in legs[:3]
+            )
+        )
+    extra_notes += [
+        RiskNote(
+            kind=RiskKind.MARGIN,
+            text=f"{venue_name(leg.venue)} {leg.symbol} left out: it {refused[id(leg)]}.",
+        )
+        for leg in legs
+        if id(leg) in refused
+    ]
+    legs = [leg for leg in legs if id(leg) not in refused]
     tradable = sorted((leg for leg in legs if leg.contracts > 0), key=_rank_key)
     if not tradable:
         smallest = min(legs, key=lambda leg: leg.contract_size_usd)
         raise PlanningError(
-            f"{fmt.coin(holding.quantity, holding.coin)} at {fmt.number(settings.hedge_ratio * 100, 0)}% "
+            # As typed: rounded to the display's 8 decimals a dust quantity would read "0 BTC".
+            f"{holding.quantity.normalize():f} {holding.coin} at {fmt.number(settings.hedge_ratio * 100, 0)}% "
             f"is less than half a contract even on {venue_name(smallest.venue)} "
             f"({fmt.usd(smallest.contract_size_usd)} a contract)"
         )

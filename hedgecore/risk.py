@@ -52,7 +52,7 @@ def liquidation_note(
 def margin_notes(
     holding: Holding, leg: HedgeLeg, cross_hedge: CrossHedgeFit | None
 ) -> list[RiskNote]:
-    """Margin the holding cannot cover, and leverage above what the venue allows."""
+    """Margin the holding cannot cover."""
     notes = []
     if leg.coins_missing > 0:
         if cross_hedge is None:
@@ -68,14 +68,6 @@ def margin_notes(
                 f"buy or transfer it; your {holding.coin} stays with you."
             )
         notes.append(_note(RiskKind.MARGIN, text))
-    if leg.max_leverage is not None and leg.leverage > leg.max_leverage:
-        notes.append(
-            _note(
-                RiskKind.MARGIN,
-                f"{venue_name(leg.venue)} allows at most {fmt.leverage(leg.max_leverage)} "
-                "for a position this size.",
-            )
-        )
     return notes
 
 

@@ -7,6 +7,7 @@ inverse-futures.md, section 2), and every plan that uses them says so.
 
 from __future__ import annotations
 
+import difflib
 from decimal import Decimal
 from typing import Literal
 
@@ -26,6 +27,7 @@ class VenueSpec(Frozen):
     alt_contract_size_usd: Decimal
     btc_maintenance_margin_rate: Decimal
     order_amount_unit: Literal["contracts", "usd"] = "contracts"
+    continuous_funding: bool = False  # charged every moment, with no funding times
 
     def published_contract_size_usd(self, coin: str) -> Decimal:
         """The USD face value of one contract for `coin`, as the venue publishes it."""
@@ -75,6 +77,7 @@ VENUES: dict[str, VenueSpec] = {
             alt_contract_size_usd=Decimal(1),
             btc_maintenance_margin_rate=Decimal("0.01"),
             order_amount_unit="usd",
+            continuous_funding=True,
         ),
         VenueSpec(
             id="krakenfutures",
@@ -96,9 +99,20 @@ def venue_by_name(text: str) -> VenueSpec:
     """The venue a user means by `text` (an id or a common name, any case)."""
     spec = _BY_ALIAS.get(text.strip().lower())
     if spec is None:
+        close = closest_venue(text)
+        if close is not None:
+            raise InvalidInput(
+                f"unknown venue {text.strip()[:20]!r} (did you mean {close}?)", close
+            )
         known = ", ".join(sorted(_BY_ALIAS))
         raise InvalidInput(f"unknown venue {text.strip()[:20]!r} (known: {known})", "okx")
     return spec
+
+
+def closest_venue(text: str) -> str | None:
+    """The venue name a mistyped `text` most likely meant ('binanse': 'binance'), if any."""
+    close = difflib.get_close_matches(text.strip().lower(), _BY_ALIAS, n=1, cutoff=0.75)
+    return close[0] if close else None
 
 
 def venue_name(venue_id: str) -> str:

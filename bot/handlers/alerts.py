@@ -21,7 +21,8 @@ from bot.keyboards import (
 from bot.parsing import ALERT_EXAMPLE, parse_alert
 from bot.render import render_alert_list, render_new_alert
 from hedgecore.alerts import MAX_ALERT_ID, admit_alert
-from hedgecore.errors import HedgeCoreError
+from hedgecore.errors import HedgeCoreError, Refused
+from hedgecore.venues import venue_name
 
 CHECK_EVERY_S = 60
 
@@ -30,6 +31,17 @@ async def _add(context: HedgeContext, chat_id: int, args: list[str]) -> str:
     """Add the alert `args` describe, under the product's rules; returns the HTML answer."""
     services = context.services
     wanted = parse_alert(args)
+    listed = await services.desk.listed_coins()
+    if listed and wanted.coin not in listed:
+        raise Refused(
+            f"no venue lists an inverse contract on {wanted.coin}, so it has no funding to watch; "
+            f"listed now: {', '.join(list(listed)[:6])}"
+        )
+    if listed and wanted.venue is not None and wanted.venue not in listed[wanted.coin]:
+        raise Refused(
+            f"{venue_name(wanted.venue)} lists no inverse contract on {wanted.coin}; "
+            f"try {', '.join(venue_name(v) for v in listed[wanted.coin])}"
+        )
     rule = await services.store.add_alert(
         chat_id, wanted, lambda existing: admit_alert(existing, wanted)
     )

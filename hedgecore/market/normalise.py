@@ -110,7 +110,15 @@ def contract_from_market(
         maintenance_margin_rate=mmr,
         margin_tiers=tiers,
         order_amount_unit=spec.order_amount_unit if spec is not None else "contracts",
+        max_leverage=_positive_or_none(
+            ((market.get("limits") or {}).get("leverage") or {}).get("max")
+        ),
     )
+
+
+def _positive_or_none(value: Any) -> Decimal | None:
+    number = to_decimal(value)
+    return number if number is not None and number > 0 else None
 
 
 def _index_price(venue: str, ticker: CcxtDict, funding: CcxtDict | None) -> Any:

@@ -16,6 +16,9 @@ from hedgecore.venues import venue_name
 
 CROSS_HEDGE_PROXIES = ("BTC", "ETH")
 CROSS_HEDGE_DAYS = 90
+# More than the open interest of every coin-margined contract together (a few billion USD a
+# coin): a holding this large is a typing slip, and no venue could take its hedge.
+MAX_HOLDING_USD = Decimal(10) ** 10
 
 
 async def _fit_cross_hedge(
@@ -86,6 +89,11 @@ async def plan_from_market(
             venue: [point.rate for point in points] for venue, points in history.items()
         },
     )
+    if plan.value_usd > MAX_HOLDING_USD:
+        raise PlanningError(
+            f"{holding.quantity.normalize():f} {holding.coin} is {fmt.usd(plan.value_usd)}, more than "
+            f"every inverse contract could hedge ({fmt.usd(MAX_HOLDING_USD)} at most): check the quantity"
+        )
     return MarketPlan.of(
         plan, markets.contracts, notes + markets.notes, markets.source, markets.as_of
     )

@@ -233,7 +233,7 @@ async def test_alert_without_arguments_walks_through_with_buttons(
         "chat": {"id": CHAT, "type": "private"},
         "text": "which coin",
     }
-    bot.telegram.press(coins["ETH"], message, chat_id=CHAT)
+    bot.telegram.press(coins["BTC"], message, chat_id=CHAT)
     (step,) = await bot.telegram.wait_for("editMessageText", 1)
     choices = {b["text"]: b["callback_data"] for row in keyboard_of(step) for b in row}
     assert list(choices) == [
@@ -250,7 +250,7 @@ async def test_alert_without_arguments_walks_through_with_buttons(
         edits[1]
         .params["text"]
         .startswith(
-            "Alert #1 set: ETH: funding turns negative (against a short) on the best venue for a short."
+            "Alert #1 set: BTC: funding turns negative (against a short) on the best venue for a short."
         )
     )
     bot.telegram.press(choices["negative"], message, chat_id=CHAT)

@@ -130,7 +130,32 @@ BAD_INPUTS = [
     (
         "/hedge 0.000000001 BTC",
         # One holding: the same words as `hedgecore plan` (the coin is named only among several).
-        "0 BTC at 100% is less than half a contract even on Bybit (1.00 USD a contract). Example: /hedge 1.2 BTC",
+        "0.000000001 BTC at 100% is less than half a contract even on Bybit (1.00 USD a contract). Example: /hedge 1.2 BTC",
+    ),
+    (
+        "/hedge 1.2 BTC binanse",
+        "unknown venue 'binanse' (did you mean binance?). Example: /hedge 1.2 BTC binance",
+    ),
+    (
+        "/hedge 1.2 BTC 125x",
+        "125x is too much leverage for BTC here: Bybit BTC/USD:BTC allows at most 100x for this position. Example: /hedge 1.2 BTC",
+    ),
+    (
+        "/alert BTC spread 0.02% okx",
+        "a spread compares every venue, so it takes none. Example: /alert BTC spread 0.02%",
+    ),
+    (
+        "/alert BTC before 30m deribit",
+        "Deribit charges funding continuously, with no funding times to be reminded of. Example: /alert BTC before 30m bybit",
+    ),
+    (
+        "/alert ZZZZ negative",
+        "no venue lists an inverse contract on ZZZZ, so it has no funding to watch; listed now: BTC",
+    ),
+    ("/alert BTC negative okx", "OKX lists no inverse contract on BTC; try Bybit"),
+    (
+        "/alert BTC negative binanse",
+        "unknown venue 'binanse' (did you mean binance?). Example: /alert BTC negative binance",
     ),
     (
         "/frobnicate",

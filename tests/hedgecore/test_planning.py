@@ -256,7 +256,7 @@ def test_margin_tiers_pick_the_tier_the_short_liquidates_in() -> None:
     )
 
 
-def test_leverage_above_the_venue_limit_is_flagged() -> None:
+def test_leverage_a_venue_would_refuse_leaves_it_out_or_refuses_the_plan() -> None:
     tiers = (
         MarginTier(
             max_size=D(100),
@@ -265,8 +265,19 @@ def test_leverage_above_the_venue_limit_is_flagged() -> None:
             max_leverage=D(20),
         ),
     )
-    plan = plan_hedge(BTC, [perpetual(tiers=tiers)], NOW, PlanSettings(leverage=D(25)))
-    assert "allows at most 20x" in " ".join(notes_of(plan.notes, RiskKind.MARGIN))
+    capped = perpetual(tiers=tiers)
+    with pytest.raises(
+        PlanningError, match=r"25x is too much leverage for BTC here: .* allows at most 20x"
+    ):
+        plan_hedge(BTC, [capped], NOW, PlanSettings(leverage=D(25)))
+    # Beside a venue that takes it, the capped one is left out with the reason.
+    other = perpetual(venue="okx", mmr=D("0.004"))
+    plan = plan_hedge(BTC, [capped, other], NOW, PlanSettings(leverage=D(25)))
+    assert [leg.venue for leg in plan.legs] == ["okx"]
+    assert "left out: it allows at most 20x" in " ".join(notes_of(plan.notes, RiskKind.MARGIN))
+    # At 125x a 1% maintenance margin is more than is posted: liquidated at once, refused.
+    with pytest.raises(PlanningError, match="would be liquidated at once"):
+        plan_hedge(BTC, [perpetual(mmr=D("0.01"))], NOW, PlanSettings(leverage=D(125)))
 
 
 def test_leverage_table_rows() -> None:
