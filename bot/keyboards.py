@@ -30,7 +30,10 @@ WIZARD_PREFIX = "w:"
 MAX_CALLBACK_BYTES = 64
 LEVERAGES = (Decimal(1), Decimal(2), Decimal(3), Decimal(5))
 RATIOS = (Decimal("0.5"), Decimal(1))
-View = Literal["p", "t", "c"]  # plan, leverage table, payoff chart
+View = Literal["p", "t", "c", "r", "h"]  # plan, leverage table, chart, risks, how to place it
+
+
+VIEWS: dict[str, View] = {view: view for view in ("p", "t", "c", "r", "h")}
 
 
 class BadCallback(ValueError):
@@ -56,7 +59,7 @@ def encode(request: HedgeRequest, leverage: Decimal, ratio: Decimal, view: View)
 def decode(data: str) -> tuple[HedgeRequest, View]:
     """The request and view a button stands for."""
     parts = data.removeprefix(PLAN_PREFIX).split(":")
-    if not data.startswith(PLAN_PREFIX) or len(parts) != 6 or parts[5] not in ("p", "t", "c"):
+    if not data.startswith(PLAN_PREFIX) or len(parts) != 6 or parts[5] not in VIEWS:
         raise BadCallback(data)
     quantity, coin, venue, leverage, ratio, view = parts
     try:
@@ -70,8 +73,7 @@ def decode(data: str) -> tuple[HedgeRequest, View]:
         )
     except InvalidInput as exc:
         raise BadCallback(data) from exc
-    views: dict[str, View] = {"p": "p", "t": "t", "c": "c"}
-    return request, views[view]
+    return request, VIEWS[view]
 
 
 def plan_keyboard(
@@ -115,13 +117,19 @@ def plan_keyboard(
             for r in RATIOS
         ]
     )
+    detail_row = row(
+        [
+            button("Risks", request, leverage, ratio, "r"),
+            button("How to place it", request, leverage, ratio, "h"),
+        ]
+    )
     table_row = row(
         [
             button("Leverage table", request, leverage, ratio, "t"),
             button("Chart", request, leverage, ratio, "c"),
         ]
     )
-    rows = [r for r in (venue_row, leverage_row, ratio_row, table_row) if r]
+    rows = [r for r in (venue_row, leverage_row, ratio_row, detail_row, table_row) if r]
     return InlineKeyboardMarkup(rows) if rows else None
 
 

@@ -20,7 +20,7 @@ from hedgecore.answers import (
     Overview,
     PayoffAnswer,
 )
-from hedgecore.models import ContractKind, DataSource, LeverageRow
+from hedgecore.models import ContractKind, DataSource, HedgeLeg, LeverageRow
 from hedgecore.venues import venue_name
 
 MAX_MESSAGE_CHARS = 4096
@@ -58,7 +58,8 @@ def _labelled(lines: list[str], source: DataSource, data_line: str) -> list[str]
     return [*lines, f"<i>{e(data_line)}</i>"]
 
 
-def _plan_block(market_plan: MarketPlan, detailed: bool) -> list[str]:
+def _plan_block(market_plan: MarketPlan, single: bool) -> list[str]:
+    """A plan's first screen: the order, margin, liquidation, funding, the next best, the age."""
     plan = market_plan.plan
     best = plan.best
     holding = plan.holding
@@ -75,32 +76,31 @@ def _plan_block(market_plan: MarketPlan, detailed: bool) -> list[str]:
         lines.append(f"Funding {funding}")
     if best.locked_value_usd is not None:
         lines.append(f"Locks {fmt.usd(best.locked_value_usd)} at expiry")
+    if single and len(plan.legs) > 1:
+        lines.append(f"Next best: {e(_leg_summary(plan.legs[1], plan.horizon_days))}")
     lines.append(f"<i>{e(venue_name(best.venue))} data {e(wording.quote_age(best))}</i>")
-    if detailed:
-        lines += ["", f"Why: {e(plan.ranking_reason)}."]
-        others = plan.legs[1 : 1 + MAX_ALTERNATIVES]
-        if others:
-            lines += ["", "<b>Alternatives</b>"]
-            for leg in others:
-                carry = (
-                    "carry unknown"
-                    if leg.net_carry_usd is None
-                    else f"{fmt.usd(leg.net_carry_usd, signed=True)} over {plan.horizon_days} d"
-                )
-                yearly = (
-                    leg.funding_apr_pct if leg.kind is ContractKind.PERPETUAL else leg.basis_apr_pct
-                )
-                rate = "" if yearly is None else f", {fmt.pct(yearly, signed=True)} a year"
-                lines.append(
-                    f"• {e(venue_name(leg.venue))} {e(leg.symbol)}: {leg.contracts:,} contracts{rate}, {carry} ({e(wording.quote_age(leg))})"
-                )
-        lines += ["", "<b>Risks</b>", *(f"• {e(note.text)}" for note in plan.notes)]
     return lines
 
 
+def _leg_summary(leg: HedgeLeg, horizon_days: int) -> str:
+    """One leg in a line: where, what it earns a year and over the horizon."""
+    carry = (
+        "carry unknown"
+        if leg.net_carry_usd is None
+        else f"{fmt.usd(leg.net_carry_usd, signed=True)} over {horizon_days} d"
+    )
+    yearly = leg.funding_apr_pct if leg.kind is ContractKind.PERPETUAL else leg.basis_apr_pct
+    rate = "" if yearly is None else f", {fmt.pct(yearly, signed=True)} a year"
+    return f"{venue_name(leg.venue)} {leg.symbol}: {leg.contracts:,} contracts{rate}, {carry}"
+
+
 def render_hedge(result: HedgeResult) -> str:
-    """A /hedge reply: one plan in detail, or a portfolio with each holding's answer and totals."""
-    detailed = len(result.plans) == 1
+    """A /hedge reply's first screen: one plan, or a portfolio with each holding's and totals.
+
+    The reasons, alternatives and risks are a button away (`render_risks`), as is how to place
+    the order (`render_how_to_place`), so that the first screen fits a phone.
+    """
+    single = len(result.plans) == 1
     lines: list[str] = []
     if result.portfolio is not None:
         p = result.portfolio
@@ -110,14 +110,66 @@ def render_hedge(result: HedgeResult) -> str:
             "",
         ]
     for market_plan in result.plans:
-        lines += [*_plan_block(market_plan, detailed), ""]
+        lines += [*_plan_block(market_plan, single), ""]
     for failure in result.failures:
         lines.append(f"⚠️ {e(failure)}")
-    notes = [*result.notes]
-    if notes:
-        lines += ["", *(f"<i>{e(note)}</i>" for note in notes)]
+    lines += [f"<i>{e(note)}</i>" for note in result.notes]
     lines = _labelled(lines, result.source, result.data_line)
     return fit("\n".join(lines).replace("\n\n\n", "\n\n"))
+
+
+def render_risks(market_plan: MarketPlan) -> str:
+    """Why this leg comes first, the alternatives, and the risks in numbers."""
+    plan = market_plan.plan
+    lines = [
+        f"<b>{e(fmt.coin(plan.holding.quantity, plan.holding.coin))}</b>: why "
+        f"{e(venue_name(plan.best.venue))} {e(plan.best.symbol)}",
+        "",
+        f"{e(plan.ranking_reason)}.",
+    ]
+    others = plan.legs[1 : 1 + MAX_ALTERNATIVES]
+    if others:
+        lines += ["", "<b>Alternatives</b>"]
+        lines += [
+            f"• {e(_leg_summary(leg, plan.horizon_days))} ({e(wording.quote_age(leg))})"
+            for leg in others
+        ]
+    lines += ["", "<b>Risks</b>", *(f"• {e(note.text)}" for note in plan.notes), ""]
+    return fit("\n".join(_labelled(lines, market_plan.source, market_plan.data_line)))
+
+
+def render_how_to_place(market_plan: MarketPlan) -> str:
+    """The steps to place the plan's best leg on its venue, with the figures to type."""
+    plan = market_plan.plan
+    leg = plan.best
+    coin, venue = plan.holding.coin, venue_name(leg.venue)
+    liquidation = wording.liquidation(leg.liquidation_price, leg.liquidation_distance_pct)
+    watch = (
+        f"<code>/alert {e(coin)} negative {e(leg.venue)}</code> tells you when funding turns "
+        "against the short"
+        if leg.kind is ContractKind.PERPETUAL
+        else f"a dated future expires {e(fmt.utc(leg.expiry))}: roll it before then"
+        if leg.expiry is not None
+        else "watch the contract's expiry"
+    )
+    lines = [
+        f"<b>How to place it on {e(venue)}</b>",
+        "",
+        f"1. Move {_bold(fmt.coin(leg.margin_coin, leg.margin_currency))} to your {e(venue)} "
+        f"coin-margined ({e(leg.margin_currency)}) futures account.",
+        f"2. Open {_bold(leg.venue_symbol or leg.symbol)}, choose <b>isolated</b> margin and "
+        f"{_bold(fmt.leverage(leg.leverage))} leverage.",
+        f"3. S{wording.order(leg, _bold)[1:]}: a limit order near {e(fmt.price(leg.entry_price))}.",
+        f"4. Check that {e(venue)} shows a liquidation price near ours, {e(liquidation)} "
+        "(venues round it their own way).",
+        f"5. Keep an eye on it: {watch}.",
+        "",
+        "<i>Every liquidation price here assumes isolated margin. With cross margin the whole "
+        "account backs the short: liquidation sits further away, but a loss elsewhere in the "
+        "account can take the hedge with it.</i>",
+        "",
+    ]
+    return fit("\n".join(_labelled(lines, market_plan.source, market_plan.data_line)))
 
 
 def render_leverage_table(market_plan: MarketPlan, rows: Sequence[LeverageRow]) -> str:

@@ -84,6 +84,7 @@ class Contract(Frozen):
     maintenance_margin_rate: Decimal = Field(ge=0, lt=1)
     margin_tiers: tuple[MarginTier, ...] = ()
     max_leverage: Decimal | None = Field(default=None, gt=0)  # the market's own limit, if given
+    venue_symbol: str | None = None  # the venue's own name for it (ccxt's market id)
     # Deribit takes inverse order amounts in USD, everyone else in contracts.
     order_amount_unit: Literal["contracts", "usd"] = "contracts"
 
@@ -204,6 +205,7 @@ class HedgeLeg(Frozen):
     kind: ContractKind
     expiry: AwareDatetime | None
     margin_currency: str  # the coin the contract is margined and settled in
+    venue_symbol: str | None = None  # the venue's own name for it, as its order form shows
     entry_price: Decimal  # the contract's price the short is sized at
     index_price: Decimal
     contracts: int

@@ -152,6 +152,7 @@ def plan_leg(
         kind=contract.kind,
         expiry=contract.expiry,
         margin_currency=contract.coin,
+        venue_symbol=contract.venue_symbol,
         entry_price=entry,
         index_price=quote.index_price,
         contracts=contracts,

@@ -107,7 +107,7 @@ def funding_note(leg: HedgeLeg, history: Sequence[Decimal]) -> RiskNote | None:
         share = Decimal(against) * 100 / len(history)
         text += (
             f" In the {len(history)} intervals of history given, funding cost the short "
-            f"{against} times ({fmt.pct(share, 0)})."
+            f"{against} {'time' if against == 1 else 'times'} ({fmt.pct(share, 0)})."
         )
     return _note(RiskKind.FUNDING, text)
 

@@ -10,7 +10,7 @@ from bot.handlers.charts import send_payoff_chart
 from bot.handlers.replies import Command, add_commands, error_text, refuse_error, reply
 from bot.keyboards import PLAN_PREFIX, BadCallback, decode, pattern, plan_keyboard
 from bot.parsing import HedgeRequest, parse_hedge
-from bot.render import render_hedge, render_leverage_table
+from bot.render import render_hedge, render_how_to_place, render_leverage_table, render_risks
 from hedgecore.answers import HedgeResult
 from hedgecore.errors import HedgeCoreError
 
@@ -62,6 +62,10 @@ async def button(update: Update, context: HedgeContext) -> None:
     market_plan = result.plans[0]
     if view == "t":
         text = render_leverage_table(market_plan, market_plan.leverage_rows())
+    elif view == "r":
+        text = render_risks(market_plan)
+    elif view == "h":
+        text = render_how_to_place(market_plan)
     else:
         text = render_hedge(result)
     try:

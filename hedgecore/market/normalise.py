@@ -110,6 +110,7 @@ def contract_from_market(
         maintenance_margin_rate=mmr,
         margin_tiers=tiers,
         order_amount_unit=spec.order_amount_unit if spec is not None else "contracts",
+        venue_symbol=str(market["id"]).upper() if market.get("id") else None,
         max_leverage=_positive_or_none(
             ((market.get("limits") or {}).get("leverage") or {}).get("max")
         ),

@@ -26,6 +26,7 @@ from hedgecore.market.snapshot import load_snapshot_file
 from hedgecore.venues import venue_name
 
 from .conftest import RunningBot
+from .fake_telegram import keyboard_of
 
 NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
 MOMENT = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC")
@@ -92,7 +93,12 @@ async def test_the_cli_and_the_bot_give_the_same_figures(
     plan = json.loads(out)
     five_venues.telegram.send_text(command)
     (call,) = await five_venues.telegram.wait_for("sendMessage", 1)
-    reply = html_to_text(str(call.params["text"]))
+    # The first screen, and the reasons, alternatives and risks its Risks button shows.
+    risks = next(b for row in keyboard_of(call) for b in row if b["text"] == "Risks")
+    message = {"message_id": 903, "date": 0, "chat": {"id": 77, "type": "private"}, "text": "."}
+    five_venues.telegram.press(risks["callback_data"], message)
+    (edit,) = await five_venues.telegram.wait_for("editMessageText", 1)
+    reply = html_to_text(str(call.params["text"])) + "\n" + html_to_text(str(edit.params["text"]))
 
     best, *others = plan["legs"]
     expected = [
@@ -103,7 +109,7 @@ async def test_the_cli_and_the_bot_give_the_same_figures(
         f"at {fmt.leverage(Decimal(str(best['leverage'])))}",
         f"you keep {fmt.coin(Decimal(str(best['coins_kept'])), plan['coin'])}",
         f"({fmt.usd(Decimal(str(plan['value_usd'])))})",
-        f"Why: {plan['ranking_reason']}.",
+        f"{plan['ranking_reason']}.",  # the Risks screen's subject: why this leg
         f"Data: {plan['data']}",
         *plan["notes"],
     ]

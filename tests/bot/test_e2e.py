@@ -57,7 +57,41 @@ async def test_hedge_leads_with_the_answer(each_transport: RunningBot) -> None:
     (call,) = each_transport.telegram.sent()
     assert call.params["parse_mode"] == "HTML"
     labels = [b["text"] for row in keyboard_of(call) for b in row]
-    assert labels == ["Bybit", "1x", "2x", "✓ 3x", "5x", "50%", "✓ 100%", "Leverage table", "Chart"]
+    assert labels == [
+        "Bybit",
+        "1x",
+        "2x",
+        "✓ 3x",
+        "5x",
+        "50%",
+        "✓ 100%",
+        "Risks",
+        "How to place it",
+        "Leverage table",
+        "Chart",
+    ]
+
+
+async def test_the_first_screen_fits_a_phone_and_details_are_a_button_away(
+    five_venues: RunningBot,
+) -> None:
+    text = await ask(five_venues, "/hedge 1.2 BTC")
+    assert len(text.splitlines()) <= 12
+    assert "Next best: " in text
+    assert "Risks" not in text
+    (sent,) = five_venues.telegram.sent()
+    buttons = {b["text"]: b["callback_data"] for row in keyboard_of(sent) for b in row}
+    message = {"message_id": 901, "date": 0, "chat": {"id": 77, "type": "private"}, "text": "plan"}
+    five_venues.telegram.press(buttons["Risks"], message)
+    (risks,) = await five_venues.telegram.wait_for("editMessageText", 1)
+    assert "<b>Alternatives</b>" in risks.params["text"]
+    assert "<b>Risks</b>" in risks.params["text"]
+    five_venues.telegram.press(buttons["How to place it"], message)
+    edits = await five_venues.telegram.wait_for("editMessageText", 2)
+    steps = html_to_text(edits[1].params["text"])
+    assert steps.startswith("How to place it on Deribit")
+    assert "2. Open BTC-27JUN25, choose isolated margin and 1x leverage." in steps
+    assert "assumes isolated margin" in steps
 
 
 async def test_keyboard_round_trip_edits_the_same_message(each_transport: RunningBot) -> None:

@@ -10,7 +10,9 @@ from bot.render import (
     render_funding,
     render_hedge,
     render_help,
+    render_how_to_place,
     render_payoff_caption,
+    render_risks,
 )
 from hedgecore.alerts import AlertKind, AlertRule
 from hedgecore.answers import HedgeResult, MarketPlan, Overview, PayoffAnswer
@@ -39,16 +41,36 @@ def one_plan(
 def test_a_plan_leads_with_the_answer_and_carries_its_units_venue_and_age() -> None:
     result = HedgeResult(plans=(one_plan(leverage=3),), notes=("Kraken <left out>",))
     html = render_hedge(result)
-    first, order, margin, liquidation, funding, age = html.splitlines()[:6]
+    first, order, margin, liquidation, funding, next_best, age = html.splitlines()[:7]
     assert first == "<b>1.2 BTC</b> (72,000.00 USD): short <b>Bybit</b> BTC/USD:BTC (perpetual)"
     assert order == "sell <b>72,000 contracts</b> of 1.00 USD = 72,000.00 USD"
     assert margin == "Margin <b>0.4 BTC</b> at 3x; you keep 0.8 BTC"
     assert liquidation.startswith("Liquidation <b>89,")
     # Positive funding: longs pay shorts, so the hedge receives it.
     assert funding.startswith("Funding +0.0100% per 8h: you <b>receive</b> 7.20 USD per 8h")
+    assert next_best.startswith("Next best: OKX BTC/USD:BTC-")
     assert age == "<i>Bybit data 3 s old</i>"
     assert "<i>Kraken &lt;left out&gt;</i>" in html  # notes are escaped
     assert html.endswith("<i>Data: live market data, 2026-11-29 12:00 UTC</i>")
+
+
+def test_the_demo_says_so_first_and_the_first_screen_fits_a_phone() -> None:
+    html = render_hedge(HedgeResult(plans=(one_plan(source=DataSource.DEMO),), notes=()))
+    assert html.startswith("<b>Demo: market recorded on 2026-11-29 12:00 UTC, not live</b>\n")
+    assert "Data:" not in html
+    assert len(html.splitlines()) <= 12
+
+
+def test_risks_and_how_to_place_it_are_their_own_screens() -> None:
+    market_plan = one_plan(leverage=3)
+    risks = html_to_text(render_risks(market_plan))
+    assert "Why: " not in risks  # the reason is the screen's subject, said once
+    assert "Alternatives" in risks
+    assert "Risks" in risks
+    steps = html_to_text(render_how_to_place(market_plan))
+    assert "1. Move 0.4 BTC to your Bybit coin-margined (BTC) futures account." in steps
+    assert "3. Sell 72,000 contracts of 1.00 USD: a limit order near 60,000.00 USD." in steps
+    assert "/alert BTC negative bybit" in steps
 
 
 def test_negative_funding_is_what_the_short_pays() -> None:

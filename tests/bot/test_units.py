@@ -163,11 +163,11 @@ def test_console_chat_through_a_pipe(tmp_path: Path) -> None:
 
 
 def test_console_saves_pictures_and_presses_buttons_by_number(tmp_path: Path) -> None:
-    # A plan, its 3x button (4), its chart button (9); /alert's walk-through (BTC, "negative");
+    # A plan, its 3x button (4), its chart button (11); /alert's walk-through (BTC, "negative");
     # /backtest's picture; then 25 commands more than the flood limit would let through.
     out = console(
         tmp_path,
-        "/hedge 1.2 BTC\n4\n9\n/alert\n1\n4\n/backtest BTC\n" + "/help\n" * 25,
+        "/hedge 1.2 BTC\n4\n11\n/alert\n1\n4\n/backtest BTC\n" + "/help\n" * 25,
     )
     assert "Margin 0.40000043 BTC at 3x" in out  # the plan, edited by the button, printed again
     saved = sorted((tmp_path / "pictures").iterdir())
