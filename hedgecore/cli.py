@@ -26,7 +26,7 @@ from hedgecore.calculator import ContractFigures, calculate
 from hedgecore.desk import Desk
 from hedgecore.errors import DataUnavailable, HedgeCoreError, InvalidInput
 from hedgecore.history import Columns, parse_history
-from hedgecore.models import Holding, PlanSettings
+from hedgecore.models import DataSource, Holding, PlanSettings
 from hedgecore.payoff import payoff_curve
 from hedgecore.report import hedge_json, render_backtest, render_hedge
 from hedgecore.venues import VENUES, venue_by_name
@@ -346,6 +346,8 @@ def run_chart(args: argparse.Namespace, now: datetime) -> str:
         history = _ask_desk(args, lambda desk: desk.funding_history(args.coin))
         png = funding_png(args.coin, history.lines, history.as_of)
         label = f"funding history to {fmt.utc(history.as_of)}"
+        if history.source is DataSource.DEMO:
+            label = f"{history.data_label}; {label}"
     try:
         args.out.write_bytes(png)
     except OSError as exc:
