@@ -17,12 +17,14 @@ The instrument itself (1 USD contracts, 0.5 USD tick, 100x) is Bybit's documente
 from __future__ import annotations
 
 import asyncio
-import csv
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from bybit_8h_series import daily_klines, funding_history, load_bars, ms
+from bybit_8h_series import envelope as bybit_envelope
 
 from hedgecore.market.feeds import CcxtFeed, make_exchange
 from hedgecore.market.snapshot import record_snapshot, write_snapshot
@@ -31,18 +33,6 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CSV = ROOT.parent / "shared" / "data" / "bybit_btcusd_inverse_perp_vs_spot_8h.csv"
 OUT = ROOT / "tests" / "data" / "bybit_2025-04-28_snapshot.json"
 BAR = timedelta(hours=8)
-
-
-def ms(moment: datetime) -> int:
-    return int(moment.timestamp() * 1000)
-
-
-def load_bars(path: Path) -> list[dict[str, Any]]:
-    with path.open() as handle:
-        rows = list(csv.DictReader(handle))
-    for row in rows:
-        row["open_time"] = datetime.fromisoformat(row["Timestamp"]).replace(tzinfo=UTC)
-    return rows
 
 
 def bybit_responses(bars: list[dict[str, Any]]) -> dict[str, Any]:
@@ -79,40 +69,11 @@ def bybit_responses(bars: list[dict[str, Any]]) -> dict[str, Any]:
         "ask1Price": "",
         "deliveryTime": "0",
     }
-    month = [b for b in bars if b["open_time"] > taken_at - timedelta(days=30)]
-    history = [
-        {
-            "symbol": "BTCUSD",
-            "fundingRate": b["Funding Rate"],
-            "fundingRateTimestamp": str(ms(b["open_time"])),
-        }
-        for b in reversed(month)
-    ]
-    days: dict[datetime, list[dict[str, Any]]] = {}
-    for b in bars:
-        if b["open_time"] > taken_at - timedelta(days=90):
-            days.setdefault(b["open_time"].replace(hour=0), []).append(b)
-    klines = [
-        [
-            str(ms(day)),
-            group[0]["Open_futures"],
-            str(max(float(b["High_futures"]) for b in group)),
-            str(min(float(b["Low_futures"]) for b in group)),
-            group[-1]["Close_futures"],
-            "0",
-            "0",
-        ]
-        for day, group in sorted(days.items(), reverse=True)
-    ]
+    history = funding_history(bars, taken_at)
+    klines = daily_klines(bars, taken_at)
 
     def envelope(result: Any) -> dict[str, Any]:
-        return {
-            "retCode": 0,
-            "retMsg": "OK",
-            "result": result,
-            "retExtInfo": {},
-            "time": ms(taken_at),
-        }
+        return bybit_envelope(result, taken_at)
 
     return {
         "taken_at": taken_at,

@@ -31,11 +31,14 @@ import gzip
 import json
 import sys
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+
+from bybit_8h_series import daily_klines, funding_history, load_bars, ms
+from bybit_8h_series import envelope as bybit_envelope
 
 from hedgecore.market.feeds import Quotes, make_exchange
 from hedgecore.market.normalise import CcxtDict, is_inverse_contract
@@ -71,10 +74,6 @@ KEPT = {  # the summary's rows used, by the recorded venue's own instrument name
         f"FI_{coin}USD_{day}" for coin in ("XBT", "ETH") for day in ("210430", "210625", "210924")
     },
 }
-
-
-def ms(moment: datetime) -> int:
-    return int(moment.timestamp() * 1000)
 
 
 class Recording:
@@ -234,12 +233,7 @@ def bybit_feed(
         },
         "fundingInterval": 480,
     }
-    with (shared / "bybit_btcusd_inverse_perp_vs_spot_8h.csv").open() as handle:
-        bars: list[dict[str, Any]] = [
-            {**r, "open_time": datetime.fromisoformat(r["Timestamp"]).replace(tzinfo=UTC)}
-            for r in csv.DictReader(handle)
-        ]
-    bars = [b for b in bars if b["open_time"] <= FUNDING_SETTLED]
+    bars = load_bars(shared / "bybit_btcusd_inverse_perp_vs_spot_8h.csv", FUNDING_SETTLED)
     settled = bars[-1]  # the settlement at 16:00 UTC, the last before the recorded moment
     book = row_of(rows, "bybit", "BTCUSD", "perp")
     last = row_of(rows, "bybit", "BTCUSD", "perp(trade)")
@@ -256,40 +250,11 @@ def bybit_feed(
         "deliveryTime": "0",
         "time": recorded_at(book),
     }
-    month = [b for b in bars if b["open_time"] > TAKEN_AT - timedelta(days=30)]
-    history = [  # Bybit answers newest first
-        {
-            "symbol": "BTCUSD",
-            "fundingRate": b["Funding Rate"],
-            "fundingRateTimestamp": str(ms(b["open_time"])),
-        }
-        for b in reversed(month)
-    ]
-    days: dict[datetime, list[dict[str, Any]]] = {}
-    for b in bars:
-        if b["open_time"] > TAKEN_AT - timedelta(days=90):
-            days.setdefault(b["open_time"].replace(hour=0), []).append(b)
-    klines = [  # newest first, as Bybit answers
-        [
-            str(ms(day)),
-            group[0]["Open_futures"],
-            str(max(float(b["High_futures"]) for b in group)),
-            str(min(float(b["Low_futures"]) for b in group)),
-            group[-1]["Close_futures"],
-            "0",
-            "0",
-        ]
-        for day, group in sorted(days.items(), reverse=True)
-    ]
+    history = funding_history(bars, TAKEN_AT)
+    klines = daily_klines(bars, TAKEN_AT)
 
     def envelope(result: Any) -> dict[str, Any]:
-        return {
-            "retCode": 0,
-            "retMsg": "OK",
-            "result": result,
-            "retExtInfo": {},
-            "time": ms(TAKEN_AT),
-        }
+        return bybit_envelope(result, TAKEN_AT)
 
     def answer(path: str, query: dict[str, str]) -> Any:
         if path.endswith("/funding/history"):
