@@ -30,10 +30,15 @@ def liquidation_note(
     """Where the short is liquidated and what is left unhedged then, or why it cannot be."""
     venue = venue_name(leg.venue)
     if leg.liquidation_price is None or leg.liquidation_distance_pct is None:
+        wear = (
+            "only funding paid out of the margin can wear it down"
+            if leg.kind is ContractKind.PERPETUAL
+            else "a dated future pays no funding, so nothing wears the margin down"
+        )
         return _note(
             RiskKind.LIQUIDATION,
             f"At {fmt.leverage(leg.leverage)} with your coins as collateral the short on {venue} "
-            "cannot be liquidated: only funding paid out of the margin can wear it down.",
+            f"cannot be liquidated: {wear}.",
         )
     remainder = (
         f"your {fmt.coin(holding.quantity, holding.coin)} are unhedged from there"
@@ -71,8 +76,14 @@ def margin_notes(
     return notes
 
 
-def funding_note(leg: HedgeLeg, history: Sequence[Decimal]) -> RiskNote | None:
-    """Who pays whom on this perpetual, how much, and how often it went against a short."""
+def funding_note(
+    leg: HedgeLeg, history: Sequence[Decimal], compared: bool = False
+) -> RiskNote | None:
+    """Who pays whom on this perpetual, how much, and how often it went against a short.
+
+    `compared`: the plan's own leg is a dated future, which pays no funding; the note then
+    names this perpetual as what the plan is compared with.
+    """
     if (
         leg.funding_rate is None
         or leg.funding_interval_hours is None
@@ -83,21 +94,28 @@ def funding_note(leg: HedgeLeg, history: Sequence[Decimal]) -> RiskNote | None:
         return None
     venue = venue_name(leg.venue)
     every = fmt.hours(leg.funding_interval_hours)
+    short = "a short there" if compared else "this hedge"
     if leg.funding_rate > 0:
         flow = (
-            f"longs pay shorts, so this hedge receives {fmt.usd(leg.funding_per_interval_usd)} "
+            f"longs pay shorts, so {short} receives {fmt.usd(leg.funding_per_interval_usd)} "
             f"every {every}, {fmt.usd(leg.funding_per_year_usd)} a year "
             f"({fmt.pct(leg.funding_apr_pct, signed=True)} APR) at this rate"
         )
     elif leg.funding_rate < 0:
         flow = (
-            f"shorts pay longs, so this hedge pays {fmt.usd(-leg.funding_per_interval_usd)} "
+            f"shorts pay longs, so {short} pays {fmt.usd(-leg.funding_per_interval_usd)} "
             f"every {every}, {fmt.usd(-leg.funding_per_year_usd)} a year "
             f"({fmt.pct(leg.funding_apr_pct, signed=True)} APR) at this rate"
         )
     else:
         flow = "nobody pays at this rate"
     text = f"Funding on {venue} is {fmt.rate(leg.funding_rate)} per {every}: {flow}. It resets every interval."
+    if compared:
+        text = (
+            f"A dated future pays no funding. Compared with the perpetual {venue} {leg.symbol}: "
+            + text[0].lower()
+            + text[1:]
+        )
     if leg.funding_realised:
         text += f" {venue}'s figure is the funding realised over the last 8h, not a forecast."
     if leg.predicted_funding_rate is not None:
@@ -212,7 +230,11 @@ def risk_notes(
     ]
     perpetual = next((leg for leg in legs if leg.kind is ContractKind.PERPETUAL), None)
     if perpetual is not None:
-        funding = funding_note(perpetual, funding_history.get(perpetual.venue, ()))
+        funding = funding_note(
+            perpetual,
+            funding_history.get(perpetual.venue, ()),
+            compared=best.kind is ContractKind.DATED,
+        )
         if funding is not None:
             notes.append(funding)
     notes += basis_notes(legs)

@@ -27,9 +27,10 @@ async def test_a_venue_that_never_answers_costs_a_reply_its_deadline_not_its_tim
 ) -> None:
     replay.faults["okx"] = FOREVER
     service = make_service(timeout_s=30.0)
-    with reply_deadline(0.3):
+    # Long enough for the four healthy venues on a loaded machine, far short of the timeout.
+    with reply_deadline(2.0):
         answer = await plan_from_market(service, BTC, PlanSettings())
-    assert "OKX left out: it did not answer within 0.3 s." in answer.market_notes
+    assert "OKX left out: it did not answer within 2 s." in answer.market_notes
     assert {leg.venue for leg in answer.plan.legs} == FIVE - {"okx"}
     # Its first request is still out: the reply did not wait for any request's own timeout.
     assert service.request_counts()["okx"] == (0, 0)
@@ -40,7 +41,7 @@ async def test_the_next_reply_does_not_wait_for_a_venue_still_answering_an_earli
 ) -> None:
     replay.faults["okx"] = FOREVER
     service = make_service(timeout_s=30.0)
-    with reply_deadline(0.3):
+    with reply_deadline(2.0):
         await service.coin_markets("BTC")
     with reply_deadline(20.0):  # waiting for OKX would take the request's 30 s timeout
         second = await service.coin_markets("BTC")
