@@ -8,6 +8,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Mapping, Sequence
+from decimal import Decimal
 
 from bot.defaults import UserSettings
 from hedgecore import fmt, wording
@@ -20,12 +21,14 @@ from hedgecore.answers import (
     Overview,
     PayoffAnswer,
 )
-from hedgecore.models import ContractKind, DataSource, HedgeLeg, LeverageRow
+from hedgecore.models import ContractKind, DataSource, HedgeLeg, LeverageRow, RiskKind
 from hedgecore.venues import venue_name
 
 MAX_MESSAGE_CHARS = 4096
 MAX_CAPTION_CHARS = 1024
 MAX_ALTERNATIVES = 4
+# The risks a portfolio screen repeats per holding: what can take a hedge away.
+PORTFOLIO_RISKS = (RiskKind.LIQUIDATION, RiskKind.MARGIN, RiskKind.CROSS_HEDGE)
 
 
 def e(text: object) -> str:
@@ -103,19 +106,68 @@ def render_hedge(result: HedgeResult) -> str:
     single = len(result.plans) == 1
     lines: list[str] = []
     if result.portfolio is not None:
-        p = result.portfolio
-        lines += [
-            f"<b>Portfolio</b> {fmt.usd(p.value_usd)}: {fmt.usd(p.hedged_exposure_usd)} hedged, "
-            f"funding {fmt.usd(p.funding_per_year_usd, signed=True)} a year, fees {fmt.usd(p.fee_usd)}",
-            "",
-        ]
-    for market_plan in result.plans:
-        lines += [*_plan_block(market_plan, single), ""]
+        lines += _portfolio_summary(result)
+    else:
+        for market_plan in result.plans:
+            lines += [*_plan_block(market_plan, single), ""]
     for failure in result.failures:
         lines.append(f"⚠️ {e(failure)}")
     lines += [f"<i>{e(note)}</i>" for note in result.notes]
     lines = _labelled(lines, result.source, result.data_line)
     return fit("\n".join(lines).replace("\n\n\n", "\n\n"))
+
+
+def _portfolio_summary(result: HedgeResult) -> list[str]:
+    """Several holdings on one screen: each order, the margin to post and to buy, the risks."""
+    p = result.portfolio
+    assert p is not None  # only called for portfolios
+    lines = [
+        f"<b>Portfolio</b> {fmt.usd(p.value_usd)}: {fmt.usd(p.hedged_exposure_usd)} hedged, "
+        f"funding {fmt.usd(p.funding_per_year_usd, signed=True)} a year, fees {fmt.usd(p.fee_usd)}",
+        "",
+    ]
+    posted: dict[str, Decimal] = {}
+    to_buy: dict[str, Decimal] = {}
+    for market_plan in result.plans:
+        plan = market_plan.plan
+        leg, holding = plan.best, plan.holding
+        posted[leg.margin_currency] = posted.get(leg.margin_currency, Decimal(0)) + leg.margin_coin
+        if leg.coins_missing > 0:
+            to_buy[leg.margin_currency] = (
+                to_buy.get(leg.margin_currency, Decimal(0)) + leg.coins_missing
+            )
+        liquidation = wording.liquidation(leg.liquidation_price, leg.liquidation_distance_pct)
+        lines.append(
+            f"<b>{e(fmt.coin(holding.quantity, holding.coin))}</b> ({fmt.usd(plan.value_usd)}): "
+            f"{wording.order(leg, _bold)} of <b>{e(venue_name(leg.venue))}</b> {e(leg.symbol)} "
+            f"at {fmt.leverage(leg.leverage)}; margin {e(fmt.coin(leg.margin_coin, leg.margin_currency))}; "
+            f"liquidation {e(liquidation)}"
+        )
+        if plan.cross_hedge is not None and leg.notional_usd > plan.value_usd:
+            fit_ = plan.cross_hedge
+            lines.append(
+                f"<i>More than the {e(holding.coin)} is worth: {e(holding.coin)} moves "
+                f"{fit_.beta} times as much as {e(fit_.proxy_coin)} (beta), and at "
+                f"{fmt.leverage(leg.leverage)} part of the short is the {e(fit_.proxy_coin)} "
+                "margin's own hedge.</i>"
+            )
+    margin = ", ".join(fmt.coin(amount, coin) for coin, amount in posted.items())
+    lines += ["", f"Margin to post: {e(margin)}"]
+    if to_buy:
+        bought = ", ".join(fmt.coin(amount, coin) for coin, amount in to_buy.items())
+        lines.append(f"Margin to buy first: <b>{e(bought)}</b> (a cross hedge posts the proxy)")
+    for market_plan in result.plans:
+        plan = market_plan.plan
+        notes = [
+            n
+            for n in plan.notes
+            if n.kind in PORTFOLIO_RISKS
+            # "cannot be liquidated" is no risk to repeat
+            and not (n.kind is RiskKind.LIQUIDATION and plan.best.liquidation_price is None)
+        ]
+        lines += [f"• {e(plan.holding.coin)}: {e(n.text)}" for n in notes]
+    lines.append("")
+    return lines
 
 
 def render_risks(market_plan: MarketPlan) -> str:

@@ -10,11 +10,21 @@ async def test_portfolio_with_a_cross_hedge(five_venues: RunningBot) -> None:
     text = call.params["text"]
     # Hedged: BTC's 114,120 + ETH's 17,900 + SOL's 212,200 short less the 106,100 USD of BTC margin.
     assert text.startswith("<b>Portfolio</b> 205,672.22 USD: 238,120.00 USD hedged, ")
-    assert "<b>1.2 BTC</b> (112,490.42 USD): short <b>Deribit</b> BTC/USD:BTC-250627" in text
+    assert (
+        "<b>1.2 BTC</b> (112,490.42 USD): sell <b>114,120 USD</b> (11,412 contracts of 10.00 USD) "
+        "of <b>Deribit</b> BTC/USD:BTC-250627 at 1x" in text
+    )
     assert "<b>10 ETH</b>" in text
-    assert "<b>500 SOL</b> (75,280.00 USD): short <b>OKX</b> BTC/USD:BTC (perpetual)" in text
+    assert (
+        "<b>500 SOL</b> (75,280.00 USD): sell <b>2,122 contracts</b> of 100.00 USD of <b>OKX</b>"
+        in text
+    )
+    assert "More than the SOL is worth: SOL moves 1.40923 times as much as BTC (beta)" in text
     assert "SOL has no inverse contract: cross-hedged with BTC, fitted on 11 daily returns" in text
-    assert "Margin <b>1.13209802 BTC</b> at 2x; you keep 500 SOL" in text
+    assert "Margin to post: 2.33209171 BTC, 9.9983243 ETH" in text
+    assert "Margin to buy first: <b>1.13209802 BTC</b>" in text
+    assert "• SOL: At 2x the short on OKX is liquidated if BTC rises 98.80%" in text
+    assert "cannot be liquidated" not in text  # not a risk worth repeating per holding
     assert keyboard_of(call) == []  # buttons are for single-holding plans
 
 
