@@ -42,11 +42,12 @@ def liquidation(price: Decimal | None, distance_pct: Decimal | None) -> str:
 
 
 def funding(leg: HedgeLeg, strong: Emphasis = plain) -> str | None:
-    """What funding pays or costs the short per interval and a year; None when unknown."""
+    """What funding pays or costs the short per interval, a day and a year; None when unknown."""
     if (
         leg.funding_rate is None
         or leg.funding_interval_hours is None
         or leg.funding_per_interval_usd is None
+        or leg.funding_per_day_usd is None
         or leg.funding_apr_pct is None
     ):
         return None
@@ -56,7 +57,7 @@ def funding(leg: HedgeLeg, strong: Emphasis = plain) -> str | None:
     return (
         f"{fmt.rate(leg.funding_rate)} per {per}{realised}: you {strong(verb)} "
         f"{fmt.usd(abs(leg.funding_per_interval_usd))} per {per}, "
-        f"{fmt.pct(leg.funding_apr_pct, signed=True)} a year"
+        f"{fmt.usd(abs(leg.funding_per_day_usd))} a day, {fmt.pct(leg.funding_apr_pct, signed=True)} a year"
     )
 
 

@@ -123,7 +123,10 @@ def test_human_output_leads_with_the_answer() -> None:
         in result.stdout
     )
     assert "Liquidation 89,550.00 USD (+49.25%)" in result.stdout
-    assert "Funding     -0.0200% per 8h: you pay 14.40 USD per 8h, -21.90% a year" in result.stdout
+    assert (
+        "Funding     -0.0200% per 8h: you pay 14.40 USD per 8h, 43.20 USD a day, -21.90% a year"
+        in result.stdout
+    )
     assert "shorts pay longs, so this hedge pays 14.40 USD every 8h" in result.stdout
     assert "Leverage trade-off" in result.stdout
 
