@@ -49,9 +49,8 @@ class Intake:
         self.shed = 0  # updates refused since start
         self._clock = clock
         self._busy_sends: set[asyncio.Task[None]] = set()
-        self._told: OrderedDict[int, float] = (
-            OrderedDict()
-        )  # chat -> when it was told, oldest first
+        # Chat -> when it was told it is busy, oldest first.
+        self._told: OrderedDict[int, float] = OrderedDict()
 
     async def take(self, update: Update) -> None:
         """Queue `update` for the handlers, or shed it when too many are unfinished."""

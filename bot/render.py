@@ -143,12 +143,12 @@ def _portfolio_summary(result: HedgeResult) -> list[str]:
             f"at {fmt.leverage(leg.leverage)}; margin {e(fmt.coin(leg.margin_coin, leg.margin_currency))}; "
             f"liquidation {e(liquidation)}"
         )
-        if plan.cross_hedge is not None and leg.notional_usd > plan.value_usd:
-            fit_ = plan.cross_hedge
+        cross = plan.cross_hedge
+        if cross is not None and leg.notional_usd > plan.value_usd:
             lines.append(
                 f"<i>More than the {e(holding.coin)} is worth: {e(holding.coin)} moves "
-                f"{fit_.beta} times as much as {e(fit_.proxy_coin)} (beta), and at "
-                f"{fmt.leverage(leg.leverage)} part of the short is the {e(fit_.proxy_coin)} "
+                f"{cross.beta} times as much as {e(cross.proxy_coin)} (beta), and at "
+                f"{fmt.leverage(leg.leverage)} part of the short is the {e(cross.proxy_coin)} "
                 "margin's own hedge.</i>"
             )
     margin = ", ".join(fmt.coin(amount, coin) for coin, amount in posted.items())
@@ -403,12 +403,15 @@ def render_stats(counts: Mapping[str, int], venues: Mapping[str, tuple[bool, str
 
 def render_payoff_caption(answer: PayoffAnswer) -> str:
     """The caption of a payoff chart: the very hedge the picture's title and blue line show."""
-    holding = answer.market_plan.plan.holding
+    market_plan = answer.market_plan
+    holding = market_plan.plan.holding
     leg = answer.curve.chosen.leg
     caption = (
         f"{fmt.coin(holding.quantity, holding.coin)}: short {leg.contracts:,} "
-        f"{venue_name(leg.venue)} {leg.symbol} at {fmt.leverage(leg.leverage)} · data {answer.market_plan.data_label}"
+        f"{venue_name(leg.venue)} {leg.symbol} at {fmt.leverage(leg.leverage)}"
     )
+    if market_plan.source is not DataSource.DEMO:  # the demo's label opens the caption instead
+        caption += f" · data {market_plan.data_label}"
     return _with_notes(
         caption, answer.notes, answer.market_plan.source, answer.market_plan.data_line
     )

@@ -308,23 +308,21 @@ def plan_hedge(
             )
     spot_price = holding_price or statistics.median(m.quote.index_price for m in candidates)
     legs = [plan_leg(holding, m, settings, now, spot_price, cross_hedge) for m in candidates]
-    refused = {id(leg): why for leg in legs if (why := _why_it_cannot_open(leg)) is not None}
+    verdicts = [(leg, _why_it_cannot_open(leg)) for leg in legs]
+    refused = [(leg, why) for leg, why in verdicts if why is not None]
     if legs and len(refused) == len(legs):
         raise PlanningError(
             f"{fmt.leverage(settings.leverage)} is too much leverage for {holding.coin} here: "
-            + "; ".join(
-                f"{venue_name(leg.venue)} {leg.symbol} {refused[id(leg)]}" for leg in legs[:3]
-            )
+            + "; ".join(f"{venue_name(leg.venue)} {leg.symbol} {why}" for leg, why in refused[:3])
         )
     extra_notes += [
         RiskNote(
             kind=RiskKind.MARGIN,
-            text=f"{venue_name(leg.venue)} {leg.symbol} left out: it {refused[id(leg)]}.",
+            text=f"{venue_name(leg.venue)} {leg.symbol} left out: it {why}.",
         )
-        for leg in legs
-        if id(leg) in refused
+        for leg, why in refused
     ]
-    legs = [leg for leg in legs if id(leg) not in refused]
+    legs = [leg for leg, why in verdicts if why is None]
     tradable = sorted((leg for leg in legs if leg.contracts > 0), key=_rank_key)
     if not tradable:
         smallest = min(legs, key=lambda leg: leg.contract_size_usd)

@@ -66,6 +66,8 @@ RECORDINGS = {
     "deribit": "DERIBIT",
     "kraken_futures": "KRAKEN_FUTURES",
 }
+# What a contract whose venue recorded only its best bid and ask carries, and from where.
+BOOK_ONLY = "best bid and ask at {time} UTC; mark: their mid (not recorded); index: Deribit's (not recorded)"
 KEPT = {  # the summary's rows used, by the recorded venue's own instrument name
     "bybit": {"BTCUSD"},
     "binance_coinm": {"BTCUSD_PERP", "BTCUSD_210924", "ETHUSD_210625", "ETHUSD_210924"},
@@ -297,10 +299,7 @@ def binance_feed(
             "indexPrice": index[coin],
             "time": at,
         }
-        said[symbol] = (
-            f"best bid and ask at {iso(at)[11:16]} UTC; mark: their mid (not recorded); "
-            "index: Deribit's (not recorded)"
-        )
+        said[symbol] = BOOK_ONLY.format(time=iso(at)[11:16])
         if symbol == "BTCUSD_PERP":
             funding[symbol] = {
                 "symbol": symbol,
@@ -398,10 +397,7 @@ def kraken_feed(
             "pair": f"{'XBT' if coin == 'BTC' else coin}:USD",
             "suspended": False,
         }
-        said[symbol] = (
-            f"best bid and ask at {iso(at)[11:16]} UTC; mark: their mid (not recorded); "
-            "index: Deribit's (not recorded)"
-        )
+        said[symbol] = BOOK_ONLY.format(time=iso(at)[11:16])
 
     def answer(path: str, query: dict[str, str]) -> Any:
         return listed

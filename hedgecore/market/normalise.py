@@ -252,7 +252,7 @@ def tiers_from_leverage_tiers(
         mmr = to_decimal(tier.get("maintenanceMarginRate"))
         if ceiling is None or ceiling <= 0 or mmr is None:
             raise InvalidMarketData(f"{tier.get('symbol')}: margin tier without size or rate")
-        leverage = to_decimal(tier.get("maxLeverage"))
+        leverage = _positive_or_none(tier.get("maxLeverage"))
         tiers.append(
             MarginTier(
                 max_size=ceiling,
@@ -260,7 +260,7 @@ def tiers_from_leverage_tiers(
                 maintenance_margin_rate=mmr,
                 maintenance_deduction_coin=to_decimal(tier.get("info", {}).get("mmDeduction"))
                 or Decimal(0),
-                max_leverage=leverage if leverage is not None and leverage > 0 else None,
+                max_leverage=leverage,
             )
         )
     return tuple(tiers)

@@ -119,6 +119,15 @@ def test_the_payoff_caption_describes_the_plan_the_curve_is_drawn_from() -> None
     )
 
 
+def test_a_demo_payoff_caption_says_it_is_the_demo_once_and_first() -> None:
+    market_plan = one_plan(leverage=2, source=DataSource.DEMO)
+    answer = PayoffAnswer(market_plan=market_plan, curve=payoff_curve(market_plan.plan), notes=())
+    assert render_payoff_caption(answer) == (
+        "Demo: market recorded on 2026-11-29 12:00 UTC, not live"
+        "\n1.2 BTC: short 72,000 Bybit BTC/USD:BTC at 2x"
+    )
+
+
 def test_help_lists_each_command_with_an_example() -> None:
     html = render_help([("hedge", "plan a hedge of your coins", "/hedge 1.2 BTC 3x")])
     assert "/hedge: plan a hedge of your coins. <code>/hedge 1.2 BTC 3x</code>" in html
