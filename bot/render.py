@@ -131,7 +131,9 @@ def _portfolio_summary(result: HedgeResult) -> list[str]:
     for market_plan in result.plans:
         plan = market_plan.plan
         leg, holding = plan.best, plan.holding
-        posted[leg.margin_currency] = posted.get(leg.margin_currency, Decimal(0)) + leg.margin_coin
+        posted[leg.margin_currency] = (
+            posted.get(leg.margin_currency, Decimal(0)) + leg.coins_to_move
+        )
         if leg.coins_missing > 0:
             to_buy[leg.margin_currency] = (
                 to_buy.get(leg.margin_currency, Decimal(0)) + leg.coins_missing
@@ -152,10 +154,10 @@ def _portfolio_summary(result: HedgeResult) -> list[str]:
                 "margin's own hedge.</i>"
             )
     margin = ", ".join(fmt.coin(amount, coin) for coin, amount in posted.items())
-    lines += ["", f"Margin to post: {e(margin)}"]
+    lines += ["", f"To move to the venues (margin and opening fees): {e(margin)}"]
     if to_buy:
         bought = ", ".join(fmt.coin(amount, coin) for coin, amount in to_buy.items())
-        lines.append(f"Margin to buy first: <b>{e(bought)}</b> (a cross hedge posts the proxy)")
+        lines.append(f"Of which to buy first: <b>{e(bought)}</b> (a cross hedge posts the proxy)")
     for market_plan in result.plans:
         plan = market_plan.plan
         notes = [
@@ -207,8 +209,9 @@ def render_how_to_place(market_plan: MarketPlan) -> str:
     lines = [
         f"<b>How to place it on {e(venue)}</b>",
         "",
-        f"1. Move {_bold(fmt.coin(leg.margin_coin, leg.margin_currency))} to your {e(venue)} "
-        f"coin-margined ({e(leg.margin_currency)}) futures account.",
+        f"1. Move {_bold(fmt.coin(leg.coins_to_move, leg.margin_currency))} to your {e(venue)} "
+        f"coin-margined ({e(leg.margin_currency)}) futures account: the margin and the "
+        f"{e(fmt.coin(leg.fee_coin, leg.margin_currency))} opening fee.",
         f"2. Open {_bold(leg.venue_symbol or leg.symbol)}, choose <b>isolated</b> margin and "
         f"{_bold(fmt.leverage(leg.leverage))} leverage.",
         f"3. S{wording.order(leg, _bold)[1:]}: a limit order near {e(fmt.price(leg.entry_price))}.",

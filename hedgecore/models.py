@@ -220,8 +220,9 @@ class HedgeLeg(Frozen):
     residual_usd: Decimal  # exposure left unhedged by rounding; negative when over-hedged
     leverage: Decimal
     margin_coin: Decimal  # posted on the venue, in margin_currency
+    coins_to_move: Decimal  # margin and opening fee: what the venue account must hold
     coins_kept: Decimal  # held coins that stay in the user's own custody
-    coins_missing: Decimal  # margin the holding cannot cover: the user must bring it
+    coins_missing: Decimal  # what the holding cannot cover of coins_to_move: the user brings it
     maintenance_margin_rate: Decimal
     liquidation_price: Decimal | None
     liquidation_distance_pct: Decimal | None

@@ -87,6 +87,12 @@ def _days_between(start: datetime, end: datetime) -> Decimal:
     return Decimal(str((end - start).total_seconds())) / _SECONDS_PER_DAY
 
 
+def _coins_to_open(
+    notional_usd: Decimal, entry: Decimal, leverage: Decimal, fee_rate: Decimal
+) -> Decimal:
+    return initial_margin_coin(notional_usd, entry, leverage) + notional_usd * fee_rate / entry
+
+
 def plan_leg(
     holding: Holding,
     market: MarketContract,
@@ -107,13 +113,18 @@ def plan_leg(
         target_usd = exposure_usd * leverage / (leverage - 1)
     # Nearest whole contract, ties down: never over-hedged by more than half a contract.
     contracts = int((target_usd / contract.contract_size_usd).to_integral_value(ROUND_HALF_DOWN))
+    fee_rate = contract.taker_fee_rate
     if cross_hedge is None and initial_margin_coin(target_usd, entry, leverage) <= holding.quantity:
-        # The coins held cover the margin asked for: rounding up must not ask for more, or the
-        # plan cannot be placed. Round down instead; the residual is shown.
-        fitting_usd = holding.quantity * entry * leverage
-        contracts = min(contracts, int(fitting_usd / contract.contract_size_usd))
+        # The coins held cover the margin asked for: neither rounding up nor the opening fee
+        # (both taken from the venue account) may ask for more, or the order is refused. Size
+        # down to what the coins pay for; the residual is shown.
+        fitting_usd = holding.quantity * entry * leverage / (1 + fee_rate * leverage)
+        fitting = int(fitting_usd / contract.contract_size_usd)
+        # A holding worth about one contract keeps it: a note asking for the fee beats no plan.
+        contracts = min(contracts, fitting) if fitting else contracts
     notional = contracts * contract.contract_size_usd
     margin = initial_margin_coin(notional, entry, leverage)
+    to_move = _coins_to_open(notional, entry, leverage, fee_rate)
     hedged_usd = notional if cross_hedge is None else notional - margin * entry
     own_coins = holding.quantity if cross_hedge is None else _ZERO
     mmr, liquidation = _short_liquidation(market, notional, entry, margin)
@@ -145,7 +156,7 @@ def plan_leg(
         earned_share = min(horizon, days_to_expiry) / days_to_expiry
         carry_usd = notional * (1 - quote.index_price / entry) * earned_share
 
-    fee_usd = notional * contract.taker_fee_rate
+    fee_usd = notional * fee_rate
     return HedgeLeg(
         venue=contract.venue,
         symbol=contract.symbol,
@@ -165,8 +176,9 @@ def plan_leg(
         residual_usd=exposure_usd - hedged_usd,
         leverage=leverage,
         margin_coin=margin,
-        coins_kept=holding.quantity - min(margin, own_coins),
-        coins_missing=max(margin - own_coins, _ZERO),
+        coins_to_move=to_move,
+        coins_kept=holding.quantity - min(to_move, own_coins),
+        coins_missing=max(to_move - own_coins, _ZERO),
         maintenance_margin_rate=mmr,
         liquidation_price=liquidation,
         liquidation_distance_pct=(

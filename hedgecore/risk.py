@@ -63,13 +63,14 @@ def margin_notes(
         if cross_hedge is None:
             text = (
                 f"Posting {fmt.coin(leg.margin_coin, leg.margin_currency)} at {fmt.leverage(leg.leverage)} "
-                f"needs {fmt.coin(leg.coins_missing, leg.margin_currency)} more than you hold: raise the "
-                "leverage or lower the hedge ratio."
+                f"and the opening fee needs {fmt.coin(leg.coins_missing, leg.margin_currency)} more than "
+                "you hold: raise the leverage or lower the hedge ratio."
             )
         else:
             text = (
-                f"You need {fmt.coin(leg.margin_coin, leg.margin_currency)} "
-                f"(about {fmt.usd(leg.margin_coin * leg.entry_price)}) on {venue_name(leg.venue)} as margin: "
+                f"You need {fmt.coin(leg.coins_to_move, leg.margin_currency)} "
+                f"(about {fmt.usd(leg.coins_to_move * leg.entry_price)}) on {venue_name(leg.venue)} "
+                "for margin and the opening fee: "
                 f"buy or transfer it; your {holding.coin} stays with you."
             )
         notes.append(_note(RiskKind.MARGIN, text))

@@ -411,9 +411,10 @@ async def test_backtest_sends_the_headline_and_the_picture(running: RunningBot) 
 
 
 async def test_the_default_plan_is_one_the_holder_can_place(running: RunningBot) -> None:
-    # 1.2 BTC on the demo is 112,466.88 USD of 1 USD contracts: 112,467 would need more
-    # margin than the 1.2 BTC held, so the plan sells one contract less.
+    # 1.2 BTC on the snapshot is 112,466.88 USD of 1 USD contracts: 112,467 would need more
+    # margin than the 1.2 BTC held, and Bybit takes its 0.06 % opening fee from the same
+    # account: 112,466.88 / 1.0006 = 112,399.4 contracts is what the coins pay for.
     reply = html_to_text(await ask(running, "/hedge 1.2 BTC"))
-    assert "sell 112,466 contracts" in reply
-    assert "Margin 1.19999061 BTC at 1x" in reply
+    assert "sell 112,399 contracts" in reply
+    assert "Margin 1.19927573 BTC at 1x; you keep 0.0000047 BTC" in reply
     assert "more than you hold" not in reply

@@ -44,7 +44,7 @@ def test_a_plan_leads_with_the_answer_and_carries_its_units_venue_and_age() -> N
     first, order, margin, liquidation, funding, next_best, age = html.splitlines()[:7]
     assert first == "<b>1.2 BTC</b> (72,000.00 USD): short <b>Bybit</b> BTC/USD:BTC (perpetual)"
     assert order == "sell <b>72,000 contracts</b> of 1.00 USD = 72,000.00 USD"
-    assert margin == "Margin <b>0.4 BTC</b> at 3x; you keep 0.8 BTC"
+    assert margin == "Margin <b>0.4 BTC</b> at 3x; you keep 0.7994 BTC"  # 0.0006 BTC pays the fee
     assert liquidation.startswith("Liquidation <b>89,")
     # Positive funding: longs pay shorts, so the hedge receives it.
     assert funding.startswith("Funding +0.0100% per 8h: you <b>receive</b> 7.20 USD per 8h")
@@ -68,13 +68,17 @@ def test_risks_and_how_to_place_it_are_their_own_screens() -> None:
     assert "Alternatives" in risks
     assert "Risks" in risks
     steps = html_to_text(render_how_to_place(market_plan))
-    assert "1. Move 0.4 BTC to your Bybit coin-margined (BTC) futures account." in steps
+    assert (
+        "1. Move 0.4006 BTC to your Bybit coin-margined (BTC) futures account: the margin and "
+        "the 0.0006 BTC opening fee." in steps
+    )
     assert "3. Sell 72,000 contracts of 1.00 USD: a limit order near 60,000.00 USD." in steps
     assert "/alert BTC negative bybit" in steps
 
 
 def test_negative_funding_is_what_the_short_pays() -> None:
-    html = render_hedge(HedgeResult(plans=(one_plan("-0.0002", with_dated=False),), notes=()))
+    plan = one_plan("-0.0002", leverage=3, with_dated=False)  # 72,000 contracts: fee fits at 3x
+    html = render_hedge(HedgeResult(plans=(plan,), notes=()))
     assert "Funding -0.0200% per 8h: you <b>pay</b> 14.40 USD per 8h" in html
 
 

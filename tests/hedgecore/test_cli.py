@@ -51,12 +51,14 @@ def test_offline_plan_as_json() -> None:
     ) == ("BTC", 1.2, 60000, 1, 1)
     (leg,) = plan["legs"]
     assert leg.keys() >= EXPECTED_LEG_KEYS
-    assert leg["contracts"] == 72000
-    assert leg["notional_usd"] == 72000
-    assert leg["margin_coin"] == 1.2
-    assert leg["coins_kept"] == 0
+    # 72,000 USD, less room for the assumed 0.05 % opening fee: 72,000 / 1.0005 = 71,964.02
+    assert leg["contracts"] == 71964
+    assert leg["notional_usd"] == 71964
+    assert leg["margin_coin"] == 1.1994
+    assert leg["fee_usd"] == 35.982  # assumed 0.05 % taker fee, said in the notes
+    assert leg["coins_to_move"] == 1.1999997  # margin and the 0.0005997 BTC fee
+    assert leg["coins_kept"] == 0.0000003
     assert leg["liquidation_price"] is None
-    assert leg["fee_usd"] == 36  # assumed 0.05 % taker fee, said in the notes
     assert any("Taker fee 0.0500% is an assumed figure" in note for note in plan["notes"])
     assert any("Funding unknown" in note for note in plan["notes"])
     assert [row["leverage"] for row in plan["leverage_table"]] == [1, 2, 3, 5, 10]

@@ -16,7 +16,7 @@ BTC = Holding(coin="BTC", quantity=D("1.2"))
 
 
 def test_one_x_hedge_is_flat_and_unhedged_is_linear() -> None:
-    curve = payoff_curve(plan_hedge(BTC, [perpetual(price=D(60000))], NOW))
+    curve = payoff_curve(plan_hedge(BTC, [perpetual(price=D(60000), taker_fee_rate=D(0))], NOW))
     assert curve.prices[0] == D(30000)
     assert curve.prices[-1] == D(120000)
     assert len(curve.prices) == 151
@@ -41,7 +41,12 @@ def test_leveraged_hedge_is_unhedged_past_liquidation() -> None:
 
 
 def test_dated_short_is_worth_what_it_locks_at_expiry() -> None:
-    future = dated(futures_price=D(61500), index_price=D(60000), expiry=NOW + timedelta(days=60))
+    future = dated(
+        futures_price=D(61500),
+        index_price=D(60000),
+        expiry=NOW + timedelta(days=60),
+        taker_fee_rate=D(0),
+    )
     plan = plan_hedge(BTC, [perpetual(price=D(60000)), future], NOW)
     curve = payoff_curve(plan)
     dated_line = curve.chosen if curve.chosen.at_expiry else curve.alternative

@@ -36,7 +36,7 @@ def notes_of(plan_notes: tuple[RiskNote, ...], kind: RiskKind) -> list[str]:
 
 
 def test_one_x_plan_posts_all_coins_and_cannot_be_liquidated() -> None:
-    plan = plan_hedge(BTC, [perpetual(price=D(60000))], NOW)
+    plan = plan_hedge(BTC, [perpetual(price=D(60000), taker_fee_rate=D(0))], NOW)
     leg = plan.best
     assert leg.contracts == 72000
     assert leg.notional_usd == D(72000)
@@ -53,17 +53,20 @@ def test_three_x_plan_margin_custody_and_liquidation() -> None:
     )
     leg = plan.best
     assert leg.margin_coin == D("0.4")
-    assert leg.coins_kept == D("0.8")
+    assert leg.fee_coin == D("0.0006")  # 72,000 x 0.05 % / 60,000, also paid from the account
+    assert leg.coins_to_move == D("0.4006")
+    assert leg.coins_kept == D("0.7994")
     # E (1 - MMR) L / (L - 1) = 60,000 x 0.995 x 1.5
     assert leg.liquidation_price == D("89550")
     assert leg.liquidation_distance_pct == D("49.25")
     note = notes_of(plan.notes, RiskKind.LIQUIDATION)[0]
     assert "rises 49.25% to 89,550.00 USD" in note
-    assert "0.8 BTC you keep are unhedged" in note
+    assert "0.7994 BTC you keep are unhedged" in note
 
 
 def test_funding_per_interval_day_and_year_for_the_short() -> None:
-    leg = plan_hedge(BTC, [perpetual(price=D(60000), funding_rate=D("0.0001"))], NOW).best
+    market = perpetual(price=D(60000), funding_rate=D("0.0001"), taker_fee_rate=D(0))
+    leg = plan_hedge(BTC, [market], NOW).best
     assert leg.funding_per_interval_coin == D("0.00012")  # N r / M = 72,000 x 0.0001 / 60,000
     assert leg.funding_per_interval_usd == D("7.2")
     assert leg.funding_per_day_usd == D("21.6")
@@ -72,7 +75,7 @@ def test_funding_per_interval_day_and_year_for_the_short() -> None:
 
 
 def test_negative_funding_is_the_hedgers_cost_in_words() -> None:
-    plan = plan_hedge(BTC, [perpetual(funding_rate=D("-0.0002"))], NOW)
+    plan = plan_hedge(BTC, [perpetual(funding_rate=D("-0.0002"), taker_fee_rate=D(0))], NOW)
     assert plan.best.funding_per_interval_usd == D("-14.4")
     note = notes_of(plan.notes, RiskKind.FUNDING)[0]
     assert "shorts pay longs, so this hedge pays 14.40 USD every 8h" in note
@@ -80,14 +83,28 @@ def test_negative_funding_is_the_hedgers_cost_in_words() -> None:
 
 def test_hourly_funding_is_annualised_per_hour() -> None:
     leg = plan_hedge(
-        BTC, [perpetual(venue="krakenfutures", funding_rate=D("0.00001"), interval_hours=D(1))], NOW
+        BTC,
+        [
+            perpetual(
+                venue="krakenfutures",
+                funding_rate=D("0.00001"),
+                interval_hours=D(1),
+                taker_fee_rate=D(0),
+            )
+        ],
+        NOW,
     ).best
     assert leg.funding_per_day_usd == D("17.28")  # 24 x 72,000 x 0.00001
     assert leg.funding_apr_pct == D("8.76")
 
 
 def test_dated_leg_locks_notional_and_annualises_basis() -> None:
-    future = dated(futures_price=D(61500), index_price=D(60000), expiry=NOW + timedelta(days=73))
+    future = dated(
+        futures_price=D(61500),
+        index_price=D(60000),
+        expiry=NOW + timedelta(days=73),
+        taker_fee_rate=D(0),
+    )
     plan = plan_hedge(BTC, [future], NOW)
     leg = plan.best
     assert leg.kind is ContractKind.DATED
@@ -120,11 +137,14 @@ def test_ranking_by_net_carry_and_why() -> None:
     best, runner = plan.legs[0], plan.legs[1]
     assert best.net_carry_usd is not None
     assert runner.net_carry_usd is not None
-    assert best.net_carry_usd == D("21.6") * 30 - 2 * D(72000) * D("0.0005")
+    # 72,000 / 1.0005 USD leaves the 1.2 BTC room for the 0.05 % opening fee: 71,964 contracts.
+    assert best.notional_usd == 71964
+    assert best.net_carry_usd == 71964 * D("0.0001") * 3 * 30 - 2 * 71964 * D("0.0005")
     assert plan.ranking_reason.startswith(
-        "Bybit BTC/USD:BTC comes first: +576.00 USD expected over 30 days"
+        "Bybit BTC/USD:BTC comes first: +575.71 USD expected over 30 days"
     )
-    assert "324.00 USD more than OKX" in plan.ranking_reason
+    # OKX: 719 contracts of 100 USD, 71,900 x 0.00005 x 3 x 30 - 2 x 71,900 x 0.0005 = 251.65
+    assert "324.06 USD more than OKX" in plan.ranking_reason
 
 
 def test_higher_fees_can_outweigh_funding_over_a_short_horizon() -> None:
@@ -161,24 +181,29 @@ def test_rounding_stays_within_a_contract_and_never_asks_for_coins_not_held(
     assert leg.notional_usd - leg.target_notional_usd <= contract_size / 2
     assert leg.residual_usd == leg.target_notional_usd - leg.notional_usd
     if ratio <= 1:  # at 1x the margin asked for is the hedged share of the holding
-        # Rounded down rather than up when up would need more coins than held.
-        assert leg.margin_coin <= quantity
-        assert leg.coins_missing == 0
-        assert leg.target_notional_usd - leg.notional_usd < contract_size
+        if leg.coins_missing == 0:
+            # Sized down, never up, so that the margin and the opening fee fit the coins held.
+            assert leg.coins_to_move <= quantity
+            fee_room_usd = leg.target_notional_usd * leg.fee_rate / (1 + leg.fee_rate)
+            assert leg.target_notional_usd - leg.notional_usd < fee_room_usd + contract_size
+        else:  # a holding worth about one contract keeps it and is told to bring the fee
+            assert leg.contracts == 1
     else:
         assert leg.target_notional_usd - leg.notional_usd <= contract_size / 2
 
 
 def test_the_default_plan_fits_the_coins_held_where_rounding_up_would_not() -> None:
     # 1.2 BTC at 93,722.4: 112,466.88 USD; the nearest 1 USD contract count, 112,467, would
-    # need 0.00000128 BTC more than held.
+    # need 0.00000128 BTC more than held, and the venue takes the 0.05 % opening fee from the
+    # same account: 112,466.88 / 1.0005 = 112,410.67 contracts is what the coins pay for.
     market = perpetual(price=D("93722.4"), contract_size_usd=D(1))
     plan = plan_hedge(Holding(coin="BTC", quantity=D("1.2")), [market], NOW)
     leg = plan.best
-    assert leg.contracts == 112_466
+    assert leg.contracts == 112_410
     assert leg.coins_missing == 0
-    assert leg.margin_coin <= D("1.2")
-    assert leg.residual_usd == D("0.88")
+    assert leg.coins_to_move == leg.margin_coin + leg.fee_coin <= D("1.2")
+    assert leg.coins_to_move + D(1) / D("93722.4") * D("1.0005") > D("1.2")  # one more won't fit
+    assert leg.residual_usd == D("56.88")
     assert not any("more than you hold" in note.text for note in plan.notes)
     # Asking for more than the coins can margin still says so.
     double = plan_hedge(
@@ -207,16 +232,18 @@ def test_planned_one_x_hedge_moves_only_by_its_rounding_residual(move: D) -> Non
 def test_hedge_ratio_and_missing_margin() -> None:
     half = plan_hedge(BTC, [perpetual()], NOW, PlanSettings(hedge_ratio=D("0.5"))).best
     assert half.notional_usd == D(36000)
-    assert half.coins_kept == D("0.6")
+    assert half.coins_kept == D("0.5997")  # 0.6 BTC margin and 0.0003 BTC fee go to the venue
     double = plan_hedge(BTC, [perpetual()], NOW, PlanSettings(hedge_ratio=D(2)))
-    assert double.best.coins_missing == D("1.2")
-    assert "1.2 BTC more than you hold" in notes_of(double.notes, RiskKind.MARGIN)[0]
+    assert double.best.coins_missing == D("1.2012")  # 2.4 BTC margin + 0.0012 BTC fee - 1.2
+    note = notes_of(double.notes, RiskKind.MARGIN)[0]
+    assert "Posting 2.4 BTC at 1x and the opening fee needs 1.2012 BTC more than you hold" in note
 
 
 def test_deribit_orders_are_in_usd() -> None:
-    leg = plan_hedge(
-        BTC, [perpetual(venue="deribit", contract_size_usd=D(10), order_amount_unit="usd")], NOW
-    ).best
+    market = perpetual(
+        venue="deribit", contract_size_usd=D(10), order_amount_unit="usd", taker_fee_rate=D(0)
+    )
+    leg = plan_hedge(BTC, [market], NOW).best
     assert leg.contracts == 7200
     assert leg.order_amount == D(72000)
     assert leg.order_amount_unit == "usd"
@@ -281,7 +308,7 @@ def test_leverage_a_venue_would_refuse_leaves_it_out_or_refuses_the_plan() -> No
 
 
 def test_leverage_table_rows() -> None:
-    market = perpetual(price=D(60000), mmr=D("0.005"))
+    market = perpetual(price=D(60000), mmr=D("0.005"), taker_fee_rate=D(0))
     plan = plan_hedge(BTC, [market], NOW)
     rows = leverage_table(plan, market)
     assert [row.leverage for row in rows] == [1, 2, 3, 5, 10]
@@ -368,7 +395,7 @@ def test_cross_hedge_needs_leverage_and_is_sized_for_the_margin_it_posts() -> No
     assert leg.target_notional_usd == exposure * 2  # N = X L / (L - 1)
     assert leg.hedged_exposure_usd == exposure  # the posted margin offsets the other half
     assert leg.margin_coin == D("1.875")  # N / (E L) = 225,000 / 120,000 BTC to bring
-    assert leg.coins_missing == leg.margin_coin
+    assert leg.coins_missing == leg.margin_coin + leg.fee_coin == D("1.876875")
     assert leg.coins_kept == 500
 
     # Short plus posted BTC: USD delta is -X, so a 1 % BTC rise loses 1 % of X.
@@ -380,7 +407,10 @@ def test_cross_hedge_needs_leverage_and_is_sized_for_the_margin_it_posts() -> No
     )
     assert leg.liquidation_price == D("119400")  # 60,000 x 0.995 x 2
     text = " ".join(note.text for note in plan.notes)
-    assert "You need 1.875 BTC (about 112,500.00 USD) on Bybit as margin" in text
+    assert (
+        "You need 1.876875 BTC (about 112,612.50 USD) on Bybit for margin and the opening fee"
+        in text
+    )
     assert "removes about 80% of the variance and 20% remains" in text
     assert "your 500 SOL are unhedged from there" in text
 
@@ -411,10 +441,10 @@ def test_cross_hedge_from_fitted_real_prices() -> None:
 
 
 def test_portfolio_totals_use_each_best_leg() -> None:
-    btc = plan_hedge(BTC, [perpetual(funding_rate=D("0.0001"))], NOW)
+    btc = plan_hedge(BTC, [perpetual(funding_rate=D("0.0001"), taker_fee_rate=D(0))], NOW)
     eth = plan_hedge(
         Holding(coin="ETH", quantity=D(10)),
-        [perpetual(coin="ETH", price=D(3000), contract_size_usd=D(10))],
+        [perpetual(coin="ETH", price=D(3000), contract_size_usd=D(10), taker_fee_rate=D(0))],
         NOW,
     )
     portfolio = summarise_portfolio([btc, eth])
