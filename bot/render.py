@@ -21,6 +21,7 @@ from hedgecore.answers import (
     Overview,
     PayoffAnswer,
 )
+from hedgecore.backtest import StrategyResult
 from hedgecore.models import ContractKind, DataSource, HedgeLeg, LeverageRow, RiskKind
 from hedgecore.venues import venue_name
 
@@ -438,18 +439,38 @@ def _with_notes(caption: str, notes: Sequence[str], source: DataSource, data_lin
 def render_backtest_caption(answer: BacktestAnswer) -> str:
     """The headline numbers of a backtest, short enough for a photo caption."""
     report, origin = answer.report, answer.origin
-    by_name = {s.name: s for s in report.strategies}
-    short = by_name["inverse perpetual short 1x"]
+    coin, by_key = e(report.coin), {s.key: s for s in report.strategies}
+    unhedged, held = by_key["unhedged"], by_key["short_1x"]
+
+    def path(s: StrategyResult) -> str:
+        return f"{s.start_value_usd:,.0f} → {s.final_value_usd:,.0f} USD"
+
     lines = [
-        f"<b>{e(report.coin)} hedges on real history</b>, {report.start:%Y-%m-%d} to {report.end:%Y-%m-%d} "
+        f"<b>{coin} hedges on real history</b>, {report.start:%Y-%m-%d} to {report.end:%Y-%m-%d} "
         f"({e(origin)}, {report.bars:,} bars)",
-        f"A 1x inverse short removed {short.effectiveness * 100:.1f}% of the variance of 1 {e(report.coin)}; "
-        f"funding paid it {short.funding_received_usd:,.0f} USD and cost it {short.funding_paid_usd:,.0f} USD; "
-        f"worst drawdown {short.worst_drawdown_usd:,.0f} USD against {by_name['unhedged'].worst_drawdown_usd:,.0f} unhedged.",
+        f"Unhedged {report.quantity:g} {coin}: {path(unhedged)}, worst drawdown "
+        f"{unhedged.worst_drawdown_usd:,.0f} USD.",
+        f"Held 1x short: removed <b>{held.effectiveness * 100:.2f}%</b> of the variance, "
+        f"{path(held)}; funding {held.net_funding_per_coin:+.6f} {coin} per {coin} "
+        f"({held.funding_apr_pct:+.2f}% a year), the short paid at "
+        f"{held.settlements_paid:,} of {held.settlements:,} settlements.",
     ]
+    rehedged = by_key.get("funding_rehedged")
+    if rehedged is not None:
+        lines.append(
+            f"Funding re-hedged each settlement: <b>{rehedged.effectiveness * 100:.2f}%</b>, "
+            f"{path(rehedged)}: the held short's funding coins ride unhedged."
+        )
+    rolling = by_key.get("min_variance")
+    if rolling is not None:
+        lines.append(
+            f"Rolling minimum-variance ratio ({rolling.hedge_ratio:.2f} on average): "
+            f"{rolling.effectiveness * 100:.2f}%."
+        )
     for strategy in report.strategies:
         if strategy.liquidated_at is not None:
             lines.append(
-                f"{e(strategy.name)}: liquidated {strategy.liquidated_at:%Y-%m-%d}, unhedged after."
+                f"{e(strategy.name)}: liquidated {strategy.liquidated_at:%Y-%m-%d %H:%M} UTC, "
+                "unhedged after."
             )
     return "\n".join(lines)[:MAX_CAPTION_CHARS]

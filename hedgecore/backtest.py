@@ -8,6 +8,9 @@ collateral, as in hedgecore.planning): coin balance moves by the short's PnL N(1
 receives N*r/P coins at each funding (positive r: longs pay shorts) and pays taker fees on what
 it trades. With leverage above 1 only Q/L coins back the short: if the perpetual's high reaches
 the liquidation price the posted coins are lost and the rest stays unhedged from then on.
+
+Funding is paid in coin, so a static 1x short leaves the coins it earns unhedged: the strategy
+that re-hedges its funding resizes the short to all the coins after each settlement.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from hedgecore.models import Frozen
 
 DEFAULT_FEE = 0.00055
 DEFAULT_MMR = 0.005
+_HOURS_PER_YEAR = 365 * 24
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,12 +47,21 @@ class Bar:
 class StrategyResult(Frozen):
     """How one strategy did over the history."""
 
+    key: str  # stable: unhedged, short_1x, short_2x, ..., funding_rehedged, quarterly, min_variance
     name: str
     hedge_ratio: float  # the ratio used (average for a rolling one)
+    start_value_usd: float
     final_value_usd: float
-    effectiveness: float  # 1 - Var(hedged changes) / Var(unhedged changes)
+    effectiveness: float  # 1 - Var(hedged USD changes) / Var(unhedged USD changes), per bar
+    effectiveness_returns: float  # the same on per-bar returns
+    funding_received_coin: float  # by the short, in the coin, at each settlement's price
+    funding_paid_coin: float
     funding_received_usd: float
     funding_paid_usd: float
+    net_funding_per_coin: float  # (received - paid) coins per coin hedged
+    funding_apr_pct: float  # the rates the short was exposed to, summed and made yearly
+    settlements: int  # funding settlements while the short was open
+    settlements_paid: int  # of those, how many the short paid
     fees_usd: float
     worst_drawdown_usd: float
     liquidations: int
@@ -66,6 +79,8 @@ class BacktestReport(Frozen):
     start: datetime
     end: datetime
     bars: int
+    min_variance_ratio: float | None  # full-sample h*: spot returns on perpetual returns
+    r_squared: float | None  # how much of the spot's variance the perpetual explains
     times: tuple[datetime, ...] = Field(default=(), exclude=True, repr=False)
     strategies: tuple[StrategyResult, ...]
     notes: tuple[str, ...]
@@ -80,28 +95,49 @@ class _Book:
     entry: float = 0.0  # price the current notional was entered at
     received: float = 0.0
     paid: float = 0.0
+    received_coin: float = 0.0
+    paid_coin: float = 0.0
+    rates: float = 0.0  # sum of the funding rates the short was exposed to
+    settlements: int = 0
+    settlements_paid: int = 0
     fees: float = 0.0
     liquidated_at: datetime | None = None
     values: list[float] = field(default_factory=list)
 
-    def trade(self, new_short_usd: float, price: float, fee: float) -> None:
-        """Move the short to a new notional at `price`, settling its PnL into coins."""
+    def settle(self, price: float) -> None:
+        """Book the short's PnL so far into coins, as if closed and reopened at `price`."""
         if self.short_usd:
             self.coins += self.short_usd * (1 / price - 1 / self.entry)
+        self.entry = price
+
+    def trade(self, new_short_usd: float, price: float, fee: float) -> None:
+        """Move the short to a new notional at `price`, settling its PnL into coins."""
+        self.settle(price)
         traded = abs(new_short_usd - self.short_usd)
         self.coins -= traded * fee / price
         self.fees += traded * fee
-        self.short_usd, self.entry = new_short_usd, price
+        self.short_usd = new_short_usd
+
+    def hedge_coins(self, ratio: float, price: float, fee: float) -> None:
+        """Short `ratio` of every coin held, sized after the PnL so far is booked."""
+        self.settle(price)
+        self.trade(ratio * self.coins * price, price, fee)
 
     def fund(self, bar: Bar) -> None:
         if not self.short_usd or not bar.funding_rate:
             return
         usd = self.short_usd * bar.funding_rate  # the short's side: positive is income
-        self.coins += usd / bar.perp
+        coins = usd / bar.perp
+        self.coins += coins
+        self.rates += bar.funding_rate
+        self.settlements += 1
         if usd > 0:
             self.received += usd
+            self.received_coin += coins
         else:
             self.paid -= usd
+            self.paid_coin -= coins
+            self.settlements_paid += 1
 
     def value(self, bar: Bar) -> float:
         open_pnl = self.short_usd * (1 / bar.perp - 1 / self.entry) if self.short_usd else 0.0
@@ -129,6 +165,23 @@ def _changes(values: Sequence[float]) -> list[float]:
     return [b - a for a, b in itertools.pairwise(values)]
 
 
+def _returns(values: Sequence[float]) -> list[float]:
+    return [b / a - 1 for a, b in itertools.pairwise(values) if a > 0]
+
+
+def _effectiveness(hedged: Sequence[float], unhedged_variance: float) -> float:
+    return 1 - _variance(hedged) / unhedged_variance if unhedged_variance else 0.0
+
+
+def _regression(xs: Sequence[float], ys: Sequence[float]) -> tuple[float, float] | None:
+    """Slope and R² of ys on xs, or None when either does not vary."""
+    slope = _slope(xs, ys)
+    spread_y = _variance(ys)
+    if slope is None or spread_y == 0:
+        return None
+    return slope, slope * slope * _variance(xs) / spread_y
+
+
 def _worst_drawdown(values: Sequence[float]) -> float:
     peak, worst = -math.inf, 0.0
     for value in values:
@@ -137,17 +190,38 @@ def _worst_drawdown(values: Sequence[float]) -> float:
     return worst
 
 
+@dataclass(frozen=True, slots=True)
+class _Unhedged:
+    """What each strategy is measured against."""
+
+    quantity: float
+    change_variance: float
+    return_variance: float
+    start: datetime
+    end: datetime
+
+
 def _result(
-    name: str, book: _Book, ratio: float, unhedged_variance: float, liquidations: int
+    key: str, name: str, book: _Book, ratio: float, unhedged: _Unhedged, liquidations: int
 ) -> StrategyResult:
-    variance = _variance(_changes(book.values))
+    closed = book.liquidated_at or unhedged.end
+    years_open = (closed - unhedged.start).total_seconds() / 3600 / _HOURS_PER_YEAR
     return StrategyResult(
+        key=key,
         name=name,
         hedge_ratio=ratio,
+        start_value_usd=book.values[0],
         final_value_usd=book.values[-1],
-        effectiveness=1 - variance / unhedged_variance if unhedged_variance else 0.0,
+        effectiveness=_effectiveness(_changes(book.values), unhedged.change_variance),
+        effectiveness_returns=_effectiveness(_returns(book.values), unhedged.return_variance),
+        funding_received_coin=book.received_coin,
+        funding_paid_coin=book.paid_coin,
         funding_received_usd=book.received,
         funding_paid_usd=book.paid,
+        net_funding_per_coin=(book.received_coin - book.paid_coin) / unhedged.quantity,
+        funding_apr_pct=book.rates / years_open * 100 if years_open else 0.0,
+        settlements=book.settlements,
+        settlements_paid=book.settlements_paid,
         fees_usd=book.fees,
         worst_drawdown_usd=_worst_drawdown(book.values),
         liquidations=liquidations,
@@ -202,6 +276,26 @@ def _rolling_quarterly(
     return book, rolls
 
 
+def _funding_rehedged(
+    bars: Sequence[Bar], quantity: float, fee: float, gap: float
+) -> tuple[_Book, int]:
+    """A 1x short kept equal to every coin held: after a settlement moves the coins by more
+    than `gap` of the short, it is resized to them (and pays the fee on the difference)."""
+    book = _Book(coins=quantity)
+    book.hedge_coins(1.0, bars[0].perp, fee)
+    book.values.append(book.value(bars[0]))
+    resizes = 0
+    for bar in bars[1:]:
+        book.fund(bar)
+        if bar.funding_rate:
+            book.settle(bar.perp)
+            if abs(book.coins * bar.perp - book.short_usd) > gap * book.short_usd:
+                book.hedge_coins(1.0, bar.perp, fee)
+                resizes += 1
+        book.values.append(book.value(bar))
+    return book, resizes
+
+
 def _rolling_min_variance(
     bars: Sequence[Bar], quantity: float, window: int, every: int, fee: float
 ) -> tuple[_Book, float]:
@@ -209,10 +303,11 @@ def _rolling_min_variance(
     book = _Book(coins=quantity)
     ratios = []
     ratio = 1.0
-    book.trade(quantity * bars[0].perp, bars[0].perp, fee)
+    book.hedge_coins(ratio, bars[0].perp, fee)
     book.values.append(book.value(bars[0]))
     for n in range(1, len(bars)):
         bar = bars[n]
+        book.fund(bar)  # the bar's funding is on the short held through it
         if n >= window and n % every == 0:
             spot = [bars[k].spot / bars[k - 1].spot - 1 for k in range(n - window + 1, n + 1)]
             perp = [bars[k].perp / bars[k - 1].perp - 1 for k in range(n - window + 1, n + 1)]
@@ -220,8 +315,7 @@ def _rolling_min_variance(
             if slope is not None:
                 ratio = slope
             ratios.append(ratio)
-            book.trade(ratio * book.coins * bar.perp, bar.perp, fee)
-        book.fund(bar)
+            book.hedge_coins(ratio, bar.perp, fee)
         book.values.append(book.value(bar))
     return book, statistics.fmean(ratios) if ratios else 1.0
 
@@ -235,27 +329,61 @@ def run_backtest(
     mmr: float = DEFAULT_MMR,
     window: int = 90,
     rebalance_every: int = 21,
+    rehedge_gap: float = 0.0,
 ) -> BacktestReport:
-    """Unhedged, a held inverse short at each leverage, and a rolling minimum-variance ratio."""
+    """Unhedged, a held inverse short at each leverage, the 1x short with its funding re-hedged,
+    rolling quarterlies where the history has them, and a rolling minimum-variance ratio."""
     if len(bars) < 3:
         raise ValueError("a backtest needs at least 3 bars")
-    unhedged = _Book(coins=quantity, values=[quantity * bar.spot for bar in bars])
-    unhedged_variance = _variance(_changes(unhedged.values))
-    results = [_result("unhedged", unhedged, 0.0, unhedged_variance, 0)]
+    spot_values = [quantity * bar.spot for bar in bars]
+    unhedged = _Unhedged(
+        quantity=quantity,
+        change_variance=_variance(_changes(spot_values)),
+        return_variance=_variance(_returns(spot_values)),
+        start=bars[0].time,
+        end=bars[-1].time,
+    )
+    results = [
+        _result("unhedged", "unhedged", _Book(coins=quantity, values=spot_values), 0.0, unhedged, 0)
+    ]
+    static_one_x: StrategyResult | None = None
     for leverage in leverages:
         book, liquidations = _static_short(bars, quantity, leverage, fee, mmr)
-        results.append(
-            _result(
-                f"inverse perpetual short {leverage:g}x", book, 1.0, unhedged_variance, liquidations
-            )
+        result = _result(
+            f"short_{leverage:g}x",
+            f"inverse perpetual short {leverage:g}x",
+            book,
+            1.0,
+            unhedged,
+            liquidations,
         )
+        static_one_x = result if leverage == 1 else static_one_x
+        results.append(result)
+    book, resizes = _funding_rehedged(bars, quantity, fee, rehedge_gap)
+    rehedged = _result(
+        "funding_rehedged",
+        f"1x short, funding re-hedged ({resizes:,} resizes)",
+        book,
+        1.0,
+        unhedged,
+        0,
+    )
+    results.append(rehedged)
     notes = []
+    if static_one_x is not None and static_one_x.settlements:
+        net_coin = static_one_x.net_funding_per_coin * quantity
+        notes.append(
+            f"Funding is paid in {coin}: the held 1x short ended with {net_coin:+,.6f} {coin} of "
+            "funding that nothing hedged, which keeps it at "
+            f"{static_one_x.effectiveness * 100:.2f}% rather than 100%; re-hedged after each "
+            f"settlement it removes {rehedged.effectiveness * 100:.2f}%."
+        )
     futures = [bar.dated for bar in bars if bar.dated is not None]
     expiries = [bar.dated_expiry for bar in bars if bar.dated_expiry is not None]
     if len(futures) == len(expiries) == len(bars):
         book, rolls = _rolling_quarterly(bars, futures, expiries, quantity, fee)
         results.append(
-            _result(f"rolling quarterly short ({rolls} rolls)", book, 1.0, unhedged_variance, 0)
+            _result("quarterly", f"rolling quarterly short ({rolls} rolls)", book, 1.0, unhedged, 0)
         )
     else:
         notes.append(
@@ -265,21 +393,25 @@ def run_backtest(
         book, mean_ratio = _rolling_min_variance(bars, quantity, window, rebalance_every, fee)
         results.append(
             _result(
+                "min_variance",
                 f"minimum-variance ratio, {window}-bar window",
                 book,
                 mean_ratio,
-                unhedged_variance,
+                unhedged,
                 0,
             )
         )
     else:
         notes.append(f"Too few bars ({len(bars)}) for a {window}-bar rolling hedge ratio.")
+    fit = _regression(_returns([bar.perp for bar in bars]), _returns([bar.spot for bar in bars]))
     return BacktestReport(
         coin=coin,
         quantity=quantity,
         start=bars[0].time,
         end=bars[-1].time,
         bars=len(bars),
+        min_variance_ratio=fit[0] if fit else None,
+        r_squared=fit[1] if fit else None,
         times=tuple(bar.time for bar in bars),
         strategies=tuple(results),
         notes=tuple(notes),

@@ -184,7 +184,9 @@ def build_parser() -> argparse.ArgumentParser:
     backtest = commands.add_parser(
         "backtest",
         help="replay price and funding history through hedging strategies",
-        description="Compare unhedged, inverse shorts at several leverages and a rolling minimum-variance ratio on a CSV history.",
+        description="Compare unhedged, inverse shorts at several leverages, the 1x short with its "
+        "funding re-hedged, rolling quarterlies (with --dated-col) and a rolling "
+        "minimum-variance ratio on a CSV history.",
         allow_abbrev=False,
     )
     backtest.add_argument("csv", type=Path, metavar="CSV", help="history, one row per bar")
@@ -206,6 +208,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     backtest.add_argument(
         "--funding-col", default="Funding Rate", help="funding per bar column ('': none)"
+    )
+    backtest.add_argument(
+        "--dated-col",
+        help="front quarterly future's close column: adds the rolling quarterly short "
+        "(needs --expiry-col)",
+    )
+    backtest.add_argument(
+        "--expiry-col",
+        help="that future's expiry column (ISO-8601 or epoch ms): a change is a roll",
     )
     backtest.add_argument("--json", action="store_true", help="print one JSON object")
     backtest.add_argument(
@@ -365,7 +376,14 @@ def run_backtest_command(args: argparse.Namespace, now: datetime) -> str:
         perp=args.perp_col or None,
         perp_high=args.high_col or None,
         funding=args.funding_col or None,
+        dated=args.dated_col or None,
+        dated_expiry=args.expiry_col or None,
     )
+    if (columns.dated is None) != (columns.dated_expiry is None):
+        raise UsageError(
+            "--dated-col and --expiry-col go together. Example: --dated-col Close_quarterly "
+            "--expiry-col Expiry"
+        )
     try:
         with args.csv.open(newline="") as handle:
             bars, problems = parse_history(handle, columns)

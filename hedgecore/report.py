@@ -10,7 +10,7 @@ from typing import Any
 
 from hedgecore import fmt, wording
 from hedgecore.answers import HedgeResult
-from hedgecore.backtest import BacktestReport
+from hedgecore.backtest import BacktestReport, StrategyResult
 from hedgecore.models import ContractKind, HedgeLeg, HedgePlan, LeverageRow
 from hedgecore.venues import venue_name
 
@@ -183,38 +183,81 @@ def _plan_json(
     }
 
 
+def _paid_share(s: StrategyResult) -> str:
+    if not s.settlements:
+        return "-"
+    return f"{s.settlements_paid:,}/{s.settlements:,} ({s.settlements_paid / s.settlements:.0%})"
+
+
 def render_backtest(report: BacktestReport, notes: Sequence[str] = ()) -> str:
-    """A backtest as a table, strategies side by side."""
-    header = [
-        "strategy",
-        "ratio",
-        "effectiveness",
-        "final USD",
-        "funding in",
-        "funding out",
-        "fees",
-        "worst drawdown",
-        "liquidated",
-    ]
-    rows = [
+    """A backtest as two tables: how well each strategy hedged, then what funding and fees did."""
+    coin = report.coin
+    hedging = [
         [
             s.name,
             f"{s.hedge_ratio:.2f}",
-            f"{s.effectiveness * 100:.1f}%",
+            f"{s.effectiveness * 100:.2f}%",
+            f"{s.effectiveness_returns * 100:.2f}%",
+            f"{s.start_value_usd:,.0f}",
             f"{s.final_value_usd:,.0f}",
-            f"{s.funding_received_usd:,.0f}",
-            f"{s.funding_paid_usd:,.0f}",
-            f"{s.fees_usd:,.2f}",
             f"{s.worst_drawdown_usd:,.0f}",
             "-" if s.liquidated_at is None else f"{s.liquidated_at:%Y-%m-%d %H:%M}",
         ]
         for s in report.strategies
     ]
+    funding = [
+        [
+            s.name,
+            f"{s.funding_received_coin:,.6f} ({s.funding_received_usd:,.0f} USD)",
+            f"{s.funding_paid_coin:,.6f} ({s.funding_paid_usd:,.0f} USD)",
+            f"{s.net_funding_per_coin:+.6f}",
+            f"{s.funding_apr_pct:+.2f}%",
+            _paid_share(s),
+            f"{s.fees_usd:,.2f}",
+        ]
+        for s in report.strategies
+        if s.settlements or s.fees_usd
+    ]
+    fit = (
+        f"Full-sample minimum-variance ratio h* {report.min_variance_ratio:.4f}, "
+        f"R² {report.r_squared:.4f} (spot returns on the perpetual's)."
+        if report.min_variance_ratio is not None and report.r_squared is not None
+        else "The perpetual did not move: no minimum-variance ratio to fit."
+    )
     lines = [
-        f"Backtest: {report.quantity:g} {report.coin}, {report.bars:,} bars from {report.start:%Y-%m-%d} to {report.end:%Y-%m-%d}",
-        "Effectiveness = 1 - Var(hedged value changes) / Var(unhedged); funding and fees in USD at the time.",
+        f"Backtest: {report.quantity:g} {coin}, {report.bars:,} bars from {report.start:%Y-%m-%d} "
+        f"to {report.end:%Y-%m-%d}",
+        "Effectiveness = 1 - Var(hedged) / Var(unhedged) of the USD value's changes per bar, and "
+        "of its returns.",
+        fit,
         "",
-        *_table(header, rows),
+        *_table(
+            [
+                "strategy",
+                "ratio",
+                "effectiveness",
+                "on returns",
+                "start USD",
+                "final USD",
+                "worst drawdown",
+                "liquidated",
+            ],
+            hedging,
+        ),
+        "",
+        f"Funding to the short, in {coin} at each settlement (USD at the time), and fees in USD:",
+        *_table(
+            [
+                "strategy",
+                "received",
+                "paid",
+                f"net per {coin}",
+                "a year",
+                "short paid",
+                "fees",
+            ],
+            funding,
+        ),
     ]
     if notes:
         lines += ["", "Notes:", *(f"  - {note}" for note in notes)]

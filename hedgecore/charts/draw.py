@@ -11,7 +11,7 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.dates import AutoDateLocator, ConciseDateFormatter, date2num
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 from hedgecore import fmt
 from hedgecore.backtest import BacktestReport
@@ -161,21 +161,49 @@ def backtest_png(report: BacktestReport) -> bytes:
 
 
 def backtest_figure(report: BacktestReport) -> Figure:
-    """Each strategy's USD value over the history, unhedged first."""
+    """Each strategy's USD value over the history, unhedged first, from a marked start; a
+    liquidation is a cross on its line, and paths that span a factor of ten get a log axis."""
     figure, axes = _figure()
     times = date2num(list(report.times))  # type: ignore[no-untyped-call]  # matplotlib.dates is unannotated
-    colours = (VERMILLION, BLUE, SKY, ORANGE, PURPLE, GREEN)
+    colours = (VERMILLION, BLUE, SKY, ORANGE, PURPLE, GREEN, GREY, YELLOW)
     for strategy, colour in zip(report.strategies, colours, strict=False):
-        liquidated = (
-            f" (liquidated {strategy.liquidated_at:%Y-%m-%d})" if strategy.liquidated_at else ""
-        )
+        liquidated = strategy.liquidated_at
         axes.plot(
             times,
             strategy.values_usd,
             color=colour,
             linewidth=2,
-            label=f"{strategy.name}{liquidated}",
+            linestyle="--" if liquidated else "-",
+            label=f"{strategy.name}"
+            + (f" (liquidated {liquidated:%Y-%m-%d})" if liquidated else ""),
         )
+        if liquidated is not None:
+            at = report.times.index(liquidated)
+            axes.plot(
+                times[at],
+                strategy.values_usd[at],
+                marker="X",
+                markersize=15,
+                color=colour,
+                markeredgecolor="black",
+                zorder=5,
+            )
+    start = report.strategies[0].start_value_usd
+    axes.axhline(start, color=GREY, linewidth=1, linestyle=":")
+    axes.annotate(
+        f"start {start:,.0f} USD",
+        (times[-1], start),
+        xytext=(-4, -16),
+        textcoords="offset points",
+        horizontalalignment="right",
+        fontsize=13,
+        color=GREY,
+    )
+    values = [v for strategy in report.strategies for v in strategy.values_usd if v > 0]
+    if values and max(values) > 10 * min(values):
+        axes.set_yscale("log")
+        axes.yaxis.set_major_locator(LogLocator(subs=(1, 2, 5)))
+        axes.yaxis.set_minor_formatter(NullFormatter())
     locator = AutoDateLocator()  # type: ignore[no-untyped-call]
     axes.xaxis.set_major_locator(locator)
     axes.xaxis.set_major_formatter(ConciseDateFormatter(locator))  # type: ignore[no-untyped-call]

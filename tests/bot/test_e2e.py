@@ -402,8 +402,13 @@ async def test_backtest_sends_the_headline_and_the_picture(running: RunningBot) 
     assert caption.startswith(
         "<b>BTC hedges on real history</b>, 2018-11-15 to 2025-04-28 (Bybit BTCUSD inverse perpetual and BTC spot, 8-hour bars, 7,068 bars)"
     )
-    assert "A 1x inverse short removed 98.4% of the variance of 1 BTC" in caption
-    assert "inverse perpetual short 2x: liquidated 2019-06-22, unhedged after." in caption
+    assert "Unhedged 1 BTC: 5,761 → 93,742 USD, worst drawdown 52,552 USD." in caption
+    assert (
+        "Held 1x short: removed <b>98.41%</b> of the variance, 5,758 → 18,979 USD; funding "
+        "+0.143543 BTC per BTC (+12.56% a year), the short paid at 1,258 of 7,067 settlements."
+    ) in caption
+    assert "Funding re-hedged each settlement: <b>99.97%</b>, 5,758 → 12,518 USD" in caption
+    assert "inverse perpetual short 2x: liquidated 2019-06-22 16:00 UTC, unhedged after." in caption
     assert (
         await ask(running, "/backtest ETH")
         == "no bundled history for ETH; there is one for BTC. Example: /backtest BTC"

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from hedgecore.backtest import Bar, StrategyResult, run_backtest
 from hedgecore.history import Columns, parse_history
+from hedgecore.market.snapshot import bundled_history_text
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
 SLICE = Path(__file__).parent.parent / "data" / "bybit_btcusd_8h_2018-11_slice.csv"
@@ -40,7 +41,13 @@ def test_one_x_short_by_hand() -> None:
     short = strategy(report.strategies, "inverse perpetual short 1x")
     assert short.final_value_usd == pytest.approx(100.15625)
     assert short.funding_received_usd == pytest.approx(0.1)
-    assert short.funding_paid_usd == 0
+    assert short.funding_received_coin == pytest.approx(0.00125)
+    assert short.funding_paid_usd == short.funding_paid_coin == 0
+    assert short.net_funding_per_coin == pytest.approx(0.00125)
+    assert (short.settlements, short.settlements_paid) == (1, 0)
+    # 0.1 % summed over the 16 hours the short was open, made yearly: 0.001 x 8,760 / 16.
+    assert short.funding_apr_pct == pytest.approx(0.001 * 8760 / 16 * 100)
+    assert (short.start_value_usd, short.hedge_ratio) == (100, 1)
     # Changes 0.1 and 0.05625 against -20 and +45: variance 0.000478515625 against 1056.25.
     assert short.effectiveness == pytest.approx(1 - 0.000478515625 / 1056.25)
     assert short.worst_drawdown_usd == 0
@@ -50,6 +57,57 @@ def test_one_x_short_by_hand() -> None:
         20,
         0,
     )
+
+
+def test_rolling_minimum_variance_sizes_on_the_coins_after_booking_the_old_short() -> None:
+    # Perpetual at spot, no fee, no funding: h* = 1 at every resize, so the value never moves.
+    # Sizing before the old short's PnL is booked left a stray position: this ended at 0.
+    report = run_backtest(
+        "BTC", bars([100, 110, 200, 400]), fee=0.0, leverages=(), window=2, rebalance_every=2
+    )
+    rolling = strategy(report.strategies, "minimum-variance ratio, 2-bar window")
+    assert rolling.hedge_ratio == pytest.approx(1)
+    assert rolling.values_usd == pytest.approx((100, 100, 100, 100))
+
+
+def test_the_funding_re_hedged_short_by_hand() -> None:
+    # Short 100 USD at 100. At 80 the short receives 0.1 % = 0.1 USD = 0.00125 coin and is
+    # resized to all 1.00125 + 100 (1/80 - 1/100) = 1.25125 coins: 100.1 USD short at 80.
+    # At 125: 1.25125 + 100.1 (1/125 - 1/80) = 0.80081 coins, 100.10125 USD; the held short's
+    # unhedged 0.00125 coin made it 100.15625.
+    history = bars([100, 80, 125], [0, 0.001, 0])
+    report = run_backtest("BTC", history, fee=0.0, leverages=(1.0,))
+    rehedged = strategy(report.strategies, "1x short, funding re-hedged (1 resizes)")
+    assert rehedged.values_usd == pytest.approx((100, 100.1, 100.1))
+    assert rehedged.funding_received_coin == pytest.approx(0.00125)
+    held = strategy(report.strategies, "inverse perpetual short 1x")
+    assert held.final_value_usd == pytest.approx(100.15625)
+
+
+def test_the_bundled_bybit_history_as_the_issue_measured_it() -> None:
+    bundled = bundled_history_text("BTC")
+    assert bundled is not None
+    history, problems = parse_history(bundled[0].splitlines(), Columns())
+    assert (len(history), problems) == (7068, [])
+    report = run_backtest("BTC", history)
+    figures = {s.name.split(" (")[0]: s for s in report.strategies}
+    static = figures["inverse perpetual short 1x"]
+    assert round(static.effectiveness * 100, 2) == 98.41
+    assert static.start_value_usd == pytest.approx(5757.77, abs=0.01)  # 1 BTC less the fee
+    assert figures["1x short, funding re-hedged"].effectiveness > 0.999
+    assert figures["minimum-variance ratio, 90-bar window"].effectiveness > 0.9995
+    assert 0 < static.settlements_paid < static.settlements == 7067
+    assert "keeps it at 98.41% rather than 100%" in report.notes[0]
+    assert report.min_variance_ratio == pytest.approx(0.974, abs=0.001)
+    assert report.r_squared == pytest.approx(0.993, abs=0.001)
+    # The perpetual at spot, no funding: h* is 1 and the rolling hedge must stay flat.
+    flat = [Bar(b.time, b.spot, b.spot, b.spot) for b in history]
+    rolling = strategy(
+        run_backtest("BTC", flat).strategies, "minimum-variance ratio, 90-bar window"
+    )
+    assert rolling.effectiveness > 0.9999999
+    assert rolling.fees_usd == pytest.approx(3.17, abs=0.01)
+    assert rolling.final_value_usd == pytest.approx(5758.89, abs=0.01)
 
 
 def test_a_liquidated_hedge_stays_liquidated() -> None:
@@ -233,3 +291,41 @@ def test_dated_columns_are_read() -> None:
     assert [(b.dated, b.dated_expiry) for b in history] == [
         (102.0, datetime(2025, 3, 28, tzinfo=UTC))
     ] * 1 + [(103.0, datetime(2025, 3, 28, tzinfo=UTC))]
+
+
+def test_the_command_reads_a_quarterly_and_its_expiry(tmp_path: Path) -> None:
+    history = tmp_path / "quarterly.csv"
+    history.write_text(
+        "Timestamp,Close_spot,Quarter,Expiry\n"
+        "2025-01-01,100,102,2025-01-03\n"
+        "2025-01-02,90,91,2025-01-03\n"
+        "2025-01-03,80,80,2025-01-03\n"
+        "2025-01-04,85,87,2025-04-04\n"
+    )
+    command = [sys.executable, "-m", "hedgecore", "backtest", str(history), "--perp-col", ""]
+    command += ["--high-col", "", "--funding-col", "", "--dated-col", "Quarter"]
+    result = subprocess.run(
+        [*command, "--expiry-col", "Expiry", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    names = [s["name"] for s in json.loads(result.stdout)["strategies"]]
+    assert "rolling quarterly short (1 rolls)" in names
+    alone = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+    assert alone.returncode == 2
+    assert alone.stderr.strip() == (
+        "hedgecore: --dated-col and --expiry-col go together. "
+        "Example: --dated-col Close_quarterly --expiry-col Expiry"
+    )
+    usage = subprocess.run(
+        [sys.executable, "-m", "hedgecore", "backtest", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert "--dated-col" in usage.stdout
+    assert "--expiry-col" in usage.stdout
