@@ -60,10 +60,14 @@ def calculator_markets(
         assumed.append(
             f"Contract size {contract_size} USD is {where} figure; pass --contract-size to set it."
         )
-    mmr = figures.maintenance_margin_rate
+    mmr, per_coin = figures.maintenance_margin_rate, Decimal(0)
     if mmr is None:
         mmr = venue.btc_maintenance_margin_rate if venue and coin == "BTC" else DEFAULT_MMR
-        assumed.append(f"Maintenance margin rate {mmr * 100:f}% is assumed; pass --mmr to set it.")
+        per_coin = venue.margin_rate_per_coin.get(coin, Decimal(0)) if venue else Decimal(0)
+        size_term = f" + {per_coin * 100:f}% per {coin} of position" if per_coin else ""
+        assumed.append(
+            f"Maintenance margin rate {mmr * 100:f}%{size_term} is assumed; pass --mmr to set it."
+        )
     taker_fee = figures.taker_fee_rate
     if taker_fee is None:
         taker_fee = venue.taker_fee_rate if venue else DEFAULT_TAKER_FEE_RATE
@@ -88,6 +92,7 @@ def calculator_markets(
             contract_size_usd=contract_size,
             taker_fee_rate=taker_fee,
             maintenance_margin_rate=mmr,
+            margin_rate_per_coin=per_coin,
             order_amount_unit=venue.order_amount_unit if venue else "contracts",
         )
         quote = Quote(

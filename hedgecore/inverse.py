@@ -69,22 +69,31 @@ def liquidation_price(
     margin_coin: Decimal,
     mmr: Decimal,
     deduction_coin: Decimal = _ZERO,
+    mmr_per_coin: Decimal = _ZERO,
 ) -> Decimal | None:
     """Isolated-margin liquidation price, or None when the position cannot be liquidated.
 
     Equity m + side*N(1/E - 1/P) meets maintenance N*MMR/P - d. A short whose margin covers its
     whole value (1x, coins as collateral) never reaches it: the denominator is not positive.
+    Where the rate grows with the position, MMR = mmr + k*N/P (Deribit), the condition is a
+    quadratic in u = 1/P: k N^2 u^2 + (side's) N(1 -/+ mmr) u ... solved for the root nearest
+    the entry, in the form that stays exact as k goes to 0.
     """
+    n, k = notional_usd, mmr_per_coin
     if side is Side.LONG:
-        return (
-            notional_usd
-            * (_ONE + mmr)
-            / (notional_usd / entry_price + margin_coin + deduction_coin)
-        )
-    denominator = notional_usd / entry_price - margin_coin - deduction_coin
-    if denominator <= 0:
+        # k N^2 u^2 + N(1 + mmr) u - C = 0 with C = m + d + N/E
+        c = margin_coin + deduction_coin + n / entry_price
+        b = n * (_ONE + mmr)
+        return (b + (b * b + 4 * k * n * n * c).sqrt()) / (2 * c)
+    # k N^2 u^2 - N(1 - mmr) u + D = 0 with D = N/E - m - d
+    d = n / entry_price - margin_coin - deduction_coin
+    if d <= 0:
         return None
-    return notional_usd * (_ONE - mmr) / denominator
+    b = n * (_ONE - mmr)
+    discriminant = b * b - 4 * k * n * n * d
+    if discriminant < 0:  # below maintenance at every price: liquidated as it opens
+        return entry_price
+    return (b + discriminant.sqrt()) / (2 * d)
 
 
 def bankruptcy_price(

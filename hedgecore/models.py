@@ -83,6 +83,8 @@ class Contract(Frozen):
     taker_fee_rate: Decimal = Field(ge=0, lt=Decimal("0.1"))
     maintenance_margin_rate: Decimal = Field(ge=0, lt=1)
     margin_tiers: tuple[MarginTier, ...] = ()
+    # Added to the margin rates per coin of position (Deribit): MMR = rate + this x size.
+    margin_rate_per_coin: Decimal = Field(default=Decimal(0), ge=0)
     max_leverage: Decimal | None = Field(default=None, gt=0)  # the market's own limit, if given
     venue_symbol: str | None = None  # the venue's own name for it (ccxt's market id)
     # Deribit takes inverse order amounts in USD, everyone else in contracts.
@@ -224,6 +226,8 @@ class HedgeLeg(Frozen):
     coins_kept: Decimal  # held coins that stay in the user's own custody
     coins_missing: Decimal  # what the holding cannot cover of coins_to_move: the user brings it
     maintenance_margin_rate: Decimal
+    # False where the venue keeps its larger tiers private: the rate is its smallest tier's.
+    maintenance_schedule_known: bool = True
     liquidation_price: Decimal | None
     liquidation_distance_pct: Decimal | None
     bankruptcy_price: Decimal | None

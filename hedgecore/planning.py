@@ -31,6 +31,7 @@ from hedgecore.inverse import (
     price_move_pct,
 )
 from hedgecore.models import (
+    Contract,
     ContractKind,
     CrossHedgeFit,
     HedgeLeg,
@@ -68,19 +69,41 @@ def margin_tier(market: MarketContract, notional_usd: Decimal, price: Decimal) -
 def _short_liquidation(
     market: MarketContract, notional_usd: Decimal, entry_price: Decimal, margin: Decimal
 ) -> tuple[Decimal, Decimal | None]:
-    """Maintenance rate and liquidation price of the short, with the tier it liquidates in."""
+    """Maintenance rate at liquidation and the short's liquidation price, in the tier it
+    liquidates in and with any per-coin size term."""
     mmr = market.contract.maintenance_margin_rate
+    per_coin = market.contract.margin_rate_per_coin
     deduction = _ZERO
     tier = margin_tier(market, notional_usd, entry_price)
     if tier is not None:
         mmr, deduction = tier.maintenance_margin_rate, tier.maintenance_deduction_coin
-    price = liquidation_price(Side.SHORT, notional_usd, entry_price, margin, mmr, deduction)
+    price = liquidation_price(
+        Side.SHORT, notional_usd, entry_price, margin, mmr, deduction, per_coin
+    )
     # A short's coin value shrinks as the price rises, so it may liquidate in a lower tier.
     lower = margin_tier(market, notional_usd, price) if price is not None else None
     if lower is not None and lower != tier:
         mmr, deduction = lower.maintenance_margin_rate, lower.maintenance_deduction_coin
-        price = liquidation_price(Side.SHORT, notional_usd, entry_price, margin, mmr, deduction)
+        price = liquidation_price(
+            Side.SHORT, notional_usd, entry_price, margin, mmr, deduction, per_coin
+        )
+    if price is not None:
+        mmr += per_coin * notional_usd / price  # the size the short has when it liquidates
     return mmr, price
+
+
+def _max_leverage(
+    contract: Contract, tier: MarginTier | None, size_coin: Decimal
+) -> Decimal | None:
+    """The venue's cap for this position: its market's and its tier's, lowered where the
+    initial margin grows with the size (Deribit: 1/50 + 0.005 % per BTC)."""
+    caps = [cap for cap in (contract.max_leverage, tier.max_leverage if tier else None) if cap]
+    if not caps:
+        return None
+    cap = min(caps)
+    if contract.margin_rate_per_coin:
+        cap = 1 / (1 / cap + contract.margin_rate_per_coin * size_coin)
+    return cap
 
 
 def _days_between(start: datetime, end: datetime) -> Decimal:
@@ -180,15 +203,13 @@ def plan_leg(
         coins_kept=holding.quantity - min(to_move, own_coins),
         coins_missing=max(to_move - own_coins, _ZERO),
         maintenance_margin_rate=mmr,
+        maintenance_schedule_known=bool(contract.margin_tiers or contract.margin_rate_per_coin),
         liquidation_price=liquidation,
         liquidation_distance_pct=(
             price_move_pct(quote.mark_price, liquidation) if liquidation is not None else None
         ),
         bankruptcy_price=bankruptcy_price(Side.SHORT, notional, entry, margin),
-        max_leverage=min(
-            (cap for cap in (contract.max_leverage, tier.max_leverage if tier else None) if cap),
-            default=None,
-        ),
+        max_leverage=_max_leverage(contract, tier, notional / entry),
         funding_rate=funding.rate if funding else None,
         funding_interval_hours=funding.interval_hours if funding else None,
         funding_realised=funding.realised if funding else False,

@@ -45,12 +45,19 @@ def liquidation_note(
         if cross_hedge is not None
         else f"the {fmt.coin(leg.coins_kept, holding.coin)} you keep are unhedged from there"
     )
+    schedule = (
+        ""
+        if leg.maintenance_schedule_known
+        else f" This uses a flat {fmt.pct(leg.maintenance_margin_rate * 100)} maintenance rate "
+        f"({venue}'s margin tiers were not available): larger positions pay a higher one, so a "
+        "large short liquidates sooner."
+    )
     return _note(
         RiskKind.LIQUIDATION,
         f"At {fmt.leverage(leg.leverage)} the short on {venue} is liquidated "
         f"if {leg.margin_currency} rises {fmt.pct(leg.liquidation_distance_pct)} to "
         f"{fmt.price(leg.liquidation_price)} (mark price): the {fmt.coin(leg.margin_coin, leg.margin_currency)} "
-        f"posted is lost and {remainder}.",
+        f"posted is lost and {remainder}.{schedule}",
     )
 
 

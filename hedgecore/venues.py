@@ -11,6 +11,8 @@ import difflib
 from decimal import Decimal
 from typing import Literal
 
+from pydantic import Field
+
 from hedgecore.errors import InvalidInput
 from hedgecore.models import Frozen
 
@@ -26,6 +28,9 @@ class VenueSpec(Frozen):
     btc_contract_size_usd: Decimal
     alt_contract_size_usd: Decimal
     btc_maintenance_margin_rate: Decimal
+    # Maintenance (and initial) margin that grows with the position: rate added per coin held
+    # short or long, by coin (Deribit's standard margin: 1 % + 0.005 % per BTC).
+    margin_rate_per_coin: dict[str, Decimal] = Field(default_factory=dict)
     order_amount_unit: Literal["contracts", "usd"] = "contracts"
     continuous_funding: bool = False  # charged every moment, with no funding times
 
@@ -76,6 +81,7 @@ VENUES: dict[str, VenueSpec] = {
             btc_contract_size_usd=Decimal(10),
             alt_contract_size_usd=Decimal(1),
             btc_maintenance_margin_rate=Decimal("0.01"),
+            margin_rate_per_coin={"BTC": Decimal("0.00005"), "ETH": Decimal("0.000004")},
             order_amount_unit="usd",
             continuous_funding=True,
         ),

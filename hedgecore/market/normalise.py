@@ -109,6 +109,9 @@ def contract_from_market(
         taker_fee_rate=taker,
         maintenance_margin_rate=mmr,
         margin_tiers=tiers,
+        margin_rate_per_coin=spec.margin_rate_per_coin.get(coin, Decimal(0))
+        if spec
+        else Decimal(0),
         order_amount_unit=spec.order_amount_unit if spec is not None else "contracts",
         venue_symbol=str(market["id"]).upper() if market.get("id") else None,
         max_leverage=_positive_or_none(

@@ -256,3 +256,18 @@ def test_charts_from_the_command_line(tmp_path: Path) -> None:
     )
     assert missing.returncode == 2
     assert missing.stderr.startswith("hedgecore: cannot write ")
+
+
+def test_deribit_liquidation_counts_the_size_of_the_position() -> None:
+    # 1 % + 0.005 % per BTC (reference 2.3): 100 BTC short on 5x liquidates at 61,621.44, not
+    # at the 61,875 a flat 1 % gives.
+    result = hedgecore(
+        *("plan", "100", "BTC", "--price", "50000", "--venue", "deribit", "--leverage", "5"),
+        "--json",
+    )
+    assert result.returncode == 0, result.stderr
+    plan = json.loads(result.stdout)
+    (leg,) = plan["legs"]
+    assert round(leg["liquidation_price"], 2) == 61621.44
+    assert round(leg["maintenance_margin_rate"], 6) == 0.014057  # at the liquidation price
+    assert any("1.00% + 0.00500% per BTC of position" in note for note in plan["notes"])

@@ -198,3 +198,26 @@ def test_funding_sign_flips_with_rate_sign(notional: D, mark: D, rate: D) -> Non
     assert received == -funding_received_coin(Side.SHORT, notional, mark, -rate)
     assert received == -funding_received_coin(Side.LONG, notional, mark, rate)
     assert (received > 0) == (rate > 0)
+
+
+@pytest.mark.parametrize("side", [Side.SHORT, Side.LONG])
+def test_a_margin_rate_that_grows_with_the_position_deribit(side: Side) -> None:
+    # Deribit's standard margin: MMR = 1 % + 0.005 % per BTC of position. 100 BTC short at
+    # 50,000 on 5x (20 BTC margin) liquidates near 61,621 where the position is 81.1 BTC and the
+    # rate 1.406 %; without the size term, 61,875.
+    notional, entry, margin = D(5_000_000), D(50_000), D(20)
+    k, mmr = D("0.00005"), D("0.01")
+    price = liquidation_price(side, notional, entry, margin, mmr, mmr_per_coin=k)
+    assert price is not None
+    pnl = notional * ((1 / price - 1 / entry) if side is Side.SHORT else (1 / entry - 1 / price))
+    equity = margin + pnl
+    maintenance = notional / price * (mmr + k * notional / price)
+    assert equity == pytest.approx(maintenance, rel=D("1e-20"))
+    flat = liquidation_price(side, notional, entry, margin, mmr)
+    assert flat is not None
+    if side is Side.SHORT:
+        assert round(price, 2) == D("61621.44")
+        assert flat == D(61875)
+        assert price < flat  # the size term brings liquidation closer
+    else:
+        assert price > flat

@@ -283,6 +283,18 @@ def test_margin_tiers_pick_the_tier_the_short_liquidates_in() -> None:
     )
 
 
+def test_a_liquidation_on_a_flat_rate_says_larger_positions_liquidate_sooner() -> None:
+    tiered = MarginTier(
+        max_size=D(100), size_unit=TierUnit.COIN, maintenance_margin_rate=D("0.005")
+    )
+    settings = PlanSettings(leverage=D(3))
+    with_tiers = plan_hedge(BTC, [perpetual(tiers=(tiered,))], NOW, settings)
+    flat = plan_hedge(BTC, [perpetual(venue="binancecoinm", mmr=D("0.004"))], NOW, settings)
+    warning = "This uses a flat 0.40% maintenance rate (Binance COIN-M's margin tiers were not"
+    assert warning in notes_of(flat.notes, RiskKind.LIQUIDATION)[0]
+    assert "flat" not in notes_of(with_tiers.notes, RiskKind.LIQUIDATION)[0]
+
+
 def test_leverage_a_venue_would_refuse_leaves_it_out_or_refuses_the_plan() -> None:
     tiers = (
         MarginTier(

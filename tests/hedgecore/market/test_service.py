@@ -57,6 +57,11 @@ async def test_discovers_every_inverse_contract_on_five_venues(
         assert (market.funding is None) == dated
     assert found[("deribit", "BTC/USD:BTC")].contract.order_amount_unit == "usd"
     assert found[("okx", "BTC/USD:BTC")].contract.order_amount_unit == "contracts"
+    # Deribit's margin grows with the position (1 % + 0.005 % per BTC); nobody else's does.
+    per_coin = {key: m.contract.margin_rate_per_coin for key, m in found.items()}
+    assert per_coin.pop(("deribit", "BTC/USD:BTC")) == D("0.00005")
+    assert per_coin.pop(("deribit", "BTC/USD:BTC-250627")) == D("0.00005")
+    assert set(per_coin.values()) == {0}
 
 
 async def test_quotes_take_mark_index_bid_and_ask_from_where_each_venue_has_them(
