@@ -112,6 +112,19 @@ def parse_coin_argument(args: list[str], command: str) -> str | None:
     return _parsed(inputs.parse_coin, args[0], f"{command} BTC")
 
 
+def parse_backtest(args: list[str]) -> tuple[str, str | None]:
+    """`/backtest [COIN] [VENUE]`: the coin (BTC by default) and the venue id, if one is named."""
+    if len(args) > 2:
+        raise _refuse("/backtest takes a coin and a venue", "/backtest ETH okx")
+    coin = _parsed(inputs.parse_coin, args[0], "/backtest ETH okx") if args else "BTC"
+    if len(args) < 2:
+        return coin, None
+    try:
+        return coin, venue_by_name(args[1]).id
+    except InvalidInput as exc:
+        raise _refuse(exc.problem, f"/backtest {coin} {exc.example}") from None
+
+
 ALERT_EXAMPLE = "/alert BTC above 0.05%"
 _MINUTES = re.compile(r"(\d{1,4})(m|min|h)?", re.ASCII)
 

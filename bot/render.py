@@ -22,6 +22,7 @@ from hedgecore.answers import (
     PayoffAnswer,
 )
 from hedgecore.backtest import StrategyResult
+from hedgecore.comparison import VenueComparison
 from hedgecore.models import ContractKind, DataSource, HedgeLeg, LeverageRow, RiskKind
 from hedgecore.venues import venue_name
 
@@ -450,27 +451,54 @@ def render_backtest_caption(answer: BacktestAnswer) -> str:
         f"({e(origin)}, {report.bars:,} bars)",
         f"Unhedged {report.quantity:g} {coin}: {path(unhedged)}, worst drawdown "
         f"{unhedged.worst_drawdown_usd:,.0f} USD.",
-        f"Held 1x short: removed <b>{held.effectiveness * 100:.2f}%</b> of the variance, "
+        f"Held 1x short: <b>{held.effectiveness * 100:.2f}%</b> of the variance removed, "
         f"{path(held)}; funding {held.net_funding_per_coin:+.6f} {coin} per {coin} "
-        f"({held.funding_apr_pct:+.2f}% a year), the short paid at "
-        f"{held.settlements_paid:,} of {held.settlements:,} settlements.",
+        f"({held.funding_apr_pct:+.2f}% a year), short paid {held.settlements_paid:,} of "
+        f"{held.settlements:,} times.",
     ]
     rehedged = by_key.get("funding_rehedged")
     if rehedged is not None:
         lines.append(
-            f"Funding re-hedged each settlement: <b>{rehedged.effectiveness * 100:.2f}%</b>, "
-            f"{path(rehedged)}: the held short's funding coins ride unhedged."
+            f"Funding re-hedged: <b>{rehedged.effectiveness * 100:.2f}%</b>, {path(rehedged)} "
+            "(the held short's funding coins ride unhedged)."
         )
     rolling = by_key.get("min_variance")
     if rolling is not None:
         lines.append(
-            f"Rolling minimum-variance ratio ({rolling.hedge_ratio:.2f} on average): "
+            f"Rolling minimum-variance (ratio {rolling.hedge_ratio:.2f}): "
             f"{rolling.effectiveness * 100:.2f}%."
         )
-    for strategy in report.strategies:
-        if strategy.liquidated_at is not None:
-            lines.append(
-                f"{e(strategy.name)}: liquidated {strategy.liquidated_at:%Y-%m-%d %H:%M} UTC, "
-                "unhedged after."
-            )
+    liquidated = ", ".join(
+        f"{s.key.removeprefix('short_')} {s.liquidated_at:%Y-%m-%d}"
+        for s in report.strategies
+        if s.liquidated_at is not None
+    )
+    if liquidated:
+        lines.append(f"Liquidated, then unhedged: {liquidated}.")
+    if answer.comparison is not None:
+        lines += _venues_beside(answer.comparison)
     return "\n".join(lines)[:MAX_CAPTION_CHARS]
+
+
+def _venues_beside(comparison: VenueComparison) -> list[str]:
+    """The same period on every venue, in two caption lines."""
+    rows = sorted(comparison.rows, key=lambda row: -row.funding_apr_pct)
+    venues = "; ".join(
+        f"{e(venue_name(row.venue))} {row.effectiveness * 100:.2f}% "
+        f"{row.funding_apr_pct:+.2f}% {row.settlements_paid / max(row.settlements, 1):.0%}"
+        for row in rows
+    )
+    lines = [f"Same period per venue (held 1x, funding a year, short paid): {venues}."]
+    said = []
+    if comparison.correlations:
+        low = min(c.correlation for c in comparison.correlations)
+        high = max(c.correlation for c in comparison.correlations)
+        said.append(f"Funding correlation between venues {low:.2f} to {high:.2f}")
+    said += [
+        f"/alert {e(spread.coin)} spread {(spread.threshold_8h * 100).normalize():f}% would have "
+        f"fired {len(spread.fired_at):,} times in {spread.cycles:,} funding times"
+        for spread in comparison.spreads
+    ]
+    if said:
+        lines.append("; ".join(said) + ".")
+    return lines

@@ -13,6 +13,7 @@ from pydantic import Field
 
 from hedgecore import fmt
 from hedgecore.backtest import BacktestReport
+from hedgecore.comparison import VenueComparison
 from hedgecore.models import (
     DataSource,
     Frozen,
@@ -138,6 +139,7 @@ class BacktestAnswer(Frozen):
 
     report: BacktestReport
     origin: str
+    comparison: VenueComparison | None = None  # the other venues over the same period
 
 
 def merged_notes(*groups: Sequence[str]) -> tuple[str, ...]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import operator
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -144,29 +145,41 @@ class _Book:
         return (self.coins + open_pnl) * bar.spot
 
 
+def _deviations(values: Sequence[float]) -> list[float]:
+    mean = math.fsum(values) / len(values)
+    return [v - mean for v in values]
+
+
 def _variance(values: Sequence[float]) -> float:
     """Population variance in plain floats (statistics.pvariance is exact, and slow at 10^5)."""
     if len(values) < 2:
         return 0.0
-    mean = math.fsum(values) / len(values)
-    return math.fsum((v - mean) ** 2 for v in values) / len(values)
+    deviations = _deviations(values)
+    # Squares are never negative, so plain summation loses nothing that matters and is
+    # twice as fast as fsum at 10^5 values.
+    squares: float = sum(map(operator.mul, deviations, deviations))
+    return squares / len(values)
 
 
 def _slope(xs: Sequence[float], ys: Sequence[float]) -> float | None:
     """OLS slope of ys on xs, or None when xs do not vary."""
-    mean_x, mean_y = math.fsum(xs) / len(xs), math.fsum(ys) / len(ys)
-    spread = math.fsum((x - mean_x) ** 2 for x in xs)
+    dx, dy = _deviations(xs), _deviations(ys)
+    spread = math.fsum(map(operator.mul, dx, dx))
     if spread == 0:
         return None
-    return math.fsum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True)) / spread
+    return math.fsum(map(operator.mul, dx, dy)) / spread
 
 
 def _changes(values: Sequence[float]) -> list[float]:
-    return [b - a for a, b in itertools.pairwise(values)]
+    return list(map(operator.sub, values[1:], values[:-1]))
 
 
-def _returns(values: Sequence[float]) -> list[float]:
-    return [b / a - 1 for a, b in itertools.pairwise(values) if a > 0]
+def _growth(values: Sequence[float]) -> list[float]:
+    """V_t / V_t-1 for each bar: its return plus one, which variances and slopes ignore; a bar
+    starting from nothing has no return and is left out."""
+    if min(values) > 0:
+        return list(map(operator.truediv, values[1:], values[:-1]))
+    return [b / a for a, b in itertools.pairwise(values) if a > 0]
 
 
 def _effectiveness(hedged: Sequence[float], unhedged_variance: float) -> float:
@@ -183,11 +196,8 @@ def _regression(xs: Sequence[float], ys: Sequence[float]) -> tuple[float, float]
 
 
 def _worst_drawdown(values: Sequence[float]) -> float:
-    peak, worst = -math.inf, 0.0
-    for value in values:
-        peak = max(peak, value)
-        worst = max(worst, peak - value)
-    return worst
+    peaks = itertools.accumulate(values, max)
+    return max(map(operator.sub, peaks, values), default=0.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,7 +223,7 @@ def _result(
         start_value_usd=book.values[0],
         final_value_usd=book.values[-1],
         effectiveness=_effectiveness(_changes(book.values), unhedged.change_variance),
-        effectiveness_returns=_effectiveness(_returns(book.values), unhedged.return_variance),
+        effectiveness_returns=_effectiveness(_growth(book.values), unhedged.return_variance),
         funding_received_coin=book.received_coin,
         funding_paid_coin=book.paid_coin,
         funding_received_usd=book.received,
@@ -243,14 +253,18 @@ def _static_short(
         # LP = E (1 - MMR) L / (L - 1) for margin N/(E L) (shared/reference, 4.5).
         liquidation = first.perp * (1 - mmr) * leverage / (leverage - 1)
     book.values.append(book.value(first))
-    for bar in bars[1:]:
-        if book.liquidated_at is None and liquidation is not None and bar.perp_high >= liquidation:
-            # The posted coins absorb the short's loss and are gone with it; the rest is unhedged.
+    for n in range(1, len(bars)):
+        bar = bars[n]
+        if liquidation is not None and bar.perp_high >= liquidation:
+            # The posted coins absorb the short's loss and are gone with it; the rest rides
+            # unhedged to the end.
             book.coins -= margin
             book.short_usd, book.liquidated_at = 0.0, bar.time
+            book.values += [book.coins * later.spot for later in bars[n:]]
+            return book, 1
         book.fund(bar)
         book.values.append(book.value(bar))
-    return book, int(book.liquidated_at is not None)
+    return book, 0
 
 
 def _rolling_quarterly(
@@ -286,20 +300,28 @@ def _funding_rehedged(
     book.values.append(book.value(bars[0]))
     resizes = 0
     for bar in bars[1:]:
-        book.fund(bar)
         if bar.funding_rate:
+            book.fund(bar)
             book.settle(bar.perp)
-            if abs(book.coins * bar.perp - book.short_usd) > gap * book.short_usd:
-                book.hedge_coins(1.0, bar.perp, fee)
+            every_coin_usd = book.coins * bar.perp
+            if abs(every_coin_usd - book.short_usd) > gap * book.short_usd:
+                book.trade(every_coin_usd, bar.perp, fee)
                 resizes += 1
         book.values.append(book.value(bar))
     return book, resizes
 
 
 def _rolling_min_variance(
-    bars: Sequence[Bar], quantity: float, window: int, every: int, fee: float
+    bars: Sequence[Bar],
+    growth: tuple[list[float], list[float]],
+    quantity: float,
+    window: int,
+    every: int,
+    fee: float,
 ) -> tuple[_Book, float]:
-    """Re-estimate h* = cov(spot, perp returns)/var(perp returns) every `every` bars, 1x collateral."""
+    """Re-estimate h* = cov(spot, perp returns)/var(perp returns) every `every` bars, 1x
+    collateral; `growth` holds the spot's and the perpetual's V_t / V_t-1 for each bar."""
+    spot_growth, perp_growth = growth
     book = _Book(coins=quantity)
     ratios = []
     ratio = 1.0
@@ -309,9 +331,7 @@ def _rolling_min_variance(
         bar = bars[n]
         book.fund(bar)  # the bar's funding is on the short held through it
         if n >= window and n % every == 0:
-            spot = [bars[k].spot / bars[k - 1].spot - 1 for k in range(n - window + 1, n + 1)]
-            perp = [bars[k].perp / bars[k - 1].perp - 1 for k in range(n - window + 1, n + 1)]
-            slope = _slope(perp, spot)
+            slope = _slope(perp_growth[n - window : n], spot_growth[n - window : n])
             if slope is not None:
                 ratio = slope
             ratios.append(ratio)
@@ -339,7 +359,7 @@ def run_backtest(
     unhedged = _Unhedged(
         quantity=quantity,
         change_variance=_variance(_changes(spot_values)),
-        return_variance=_variance(_returns(spot_values)),
+        return_variance=_variance(_growth(spot_values)),
         start=bars[0].time,
         end=bars[-1].time,
     )
@@ -378,6 +398,8 @@ def run_backtest(
             f"{static_one_x.effectiveness * 100:.2f}% rather than 100%; re-hedged after each "
             f"settlement it removes {rehedged.effectiveness * 100:.2f}%."
         )
+    spot_growth = _growth([bar.spot for bar in bars])
+    perp_growth = _growth([bar.perp for bar in bars])
     futures = [bar.dated for bar in bars if bar.dated is not None]
     expiries = [bar.dated_expiry for bar in bars if bar.dated_expiry is not None]
     if len(futures) == len(expiries) == len(bars):
@@ -390,7 +412,9 @@ def run_backtest(
             "No dated futures prices in this history: rolling quarterly shorts are not compared."
         )
     if len(bars) > window:
-        book, mean_ratio = _rolling_min_variance(bars, quantity, window, rebalance_every, fee)
+        book, mean_ratio = _rolling_min_variance(
+            bars, (spot_growth, perp_growth), quantity, window, rebalance_every, fee
+        )
         results.append(
             _result(
                 "min_variance",
@@ -403,7 +427,7 @@ def run_backtest(
         )
     else:
         notes.append(f"Too few bars ({len(bars)}) for a {window}-bar rolling hedge ratio.")
-    fit = _regression(_returns([bar.perp for bar in bars]), _returns([bar.spot for bar in bars]))
+    fit = _regression(perp_growth, spot_growth)
     return BacktestReport(
         coin=coin,
         quantity=quantity,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import csv
 import json
 import logging
 import re
@@ -21,14 +22,21 @@ from typing import Any, NoReturn, TypeVar
 
 from hedgecore import fmt, inputs
 from hedgecore.answers import HedgeQuestion, HedgeResult
-from hedgecore.backtest import run_backtest
+from hedgecore.backtest import Bar, run_backtest
 from hedgecore.calculator import ContractFigures, calculate
+from hedgecore.comparison import compare_venues
 from hedgecore.desk import Desk
 from hedgecore.errors import DataUnavailable, HedgeCoreError, InvalidInput
-from hedgecore.history import Columns, parse_history
+from hedgecore.history import (
+    VENUE_TABLE_NOTE,
+    Columns,
+    is_venue_table,
+    parse_history,
+    parse_venue_histories,
+)
 from hedgecore.models import DataSource, Holding, PlanSettings
 from hedgecore.payoff import payoff_curve
-from hedgecore.report import hedge_json, render_backtest, render_hedge
+from hedgecore.report import hedge_json, render_backtest, render_comparison, render_hedge
 from hedgecore.venues import VENUES, venue_by_name
 
 T = TypeVar("T")
@@ -218,6 +226,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--expiry-col",
         help="that future's expiry column (ISO-8601 or epoch ms): a change is a roll",
     )
+    backtest.add_argument(
+        "--venue",
+        type=_typed(venue_by_name, "--venue {}"),
+        help="in a table of several venues: backtest this venue's perpetual (with --coin)",
+    )
+    backtest.add_argument(
+        "--spread",
+        type=_typed(inputs.parse_funding_rate, "--spread {}"),
+        default=Decimal("0.0002"),
+        help="in a table of several venues: replay /alert COIN spread at this rate per 8h "
+        "(default 0.02%%)",
+    )
     backtest.add_argument("--json", action="store_true", help="print one JSON object")
     backtest.add_argument(
         "--plot",
@@ -369,7 +389,25 @@ def run_chart(args: argparse.Namespace, now: datetime) -> str:
 
 
 def run_backtest_command(args: argparse.Namespace, now: datetime) -> str:
-    """Replay the history file through the strategies; returns the table or JSON."""
+    """Replay the history file through the strategies; returns the table or JSON.
+
+    A table of several venues (exchange, crypto, contract columns) is compared venue by venue,
+    or with --venue backtested for that venue and --coin.
+    """
+    try:
+        lines = args.csv.read_text().splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        why = exc.strerror if isinstance(exc, OSError) else "not a text file"
+        raise UsageError(
+            f"cannot read {args.csv}: {why}. Example: hedgecore backtest history.csv"
+        ) from None
+    if is_venue_table(next(csv.reader(lines[:1]), [])):
+        return _venue_table_backtest(args, lines)
+    if args.venue is not None:
+        raise UsageError(
+            f"{args.csv} holds one history, not several venues: --venue reads a table with "
+            "exchange and crypto columns. Example: hedgecore backtest coinm.csv --venue okx"
+        )
     columns = Columns(
         time=args.time_col,
         spot=args.spot_col,
@@ -385,17 +423,42 @@ def run_backtest_command(args: argparse.Namespace, now: datetime) -> str:
             "--expiry-col Expiry"
         )
     try:
-        with args.csv.open(newline="") as handle:
-            bars, problems = parse_history(handle, columns)
-    except OSError as exc:
-        raise UsageError(
-            f"cannot read {args.csv}: {exc.strerror}. Example: hedgecore backtest history.csv"
-        ) from None
+        bars, problems = parse_history(lines, columns)
     except ValueError as exc:
         raise UsageError(f"{args.csv}: {exc}. Example: --spot-col Close") from None
+    return _backtest_report(args, args.coin, bars, problems)
+
+
+def _venue_table_backtest(args: argparse.Namespace, lines: list[str]) -> str:
+    histories, problems = parse_venue_histories(lines)
+    if args.venue is None:
+        if args.plot is not None:
+            raise UsageError(
+                "--plot draws one venue's history. Example: --venue okx --coin ETH --plot eth.png"
+            )
+        if args.spread <= 0:
+            raise UsageError("--spread must be more than zero. Example: --spread 0.02%")
+        comparison = compare_venues(histories, args.spread)
+        if args.json:
+            return json.dumps({**comparison.model_dump(mode="json"), "notes": problems}, indent=2)
+        return render_comparison(comparison, problems)
+    history = histories.get((args.venue.id, args.coin))
+    if history is None:
+        held = ", ".join(f"{coin} on {venue}" for venue, coin in sorted(histories))
+        raise UsageError(
+            f"{args.csv} has no {args.coin} on {args.venue.name}; it has {held or 'nothing'}. "
+            "Example: --venue okx --coin ETH"
+        )
+    notes = [*problems, VENUE_TABLE_NOTE]
+    return _backtest_report(args, args.coin, list(history.bars), notes)
+
+
+def _backtest_report(
+    args: argparse.Namespace, coin: str, bars: list[Bar], problems: Sequence[str]
+) -> str:
     if len(bars) < 3:
         raise UsageError(f"{args.csv} has {len(bars)} usable rows; a backtest needs at least 3")
-    report = run_backtest(args.coin, bars, quantity=float(args.quantity))
+    report = run_backtest(coin, bars, quantity=float(args.quantity))
     notes = [*problems, *report.notes]
     if args.plot is not None:
         from hedgecore.charts.draw import backtest_png  # matplotlib is slow to import

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
@@ -24,6 +25,7 @@ from hedgecore.answers import (
     merged_notes,
 )
 from hedgecore.backtest import run_backtest
+from hedgecore.comparison import compare_venues
 from hedgecore.errors import HedgeCoreError, NoMarketData, PlanningError
 from hedgecore.history import Columns, parse_history
 from hedgecore.market.deadline import REPLY_DEADLINE_S, reply_deadline
@@ -31,12 +33,17 @@ from hedgecore.models import DataSource, Holding, PlanSettings
 from hedgecore.overview import basis_overview, funding_overview
 from hedgecore.payoff import funding_lines, payoff_curve
 from hedgecore.planning import summarise_portfolio
+from hedgecore.venues import venue_name
 
 if TYPE_CHECKING:  # the market side imports ccxt, which takes a second: loaded in Desk.open
     from hedgecore.market.service import MarketService
 
 T = TypeVar("T")
 OVERVIEW_COINS = ("BTC", "ETH")
+# A backtest without a venue, where the coin has no long history of its own, is on Bybit's.
+BACKTEST_VENUE = "bybit"
+# The spread rule a backtest replays beside the venues: /alert COIN spread 0.02%.
+SPREAD_ALERT_8H = Decimal("0.0002")
 # One line, not each venue's failure (those are logged: hedgebot's log, hedgecore --verbose);
 # the demo's own label opens the reply.
 DEMO_NOTE = "No exchange answered (is the network up?), so this is the demo, not live data."
@@ -214,19 +221,39 @@ class Desk:
         with reply_deadline(self._reply_deadline_s):
             return await self.market.coins()
 
-    async def backtest(self, coin: str) -> BacktestAnswer:
-        """The bundled history of `coin` replayed through every strategy (in a worker thread)."""
-        from hedgecore.market.snapshot import BUNDLED_HISTORY, bundled_history_text
-
-        bundled = bundled_history_text(coin)
-        if bundled is None:
-            raise PlanningError(
-                f"no bundled history for {coin}; there is one for {', '.join(BUNDLED_HISTORY)}"
-            )
-        text, origin = bundled
+    async def backtest(self, coin: str, venue: str | None = None) -> BacktestAnswer:
+        """A bundled history of `coin` replayed through every strategy, in a worker thread:
+        BTC alone is Bybit since 2018; with a venue, or for ETH, 2023-2024 beside the others."""
+        from hedgecore.market.snapshot import (
+            BYBIT_BTC_HISTORY,
+            VENUES_HISTORY,
+            bundled_history_text,
+            bundled_venue_histories,
+        )
 
         def run() -> BacktestAnswer:
-            bars, _ = parse_history(text.splitlines(), Columns())
-            return BacktestAnswer(report=run_backtest(coin, bars), origin=origin)
+            if venue is None and coin == "BTC":
+                text = bundled_history_text(BYBIT_BTC_HISTORY)
+                bars, _ = parse_history(text.splitlines(), Columns())
+                return BacktestAnswer(
+                    report=run_backtest(coin, bars), origin=BYBIT_BTC_HISTORY.origin
+                )
+            histories = bundled_venue_histories()
+            same_coin = {key: history for key, history in histories.items() if key[1] == coin}
+            chosen = same_coin.get((venue or BACKTEST_VENUE, coin))
+            if chosen is None:
+                coins = sorted({c for _, c in histories})
+                where = ", ".join(venue_name(v) for v, _ in sorted(same_coin)) or None
+                raise PlanningError(
+                    f"no bundled history for {coin} on {venue_name(venue or BACKTEST_VENUE)}; "
+                    f"there is {coin} on {where}"
+                    if where
+                    else f"no bundled history for {coin}; there is one for {', '.join(coins)}"
+                )
+            return BacktestAnswer(
+                report=run_backtest(coin, list(chosen.bars)),
+                origin=f"{venue_name(chosen.venue)} {coin} {VENUES_HISTORY.origin}",
+                comparison=compare_venues(same_coin, SPREAD_ALERT_8H),
+            )
 
         return await asyncio.to_thread(run)

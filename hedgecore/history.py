@@ -1,11 +1,17 @@
-"""Price and funding history from CSV text, with every malformed row reported, never averaged in."""
+"""Price and funding history from CSV text, with every malformed row reported, never averaged in.
+
+Two layouts: one history per file with a column per series (`parse_history`), and the long
+table of several venues' coin-margined perpetuals and spot (`parse_venue_histories`).
+"""
 
 from __future__ import annotations
 
 import csv
 import math
-from collections.abc import Iterable
-from datetime import UTC, datetime
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from hedgecore.backtest import Bar
 from hedgecore.models import Frozen
@@ -91,3 +97,108 @@ def parse_history(lines: Iterable[str], columns: Columns) -> tuple[list[Bar], li
             continue
         bars.append(bar)
     return bars, problems
+
+
+# The long table's names for what hedgecore calls venues and coins.
+_VENUES = {"binance": "binancecoinm", "bybit": "bybit", "okx": "okx"}
+_COINS = {"bitcoin": "BTC", "ethereum": "ETH"}
+# When a venue's 8-hour bar closes, counted from its label: Binance's candles open at the
+# label; Bybit's and OKX's were merged from the two 4-hour candles either side of it.
+_CLOSE_AFTER_LABEL = {
+    "binancecoinm": timedelta(hours=8),
+    "bybit": timedelta(hours=4),
+    "okx": timedelta(hours=4),
+}
+_BAR = timedelta(hours=8)
+# Its labels are London wall-clock time: 01:00 in British summer time is 00:00 UTC.
+_LABEL_ZONE = ZoneInfo("Europe/London")
+VENUE_TABLE_NOTE = (
+    "Times in UTC: the table's London labels were converted, and each bar is dated at its close "
+    "(Binance 8 h after its label; Bybit and OKX, merged from the 4-hour candles either side of "
+    "it, 4 h after)."
+)
+VENUE_TABLE_COLUMNS = frozenset(
+    {"time", "exchange", "crypto", "contract", "high", "close", "funding rate"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class VenueHistory:
+    """One venue's coin-margined perpetual against its own spot, and its funding settlements."""
+
+    venue: str
+    coin: str
+    bars: tuple[Bar, ...]  # at each bar's close, funding settled since the bar before
+    settlements: tuple[tuple[datetime, float], ...]  # funding time (UTC) and rate
+
+
+def is_venue_table(columns: Sequence[str]) -> bool:
+    """Whether CSV columns are those of the long table of several venues."""
+    return set(columns) >= VENUE_TABLE_COLUMNS
+
+
+def _label_utc(text: str) -> datetime:
+    # fold=0 reads the hour that happens twice in October as the first one, summer time's.
+    return datetime.fromisoformat(text.strip()).replace(tzinfo=_LABEL_ZONE).astimezone(UTC)
+
+
+def _bars(
+    venue: str,
+    spot: dict[datetime, float],
+    perp: dict[datetime, tuple[float, float]],
+    settlements: Sequence[tuple[datetime, float]],
+) -> list[Bar]:
+    bars: list[Bar] = []
+    due = iter(settlements)
+    pending = next(due, None)
+    for label in sorted(spot.keys() & perp.keys()):
+        close = label + _CLOSE_AFTER_LABEL[venue]
+        rate = 0.0
+        while pending is not None and pending[0] <= close:
+            if pending[0] > close - _BAR:  # settled while the bar was open
+                rate += pending[1]
+            pending = next(due, None)
+        price, high = perp[label]
+        bars.append(Bar(close, spot[label], price, max(high, price), rate))
+    return bars
+
+
+def parse_venue_histories(
+    lines: Iterable[str],
+) -> tuple[dict[tuple[str, str], VenueHistory], list[str]]:
+    """Each (venue, coin) of the long table as bars in UTC, and one problem per skipped row."""
+    reader = csv.DictReader(lines)
+    if not is_venue_table(reader.fieldnames or []):
+        missing = sorted(VENUE_TABLE_COLUMNS - set(reader.fieldnames or []))
+        raise ValueError(f"no column {', '.join(missing)} for a table of several venues")
+    spots: dict[tuple[str, str], dict[datetime, float]] = {}
+    perps: dict[tuple[str, str], dict[datetime, tuple[float, float]]] = {}
+    funding: dict[tuple[str, str], list[tuple[datetime, float]]] = {}
+    problems: list[str] = []
+    for row in reader:
+        line = reader.line_num
+        venue, coin = _VENUES.get(row["exchange"]), _COINS.get(row["crypto"])
+        if venue is None or coin is None:
+            problems.append(f"line {line}: skipped (no venue or coin {row['exchange']!r})")
+            continue
+        key = (venue, coin)
+        try:
+            label = _label_utc(row["time"])
+            close = _number(row, "close", positive=True)
+            if row["contract"] == "spot":
+                spots.setdefault(key, {})[label] = close
+            elif row["contract"] == "perpetual":
+                perps.setdefault(key, {})[label] = (close, _number(row, "high", positive=True))
+                if row["funding rate"] != "":
+                    rate = _number(row, "funding rate", positive=False)
+                    funding.setdefault(key, []).append((label, rate))
+            else:
+                problems.append(f"line {line}: skipped (contract {row['contract']!r})")
+        except (ValueError, TypeError) as exc:
+            problems.append(f"line {line}: skipped ({exc})")
+    histories = {}
+    for key in sorted(spots.keys() & perps.keys()):
+        settlements = sorted(funding.get(key, []))
+        bars = _bars(key[0], spots[key], perps[key], settlements)
+        histories[key] = VenueHistory(key[0], key[1], tuple(bars), tuple(settlements))
+    return histories, problems

@@ -11,6 +11,7 @@ from typing import Any
 from hedgecore import fmt, wording
 from hedgecore.answers import HedgeResult
 from hedgecore.backtest import BacktestReport, StrategyResult
+from hedgecore.comparison import VenueComparison
 from hedgecore.models import ContractKind, HedgeLeg, HedgePlan, LeverageRow
 from hedgecore.venues import venue_name
 
@@ -259,6 +260,66 @@ def render_backtest(report: BacktestReport, notes: Sequence[str] = ()) -> str:
             funding,
         ),
     ]
+    if notes:
+        lines += ["", "Notes:", *(f"  - {note}" for note in notes)]
+    return "\n".join(lines)
+
+
+def render_comparison(comparison: VenueComparison, notes: Sequence[str] = ()) -> str:
+    """Venues side by side: hedge, funding to the short, funding correlation, spread alerts."""
+    rows = [
+        [
+            venue_name(row.venue),
+            row.coin,
+            f"{row.start:%Y-%m-%d} to {row.end:%Y-%m-%d}",
+            f"{row.effectiveness * 100:.2f}%",
+            f"{row.rehedged_effectiveness * 100:.3f}%",
+            f"{row.net_funding_per_coin:+.6f}",
+            f"{row.funding_apr_pct:+.2f}%",
+            f"{row.settlements_paid:,}/{row.settlements:,} "
+            f"({row.settlements_paid / row.settlements:.0%})"
+            if row.settlements
+            else "-",
+        ]
+        for row in sorted(comparison.rows, key=lambda r: (r.coin, -r.funding_apr_pct))
+    ]
+    lines = [
+        "Venues side by side: a 1x inverse short on each venue's coin-margined perpetual "
+        "against its own spot, best-paying first.",
+        "",
+        *_table(
+            [
+                "venue",
+                "coin",
+                "period",
+                "effectiveness",
+                "funding re-hedged",
+                "funding per coin",
+                "a year",
+                "short paid",
+            ],
+            rows,
+        ),
+    ]
+    if comparison.correlations:
+        lines += ["", "Correlation of funding rates at the same funding times:"]
+        lines += [
+            f"  {c.coin} {venue_name(c.venues[0])} / {venue_name(c.venues[1])}: "
+            f"{c.correlation:.3f} over {c.settlements:,} settlements"
+            for c in comparison.correlations
+        ]
+    for spread in comparison.spreads:
+        threshold = f"{(spread.threshold_8h * 100).normalize():f}%"
+        when = (
+            f"first {fmt.utc(spread.fired_at[0])}, last {fmt.utc(spread.fired_at[-1])}"
+            if spread.fired_at
+            else "never"
+        )
+        lines.append(
+            f"/alert {spread.coin} spread {threshold} would have fired {len(spread.fired_at):,} "
+            f"times in {spread.cycles:,} funding times ({when}), replayed through the bot's own "
+            "evaluator on the settled rates."
+        )
     if notes:
         lines += ["", "Notes:", *(f"  - {note}" for note in notes)]
     return "\n".join(lines)

@@ -1,25 +1,25 @@
-"""/backtest [COIN]: how the hedges did on the bundled real history, in numbers and a picture."""
+"""/backtest [COIN] [VENUE]: how the hedges did on bundled real history, in numbers and a picture."""
 
 from telegram import Update
 
 from bot.context import HedgeApp, HedgeContext
 from bot.handlers.replies import Command, add_commands, refuse_error
-from bot.parsing import parse_coin_argument
+from bot.parsing import parse_backtest
 from bot.pictures import backtest_picture
 from bot.render import render_backtest_caption
 from hedgecore.errors import HedgeCoreError
 
 
 async def backtest(update: Update, context: HedgeContext) -> None:
-    """Replay the bundled history of a coin (BTC by default) and send the result."""
+    """Replay the bundled history of a coin (BTC by default), on a venue if named, and send it."""
     message = update.effective_message
     if message is None:
         return
     try:
-        coin = parse_coin_argument(context.args or [], "/backtest") or "BTC"
-        answer = await context.services.desk.backtest(coin)
+        coin, venue = parse_backtest(context.args or [])
+        answer = await context.services.desk.backtest(coin, venue)
     except HedgeCoreError as exc:
-        await refuse_error(update, exc, "/backtest BTC")
+        await refuse_error(update, exc, "/backtest ETH okx")
         return
     png = await backtest_picture(answer.report)
     await message.reply_photo(
@@ -27,7 +27,9 @@ async def backtest(update: Update, context: HedgeContext) -> None:
     )
 
 
-COMMANDS = (Command("backtest", "how the hedges did on real history", "/backtest BTC", backtest),)
+COMMANDS = (
+    Command("backtest", "how the hedges did on real history", "/backtest ETH okx", backtest),
+)
 
 
 def register(app: HedgeApp) -> None:

@@ -10,15 +10,17 @@ for that have no inverse contract). Venues that failed while recording are liste
 from __future__ import annotations
 
 import asyncio
+import functools
 import gzip
 import json
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from hedgecore.errors import DataUnavailable
+from hedgecore.history import VenueHistory, parse_venue_histories
 from hedgecore.market.errors import describe_failure
 from hedgecore.market.feeds import SnapshotFeed, VenueFeed
 from hedgecore.market.service import MarketService
@@ -136,19 +138,33 @@ def demo_market_service() -> MarketService:
     return snapshot_service(demo_snapshot_text(), "the demo snapshot", DataSource.DEMO)
 
 
-BUNDLED_HISTORY = {
-    "BTC": (
-        "bybit_btcusd_8h_history.csv.gz",
-        "Bybit BTCUSD inverse perpetual and BTC spot, 8-hour bars",
-    )
-}
+class BundledHistory(NamedTuple):
+    """A price and funding history shipped in the package, and whose it is."""
+
+    file: str
+    origin: str  # named in every reply that uses it
 
 
-def bundled_history_text(coin: str) -> tuple[str, str] | None:
-    """The bundled price and funding history of `coin` as CSV text, with where it comes from."""
-    bundled = BUNDLED_HISTORY.get(coin)
-    if bundled is None:
-        return None
-    name, origin = bundled
-    packed = resources.files("hedgecore.market").joinpath(name).read_bytes()
-    return gzip.decompress(packed).decode(), origin
+# BTC since 2018 on one venue (FrancyPengChoco/my-notebook), and three venues side by side for
+# BTC and ETH in 2023-2024 (AHA-HH/optimising-funding-rate-arbitrage, MIT); see the README.
+BYBIT_BTC_HISTORY = BundledHistory(
+    "bybit_btcusd_8h_history.csv.gz",
+    "Bybit BTCUSD inverse perpetual and BTC spot, 8-hour bars, FrancyPengChoco/my-notebook",
+)
+VENUES_HISTORY = BundledHistory(
+    "coinm_perps_binance_bybit_okx_8h_2023-2024.csv.gz",
+    "coin-margined perpetual and spot, 8-hour bars, AHA-HH/optimising-funding-rate-arbitrage",
+)
+
+
+def bundled_history_text(history: BundledHistory) -> str:
+    """A bundled history as CSV text."""
+    packed = resources.files("hedgecore.market").joinpath(history.file).read_bytes()
+    return gzip.decompress(packed).decode()
+
+
+@functools.cache
+def bundled_venue_histories() -> dict[tuple[str, str], VenueHistory]:
+    """The bundled table of three venues, read once: (venue, coin) -> its history."""
+    histories, _ = parse_venue_histories(bundled_history_text(VENUES_HISTORY).splitlines())
+    return histories

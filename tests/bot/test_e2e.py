@@ -400,18 +400,46 @@ async def test_backtest_sends_the_headline_and_the_picture(running: RunningBot) 
     (photo,) = await running.telegram.wait_for("sendPhoto", 1)
     caption = str(photo.params["caption"])
     assert caption.startswith(
-        "<b>BTC hedges on real history</b>, 2018-11-15 to 2025-04-28 (Bybit BTCUSD inverse perpetual and BTC spot, 8-hour bars, 7,068 bars)"
+        "<b>BTC hedges on real history</b>, 2018-11-15 to 2025-04-28 (Bybit BTCUSD inverse "
+        "perpetual and BTC spot, 8-hour bars, FrancyPengChoco/my-notebook, 7,068 bars)"
     )
     assert "Unhedged 1 BTC: 5,761 → 93,742 USD, worst drawdown 52,552 USD." in caption
     assert (
-        "Held 1x short: removed <b>98.41%</b> of the variance, 5,758 → 18,979 USD; funding "
-        "+0.143543 BTC per BTC (+12.56% a year), the short paid at 1,258 of 7,067 settlements."
+        "Held 1x short: <b>98.41%</b> of the variance removed, 5,758 → 18,979 USD; funding "
+        "+0.143543 BTC per BTC (+12.56% a year), short paid 1,258 of 7,067 times."
     ) in caption
-    assert "Funding re-hedged each settlement: <b>99.97%</b>, 5,758 → 12,518 USD" in caption
-    assert "inverse perpetual short 2x: liquidated 2019-06-22 16:00 UTC, unhedged after." in caption
+    assert "Funding re-hedged: <b>99.97%</b>, 5,758 → 12,518 USD" in caption
+    assert "Liquidated, then unhedged: 2x 2019-06-22, 3x 2019-05-14, 5x 2019-05-11." in caption
     assert (
-        await ask(running, "/backtest ETH")
-        == "no bundled history for ETH; there is one for BTC. Example: /backtest BTC"
+        await ask(running, "/backtest DOGE")
+        == "no bundled history for DOGE; there is one for BTC, ETH. Example: /backtest ETH okx"
+    )
+
+
+async def test_backtest_of_one_venue_beside_the_others(running: RunningBot) -> None:
+    running.telegram.send_text("/backtest ETH okx")
+    (photo,) = await running.telegram.wait_for("sendPhoto", 1)
+    caption = str(photo.params["caption"])
+    assert caption.startswith(
+        "<b>ETH hedges on real history</b>, 2023-01-01 to 2024-07-01 (OKX ETH coin-margined "
+        "perpetual and spot, 8-hour bars, AHA-HH/optimising-funding-rate-arbitrage, 1,642 bars)"
+    )
+    assert (
+        "Same period per venue (held 1x, funding a year, short paid): Binance COIN-M 99.65% "
+        "+10.61% 11%; Bybit 99.68% +10.11% 10%; OKX 99.78% +9.19% 29%."
+    ) in caption
+    # The whole caption, not cut at Telegram's 1,024 characters.
+    assert caption.endswith(
+        "/alert ETH spread 0.02% would have fired 196 times in 1,642 funding times."
+    )
+    assert (
+        await ask(running, "/backtest BTC deribit")
+        == "no bundled history for BTC on Deribit; there is BTC on Binance COIN-M, Bybit, OKX. "
+        "Example: /backtest ETH okx"
+    )
+    assert (
+        await ask(running, "/backtest ETH okx 3x")
+        == "/backtest takes a coin and a venue. Example: /backtest ETH okx"
     )
 
 

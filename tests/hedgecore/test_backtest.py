@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from hedgecore.backtest import Bar, StrategyResult, run_backtest
 from hedgecore.history import Columns, parse_history
-from hedgecore.market.snapshot import bundled_history_text
+from hedgecore.market.snapshot import BYBIT_BTC_HISTORY, bundled_history_text
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
 SLICE = Path(__file__).parent.parent / "data" / "bybit_btcusd_8h_2018-11_slice.csv"
@@ -85,9 +85,8 @@ def test_the_funding_re_hedged_short_by_hand() -> None:
 
 
 def test_the_bundled_bybit_history_as_the_issue_measured_it() -> None:
-    bundled = bundled_history_text("BTC")
-    assert bundled is not None
-    history, problems = parse_history(bundled[0].splitlines(), Columns())
+    text = bundled_history_text(BYBIT_BTC_HISTORY)
+    history, problems = parse_history(text.splitlines(), Columns())
     assert (len(history), problems) == (7068, [])
     report = run_backtest("BTC", history)
     figures = {s.name.split(" (")[0]: s for s in report.strategies}
