@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import csv
+import gzip
 import json
 import logging
 import re
@@ -197,7 +198,9 @@ def build_parser() -> argparse.ArgumentParser:
         "minimum-variance ratio on a CSV history.",
         allow_abbrev=False,
     )
-    backtest.add_argument("csv", type=Path, metavar="CSV", help="history, one row per bar")
+    backtest.add_argument(
+        "csv", type=Path, metavar="CSV", help="history, one row per bar (gzipped: .csv.gz)"
+    )
     backtest.add_argument("--coin", type=_typed(inputs.parse_coin, "--coin {}"), default="BTC")
     backtest.add_argument(
         "--quantity", type=_typed(inputs.parse_quantity, "--quantity {}"), default=Decimal(1)
@@ -395,7 +398,8 @@ def run_backtest_command(args: argparse.Namespace, now: datetime) -> str:
     or with --venue backtested for that venue and --coin.
     """
     try:
-        lines = args.csv.read_text().splitlines()
+        raw = args.csv.read_bytes()
+        lines = (gzip.decompress(raw) if args.csv.suffix == ".gz" else raw).decode().splitlines()
     except (OSError, UnicodeDecodeError) as exc:
         why = exc.strerror if isinstance(exc, OSError) else "not a text file"
         raise UsageError(
