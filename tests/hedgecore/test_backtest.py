@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import hedgecore.market
 from hedgecore.backtest import Bar, StrategyResult, run_backtest
 from hedgecore.history import Columns, parse_history
 from hedgecore.market.snapshot import BYBIT_BTC_HISTORY, bundled_history_text
@@ -328,3 +329,16 @@ def test_the_command_reads_a_quarterly_and_its_expiry(tmp_path: Path) -> None:
     )
     assert "--dated-col" in usage.stdout
     assert "--expiry-col" in usage.stdout
+
+
+def test_the_command_reads_the_bundled_history_gzipped() -> None:
+    bundled = Path(hedgecore.market.__file__).parent / BYBIT_BTC_HISTORY.file
+    result = subprocess.run(
+        [sys.executable, "-m", "hedgecore", "backtest", str(bundled), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["bars"] == 7068
