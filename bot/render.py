@@ -266,7 +266,8 @@ def render_funding(overviews: Sequence[Overview]) -> str:
             when = f", next {fmt.utc(row.next_funding_time)}" if row.next_funding_time else ""
             realised = ", realised last 8h" if row.realised else ""
             lines.append(
-                f"• {e(venue_name(row.venue))}: {fmt.rate(row.rate)} per {fmt.hours(row.interval_hours)}{realised} "
+                f"• {e(venue_name(row.venue))}: {fmt.rate(row.rate)} per "
+                f"{wording.interval(row.interval_hours, row.interval_from_venue)}{realised} "
                 f"({fmt.pct(row.apr_pct, signed=True)} a year), {who}{when}; "
                 f"{fmt.quote_age(overview.source, row.quote_time, row.age_seconds)}"
             )

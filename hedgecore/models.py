@@ -122,6 +122,9 @@ class FundingQuote(Frozen):
     symbol: str
     rate: Decimal = Field(gt=-1, lt=1)
     interval_hours: Decimal = Field(gt=0, le=24)
+    # False: the venue did not say and its usual interval is assumed (intervals now change:
+    # Binance and Bybit move a contract to 1 h after a capped settlement, OKX steps 8 to 1 h).
+    interval_from_venue: bool = True
     next_funding_time: AwareDatetime | None = None
     predicted_rate: Decimal | None = None
     # Deribit reports the funding realised over the last 8 hours, not the rate about to be charged.
@@ -234,6 +237,7 @@ class HedgeLeg(Frozen):
     max_leverage: Decimal | None
     funding_rate: Decimal | None
     funding_interval_hours: Decimal | None
+    funding_interval_from_venue: bool = True
     funding_realised: bool
     next_funding_time: AwareDatetime | None
     predicted_funding_rate: Decimal | None

@@ -19,6 +19,7 @@ class FundingRow(Frozen):
     symbol: str
     rate: Decimal
     interval_hours: Decimal
+    interval_from_venue: bool
     rate_per_8h: Decimal
     apr_pct: Decimal
     predicted_rate: Decimal | None
@@ -55,6 +56,7 @@ def funding_overview(contracts: Sequence[MarketContract], now: datetime) -> tupl
             symbol=m.contract.symbol,
             rate=m.funding.rate,
             interval_hours=m.funding.interval_hours,
+            interval_from_venue=m.funding.interval_from_venue,
             rate_per_8h=rate_per_8h(m.funding.rate, m.funding.interval_hours),
             apr_pct=annualise_rate(m.funding.rate, m.funding.interval_hours) * 100,
             predicted_rate=m.funding.predicted_rate,

@@ -212,6 +212,7 @@ def plan_leg(
         max_leverage=_max_leverage(contract, tier, notional / entry),
         funding_rate=funding.rate if funding else None,
         funding_interval_hours=funding.interval_hours if funding else None,
+        funding_interval_from_venue=funding.interval_from_venue if funding else True,
         funding_realised=funding.realised if funding else False,
         next_funding_time=funding.next_funding_after(now) if funding else None,
         predicted_funding_rate=funding.predicted_rate if funding else None,

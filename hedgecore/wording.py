@@ -41,6 +41,11 @@ def liquidation(price: Decimal | None, distance_pct: Decimal | None) -> str:
     return fmt.price_and_move(price, distance_pct)
 
 
+def interval(hours: Decimal, from_venue: bool) -> str:
+    """'8h', or '8h (assumed)' where the venue did not say and its usual interval is taken."""
+    return fmt.hours(hours) if from_venue else f"{fmt.hours(hours)} (assumed)"
+
+
 def funding(leg: HedgeLeg, strong: Emphasis = plain) -> str | None:
     """What funding pays or costs the short per interval, a day and a year; None when unknown."""
     if (
@@ -53,9 +58,10 @@ def funding(leg: HedgeLeg, strong: Emphasis = plain) -> str | None:
         return None
     verb = "receive" if leg.funding_rate >= 0 else "pay"
     per = fmt.hours(leg.funding_interval_hours)
+    every = interval(leg.funding_interval_hours, leg.funding_interval_from_venue)
     realised = " (realised last 8h)" if leg.funding_realised else ""
     return (
-        f"{fmt.rate(leg.funding_rate)} per {per}{realised}: you {strong(verb)} "
+        f"{fmt.rate(leg.funding_rate)} per {every}{realised}: you {strong(verb)} "
         f"{fmt.usd(abs(leg.funding_per_interval_usd))} per {per}, "
         f"{fmt.usd(abs(leg.funding_per_day_usd))} a day, {fmt.pct(leg.funding_apr_pct, signed=True)} a year"
     )

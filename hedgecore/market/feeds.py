@@ -6,14 +6,17 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Any, NamedTuple, Protocol
 
+import ccxt
 import ccxt.async_support as ccxt_async
 
 from hedgecore.market.normalise import CcxtDict, InvalidMarketData, is_inverse_contract
 from hedgecore.venues import VENUES
 
+log = logging.getLogger(__name__)
 VENUE_IDS = tuple(VENUES)
 
 # Venues whose margin tiers are public and need a request (Kraken lists them in its instruments).
@@ -129,11 +132,35 @@ class CcxtFeed:
 
     async def _binance_quotes(self, markets: Sequence[CcxtDict]) -> Quotes:
         # premiumIndex gives mark, index and funding (None for quarterlies); bookTicker bid and ask.
-        funding = await self.exchange.fetch_funding_rates()
+        funding = dict(await self.exchange.fetch_funding_rates())
         tickers: dict[str, CcxtDict] = {}
         for symbols in _by_type(markets):
             tickers |= await self.exchange.fetch_bids_asks(symbols)
-        return Quotes(tickers, dict(funding))
+        intervals = await self._binance_funding_intervals()
+        if intervals is not None:
+            usual = f"{VENUES['binancecoinm'].funding_interval_hours}h"
+            funding = {
+                symbol: {**structure, "interval": intervals.get(symbol, usual)}
+                for symbol, structure in funding.items()
+            }
+        return Quotes(tickers, funding)
+
+    async def _binance_funding_intervals(self) -> dict[str, str] | None:
+        """Binance COIN-M's funding intervals by symbol, or None if it would not say.
+
+        premiumIndex has none. fundingInfo lists only the contracts whose interval or caps were
+        adjusted (Binance's docs): one it leaves out settles at the usual interval.
+        """
+        try:
+            listed = await self.exchange.fetch_funding_intervals(None, {"subType": "inverse"})
+        except ccxt.BaseError as exc:
+            log.info("binancecoinm: no funding intervals (%s): the usual one is assumed", exc)
+            return None
+        return {
+            symbol: str(structure["interval"])
+            for symbol, structure in listed.items()
+            if structure.get("interval")
+        }
 
     async def _okx_quotes(self, markets: Sequence[CcxtDict]) -> Quotes:
         # OKX tickers carry no mark or index: add them from the mark-price and index endpoints.

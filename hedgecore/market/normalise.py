@@ -8,7 +8,11 @@ Quirks (shared/reference/inverse-futures.md, sections 2, 5 and 6):
   it by the mark price, which is right for linear `PF_` markets but not for inverse `PI_` ones:
   there one contract is worth 1/price coin, so the relative rate is the absolute amount times
   the price (checked against ccxt's own 2018 sample: 2.189e-7 x ~278 = 6.078e-5). We use that.
-* Binance COIN-M gives no funding interval; it is 8 hours on every COIN-M perpetual.
+* Funding intervals change per contract (Binance and Bybit move one to 1 h after a capped
+  settlement, OKX steps 8 -> 4 -> 2 -> 1 h): each is read from the venue (ccxt's `interval`,
+  from Bybit's `fundingInterval` and OKX's funding times; Binance COIN-M's premium index has
+  none, so the feed adds it from `fundingInfo`). Only where the venue says nothing is its
+  published default assumed, and the quote says so.
 * A response full of None is an error, not a zero: `InvalidMarketData` says what was missing.
 """
 
@@ -164,16 +168,17 @@ def quote_from(
     )
 
 
-def _interval_hours(venue: str, funding: CcxtDict) -> Decimal:
+def _interval_hours(venue: str, funding: CcxtDict) -> tuple[Decimal, bool]:
+    """The funding interval in hours, and whether the venue said it (else its default)."""
     interval = funding.get("interval")
     if isinstance(interval, str) and interval.endswith("h"):
         hours = to_decimal(interval[:-1])
         if hours is not None and hours > 0:
-            return hours
+            return hours, True
     spec = VENUES.get(venue)
     if spec is None:
         raise InvalidMarketData(f"{funding.get('symbol')}: no funding interval")
-    return spec.funding_interval_hours
+    return spec.funding_interval_hours, False
 
 
 def _kraken_inverse_rate(funding: CcxtDict, key: str, mark: Decimal) -> Decimal | None:
@@ -198,11 +203,13 @@ def funding_from(venue: str, symbol: str, funding: CcxtDict, fetched_at: datetim
     next_time = from_ms(funding.get("fundingTimestamp"))
     if next_time is not None and next_time <= fetched_at:
         next_time = from_ms(funding.get("nextFundingTimestamp"))
+    interval_hours, from_venue = _interval_hours(venue, funding)
     return FundingQuote(
         venue=venue,
         symbol=symbol,
         rate=rate,
-        interval_hours=_interval_hours(venue, funding),
+        interval_hours=interval_hours,
+        interval_from_venue=from_venue,
         next_funding_time=next_time,
         predicted_rate=predicted,
         realised=venue == "deribit",

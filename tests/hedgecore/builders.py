@@ -26,6 +26,7 @@ def perpetual(
     contract_size_usd: Decimal = Decimal(1),
     funding_rate: Decimal | None = Decimal("0.0001"),
     interval_hours: Decimal = Decimal(8),
+    interval_from_venue: bool = True,
     taker_fee_rate: Decimal = Decimal("0.0005"),
     mmr: Decimal = Decimal("0.005"),
     index_price: Decimal | None = None,
@@ -64,6 +65,7 @@ def perpetual(
             symbol=symbol,
             rate=funding_rate,
             interval_hours=interval_hours,
+            interval_from_venue=interval_from_venue,
             realised=realised,
             timestamp=NOW - age,
         )

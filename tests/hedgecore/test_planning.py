@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from hedgecore import wording
 from hedgecore.crosshedge import fit_min_variance
 from hedgecore.errors import PlanningError
 from hedgecore.inverse import hedged_value_usd
@@ -465,3 +466,10 @@ def test_portfolio_totals_use_each_best_leg() -> None:
     assert portfolio.funding_per_year_usd == D("7884") + D(30000) * D("0.1095")
     with pytest.raises(PlanningError):
         summarise_portfolio([])
+
+
+def test_an_assumed_funding_interval_is_said_where_the_rate_is() -> None:
+    said = plan_hedge(BTC, [perpetual(interval_hours=D(4))], NOW).best
+    assumed = plan_hedge(BTC, [perpetual(interval_from_venue=False)], NOW).best
+    assert (wording.funding(said) or "").startswith("+0.0100% per 4h: you receive")
+    assert (wording.funding(assumed) or "").startswith("+0.0100% per 8h (assumed): you receive")

@@ -352,3 +352,31 @@ async def test_coin_with_no_contract_and_no_spot_history_is_refused(
         match="no inverse contract for PEPE on any venue, and no PEPE/USDT price history",
     ):
         await plan_from_market(make_service(), Holding(coin="PEPE", quantity=D(1)), PlanSettings())
+
+
+async def test_funding_intervals_are_each_venues_own(
+    make_service: ServiceFactory, replay: ExchangeReplay
+) -> None:
+    # ETH's perpetual settles every 4 hours in the replay: Bybit says so in its instrument's
+    # fundingInterval (minutes), OKX by funding times 4 hours apart, Binance COIN-M by listing
+    # it in fundingInfo (which names only contracts off the usual 8 hours).
+    eth = by_key((await make_service().coin_markets("ETH")).contracts)
+    btc = by_key((await make_service().coin_markets("BTC")).contracts)
+    for venue in ("bybit", "binancecoinm", "okx"):
+        eth_funding = eth[(venue, "ETH/USD:ETH")].funding
+        btc_funding = btc[(venue, "BTC/USD:BTC")].funding
+        assert eth_funding is not None
+        assert btc_funding is not None
+        assert (eth_funding.interval_hours, eth_funding.interval_from_venue) == (D(4), True), venue
+        assert (btc_funding.interval_hours, btc_funding.interval_from_venue) == (D(8), True), venue
+    assert replay.count("binancecoinm", "/dapi/v1/fundingInfo") == 2
+
+
+async def test_an_interval_the_venue_would_not_give_is_assumed_and_said(
+    make_service: ServiceFactory, replay: ExchangeReplay
+) -> None:
+    replay.faults["binancecoinm"] = Fault(status=503, path="/dapi/v1/fundingInfo")
+    eth = by_key((await make_service().coin_markets("ETH")).contracts)
+    funding = eth[("binancecoinm", "ETH/USD:ETH")].funding
+    assert funding is not None  # the quote still comes: only the interval is missing
+    assert (funding.interval_hours, funding.interval_from_venue) == (D(8), False)
