@@ -10,6 +10,7 @@ too, and is not waited for again while its late request is still out.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import time
 from collections import defaultdict
@@ -37,7 +38,7 @@ from hedgecore.market.normalise import (
     to_decimal,
 )
 from hedgecore.models import DataSource, Frozen, FundingPoint, MarginTier, MarketContract
-from hedgecore.venues import venue_name
+from hedgecore.venues import VENUES, venue_name
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -449,19 +450,34 @@ def _tradable_at(market: CcxtDict, now: datetime) -> bool:
 
 
 def _funding_points(venue: str, rows: Sequence[CcxtDict]) -> list[FundingPoint]:
-    """Funding history rows as points; Deribit's rows are hourly with a rolling 8-hour rate."""
-    points = []
+    """Funding history rows as points; Deribit's rows are hourly with a rolling 8-hour rate.
+
+    Elsewhere a settlement covers the time since the one before: intervals change (8 h to
+    4 h to 1 h and back), so each point's interval is that gap, the first one's the next gap.
+    """
+    settled: list[tuple[datetime, Decimal]] = []
     for row in rows:
         moment = from_ms(row.get("timestamp"))
         if venue == "deribit":
-            rate, hours = to_decimal(row.get("info", {}).get("interest_1h")), Decimal(1)
+            rate = to_decimal(row.get("info", {}).get("interest_1h"))
         elif venue == "krakenfutures":
-            rate, hours = to_decimal(row.get("info", {}).get("relativeFundingRate")), Decimal(1)
+            rate = to_decimal(row.get("info", {}).get("relativeFundingRate"))
         else:
-            rate, hours = to_decimal(row.get("fundingRate")), Decimal(8)
+            rate = to_decimal(row.get("fundingRate"))
         if moment is not None and rate is not None:
-            points.append(FundingPoint(time=moment, rate=rate, interval_hours=hours))
-    return sorted(points, key=lambda point: point.time)
+            settled.append((moment, rate))
+    settled.sort()
+    if venue in ("deribit", "krakenfutures"):
+        return [FundingPoint(time=t, rate=r, interval_hours=Decimal(1)) for t, r in settled]
+    usual = VENUES[venue].funding_interval_hours if venue in VENUES else Decimal(8)
+    gaps = [
+        Decimal((b - a).total_seconds()) / 3600 for (a, _), (b, _) in itertools.pairwise(settled)
+    ]
+    hours = [gaps[0] if gaps else usual, *gaps]
+    return [
+        FundingPoint(time=t, rate=r, interval_hours=h if 0 < h <= 24 else usual)
+        for (t, r), h in zip(settled, hours, strict=True)
+    ]
 
 
 def live_market_service(venues: Sequence[str], timeout_s: float = 8.0) -> MarketService:

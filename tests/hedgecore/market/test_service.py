@@ -10,6 +10,7 @@ import pytest
 
 from hedgecore.errors import PlanningError
 from hedgecore.market.plans import plan_from_market
+from hedgecore.market.service import _funding_points
 from hedgecore.models import (
     ContractKind,
     FundingQuote,
@@ -380,3 +381,17 @@ async def test_an_interval_the_venue_would_not_give_is_assumed_and_said(
     funding = eth[("binancecoinm", "ETH/USD:ETH")].funding
     assert funding is not None  # the quote still comes: only the interval is missing
     assert (funding.interval_hours, funding.interval_from_venue) == (D(8), False)
+
+
+def test_a_funding_history_whose_interval_changes_keeps_each_settlements_own() -> None:
+    # Binance and Bybit move a contract to 1 h after a capped settlement, OKX steps 8 -> 4 -> 1 h:
+    # a settlement covers the time since the one before.
+    start = datetime(2026, 4, 1, tzinfo=UTC)
+    hours_after = (0, 8, 12, 13, 14)
+    rows = [
+        {"timestamp": int((start.timestamp() + h * 3600) * 1000), "fundingRate": 0.0001}
+        for h in hours_after
+    ]
+    points = _funding_points("okx", rows)
+    assert [p.interval_hours for p in points] == [8, 8, 4, 1, 1]
+    assert [p.time.hour for p in points] == list(hours_after)
