@@ -24,7 +24,7 @@ from hedgecore.models import (
     PlanSettings,
     PortfolioPlan,
 )
-from hedgecore.overview import BasisRow, FundingRow
+from hedgecore.overview import BasisRow, FundingHistoryRow, FundingRow
 from hedgecore.payoff import FundingLine, PayoffCurve
 from hedgecore.planning import leverage_table
 
@@ -124,6 +124,7 @@ class Overview(Sourced):
     funding: tuple[FundingRow, ...]
     basis: tuple[BasisRow, ...]
     notes: tuple[str, ...]
+    history: tuple[FundingHistoryRow, ...] = ()  # asked for by /funding COIN
 
 
 class FundingHistoryAnswer(Sourced):

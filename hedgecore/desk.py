@@ -30,7 +30,12 @@ from hedgecore.errors import HedgeCoreError, NoMarketData, PlanningError
 from hedgecore.history import Columns, parse_history
 from hedgecore.market.deadline import REPLY_DEADLINE_S, reply_deadline
 from hedgecore.models import DataSource, Holding, PlanSettings
-from hedgecore.overview import basis_overview, funding_overview
+from hedgecore.overview import (
+    FundingHistoryRow,
+    basis_overview,
+    funding_history_overview,
+    funding_overview,
+)
 from hedgecore.payoff import funding_lines, payoff_curve
 from hedgecore.planning import summarise_portfolio
 from hedgecore.venues import venue_name
@@ -47,6 +52,10 @@ SPREAD_ALERT_8H = Decimal("0.0002")
 # One line, not each venue's failure (those are logged: hedgebot's log, hedgecore --verbose);
 # the demo's own label opens the reply.
 DEMO_NOTE = "No exchange answered (is the network up?), so this is the demo, not live data."
+
+
+async def _nothing() -> tuple[FundingHistoryRow, ...]:
+    return ()
 
 
 class Desk:
@@ -161,11 +170,17 @@ class Desk:
             market_plan=market_plan, curve=payoff_curve(market_plan.plan), notes=notes
         )
 
-    async def overview(self, coin: str, venues: Sequence[str] | None = None) -> Overview:
-        """Funding and basis of `coin` on every venue that answers."""
+    async def overview(
+        self, coin: str, venues: Sequence[str] | None = None, with_history: bool = False
+    ) -> Overview:
+        """Funding and basis of `coin` on every venue that answers; `with_history` adds each
+        venue's funding over its last 7 and 30 days, from the history the charts draw."""
 
         async def ask(market: MarketService) -> Overview:
-            markets = await market.coin_markets(coin, venues)
+            markets, history = await asyncio.gather(
+                market.coin_markets(coin, venues),
+                self._funding_history_rows(market, coin) if with_history else _nothing(),
+            )
             if not markets.contracts:
                 details = f" ({' '.join(markets.notes)})" if markets.notes else ""
                 problem = f"no inverse contract for {coin} right now"
@@ -176,6 +191,7 @@ class Desk:
                 coin=coin,
                 funding=funding_overview(markets.contracts, markets.as_of),
                 basis=basis_overview(markets.contracts, markets.as_of),
+                history=history,
                 notes=markets.notes,
                 source=markets.source,
                 as_of=markets.as_of,
@@ -184,10 +200,22 @@ class Desk:
         overview, fallback = await self._answer(ask)
         return overview.model_copy(update={"notes": fallback}) if fallback else overview
 
-    async def overviews(self, coin: str | None) -> tuple[Overview, ...]:
-        """Overviews of one coin, or of whichever of BTC and ETH have contracts when none is given."""
+    @staticmethod
+    async def _funding_history_rows(
+        market: MarketService, coin: str
+    ) -> tuple[FundingHistoryRow, ...]:
+        """The venues' recent funding, or none when no venue's history came: the live rates
+        are still worth answering with."""
+        try:
+            return funding_history_overview(await market.funding_history(coin), market.now())
+        except HedgeCoreError:
+            return ()
+
+    async def overviews(self, coin: str | None, with_history: bool = False) -> tuple[Overview, ...]:
+        """Overviews of one coin (with its funding history if asked), or of whichever of BTC and
+        ETH have contracts when none is given."""
         if coin is not None:
-            return (await self.overview(coin),)
+            return (await self.overview(coin, with_history=with_history),)
         with reply_deadline(self._reply_deadline_s):
             results = await asyncio.gather(
                 *(self.overview(c) for c in OVERVIEW_COINS), return_exceptions=True

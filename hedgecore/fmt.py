@@ -15,6 +15,11 @@ def _fixed(value: Decimal, places: int) -> str:
     return f"{value.quantize(quantum, rounding=ROUND_HALF_EVEN, context=wide):,.{places}f}"
 
 
+def count(n: int, noun: str) -> str:
+    """'1 settlement', '1,642 settlements': a whole count and its noun, agreeing."""
+    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
+
+
 def number(value: Decimal, places: int = 2) -> str:
     """A number with thousands separators and a fixed number of decimals."""
     return _fixed(value, places)

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from hedgecore.inverse import annualise_basis, annualise_rate, basis, rate_per_8h
-from hedgecore.models import ContractKind, Frozen, MarketContract
+from hedgecore.models import ContractKind, Frozen, FundingPoint, MarketContract
 
 _SECONDS_PER_DAY = Decimal(86400)
+_HOURS_PER_YEAR = Decimal(365 * 24)
+HISTORY_WINDOWS_DAYS = (7, 30)
 
 
 class FundingRow(Frozen):
@@ -96,3 +98,48 @@ def basis_overview(contracts: Sequence[MarketContract], now: datetime) -> tuple[
             )
         )
     return tuple(sorted(rows, key=lambda row: (-row.basis_apr_pct, row.venue)))
+
+
+class FundingWindow(Frozen):
+    """A venue's funding over its last days, as a short saw it."""
+
+    days: Decimal  # asked for, or less where the history goes back less far
+    mean_apr_pct: Decimal  # time-weighted: the rates summed over the hours they covered
+    settlements: int
+    short_paid: int  # settlements with a negative rate
+
+
+class FundingHistoryRow(Frozen):
+    """Whether today's rate on a venue is usual: its last 7 and 30 days."""
+
+    venue: str
+    windows: tuple[FundingWindow, ...]
+
+
+def _window(points: Sequence[FundingPoint], now: datetime, days: int) -> FundingWindow | None:
+    recent = [p for p in points if now - timedelta(days=days) < p.time <= now]
+    hours = sum((p.interval_hours for p in recent), Decimal(0))
+    if not recent or hours <= 0:
+        return None
+    start = recent[0].time - timedelta(hours=float(recent[0].interval_hours))
+    covered = Decimal(str((now - start).total_seconds())) / _SECONDS_PER_DAY
+    return FundingWindow(
+        days=min(Decimal(days), covered),
+        mean_apr_pct=sum((p.rate for p in recent), Decimal(0)) / hours * _HOURS_PER_YEAR * 100,
+        settlements=len(recent),
+        short_paid=sum(1 for p in recent if p.rate < 0),
+    )
+
+
+def funding_history_overview(
+    history: Mapping[str, Sequence[FundingPoint]], now: datetime
+) -> tuple[FundingHistoryRow, ...]:
+    """Each venue's mean funding over the last 7 and 30 days (as far as its history goes)."""
+    rows = []
+    for venue, points in sorted(history.items()):
+        ordered = sorted(points, key=lambda point: point.time)
+        windows = [_window(ordered, now, days) for days in HISTORY_WINDOWS_DAYS]
+        found = tuple(window for window in windows if window is not None)
+        if found:
+            rows.append(FundingHistoryRow(venue=venue, windows=found))
+    return tuple(rows)

@@ -316,8 +316,9 @@ def render_comparison(comparison: VenueComparison, notes: Sequence[str] = ()) ->
             else "never"
         )
         lines.append(
-            f"/alert {spread.coin} spread {threshold} would have fired {len(spread.fired_at):,} "
-            f"times in {spread.cycles:,} funding times ({when}), replayed through the bot's own "
+            f"/alert {spread.coin} spread {threshold} would have fired "
+            f"{fmt.count(len(spread.fired_at), 'time')} in {spread.cycles:,} funding times "
+            f"({when}), replayed through the bot's own "
             "evaluator on the settled rates."
         )
     if notes:

@@ -133,7 +133,7 @@ def funding_note(
         share = Decimal(against) * 100 / len(history)
         text += (
             f" In the {len(history)} intervals of history given, funding cost the short "
-            f"{against} {'time' if against == 1 else 'times'} ({fmt.pct(share, 0)})."
+            f"{fmt.count(against, 'time')} ({fmt.pct(share, 0)})."
         )
     return _note(RiskKind.FUNDING, text)
 

@@ -24,7 +24,9 @@ async def funding(update: Update, context: HedgeContext) -> None:
             return
         await send_funding_chart(message, context, coin)
         return
-    await answer_overview(update, context, "/funding", render_funding, funding_chart_buttons)
+    await answer_overview(
+        update, context, "/funding", render_funding, funding_chart_buttons, with_history=True
+    )
 
 
 COMMANDS = (Command("funding", "funding rates across venues", "/funding ETH", funding),)

@@ -17,11 +17,12 @@ async def answer_overview(
     command: str,
     render: Callable[[Sequence[Overview]], str],
     buttons: Callable[[list[str]], InlineKeyboardMarkup] | None = None,
+    with_history: bool = False,
 ) -> None:
     """Reply to `command [COIN]` with the rendered overview of that coin, or of BTC and ETH."""
     try:
         coin = parse_coin_argument(context.args or [], command)
-        overviews = await context.services.desk.overviews(coin)
+        overviews = await context.services.desk.overviews(coin, with_history)
     except HedgeCoreError as exc:
         await refuse_error(update, exc, f"{command} BTC")
         return

@@ -2,8 +2,10 @@
 
 import asyncio
 import io
+import json
 import logging
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -15,7 +17,7 @@ from bot.render import html_to_text
 from bot.webhook import MAX_UPDATE_BYTES, SECRET_HEADER, webhook_app
 from hedgecore.desk import Desk
 
-from .conftest import TOKEN, RunningBot, start_bot, stop_bot
+from .conftest import DEMO, TOKEN, RunningBot, start_bot, stop_bot
 from .fake_telegram import FakeTelegram, keyboard_of
 
 
@@ -121,6 +123,28 @@ async def test_funding_and_basis(running: RunningBot) -> None:
     )
     basis = await ask(running, "/basis btc")
     assert "no dated future listed right now" in basis
+
+
+async def test_funding_of_one_coin_says_whether_todays_rate_is_usual(running: RunningBot) -> None:
+    # Worked out here from the snapshot's own settlements, every 8 hours up to its time.
+    recorded = json.loads(DEMO.read_text())
+    taken_at = datetime.fromisoformat(recorded["taken_at"])
+    rows = recorded["venues"]["bybit"]["funding_history"]["BTC/USD:BTC"]
+    rates = [
+        (datetime.fromtimestamp(r["timestamp"] / 1000, UTC), float(r["fundingRate"])) for r in rows
+    ]
+
+    def yearly_pct(days: int) -> float:
+        recent = [rate for time, rate in rates if taken_at - timedelta(days=days) < time]
+        return sum(recent) / (8 * len(recent)) * 24 * 365 * 100
+
+    paid = sum(1 for _, rate in rates if rate < 0)
+    funding = await ask(running, "/funding BTC")
+    assert (
+        f"  last 7 d {yearly_pct(7):+.2f}%, 30 d {yearly_pct(30):+.2f}% a year; a short paid "
+        f"{paid} of {len(rates)} settlements"
+    ) in funding
+    assert "last 7 d" not in await ask(running, "/funding")  # both coins: kept short
 
 
 async def test_settings_are_stored_and_survive_a_restart(
@@ -261,8 +285,6 @@ async def test_a_429_is_waited_out_and_the_reply_delivered(each_transport: Runni
 
 
 def test_demo_snapshot_path_exists() -> None:
-    from .conftest import DEMO
-
     assert Path(DEMO).is_file()
 
 
