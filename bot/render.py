@@ -498,6 +498,44 @@ def render_backtest_caption(answer: BacktestAnswer) -> str:
     return "\n".join(lines)[:MAX_CAPTION_CHARS]
 
 
+def render_backtest_figures(answer: BacktestAnswer) -> str:
+    """Every figure of every strategy, one paragraph each: what the caption has no room for."""
+    report = answer.report
+    coin = e(report.coin)
+    lines = [f"<b>Every figure</b>, {report.quantity:g} {coin}, {e(answer.origin)}"]
+    for s in report.strategies:
+        if s.key == "unhedged":
+            lines.append(
+                f"<b>unhedged</b>: {s.start_value_usd:,.0f} → {s.final_value_usd:,.0f} USD, "
+                f"worst drawdown {s.worst_drawdown_usd:,.0f} USD."
+            )
+            continue
+        line = (
+            f"<b>{e(s.name)}</b> (ratio {s.hedge_ratio:.2f}): {s.effectiveness * 100:.2f}% of the "
+            f"variance removed ({s.effectiveness_returns * 100:.2f}% on returns), "
+            f"{s.start_value_usd:,.0f} → {s.final_value_usd:,.0f} USD, worst drawdown "
+            f"{s.worst_drawdown_usd:,.0f} USD, fees {s.fees_usd:,.2f} USD"
+        )
+        if s.settlements:
+            line += (
+                f"; funding received {s.funding_received_coin:,.6f} {coin} "
+                f"({s.funding_received_usd:,.0f} USD), paid {s.funding_paid_coin:,.6f} {coin} "
+                f"({s.funding_paid_usd:,.0f} USD), net {s.net_funding_per_coin:+.6f} {coin} per "
+                f"{coin}, {s.funding_apr_pct:+.2f}% a year, the short paid "
+                f"{s.settlements_paid:,} of {fmt.count(s.settlements, 'settlement')}"
+            )
+        if s.liquidated_at is not None:
+            line += f"; liquidated {s.liquidated_at:%Y-%m-%d %H:%M} UTC"
+        lines.append(line + ".")
+    if report.min_variance_ratio is not None and report.r_squared is not None:
+        lines.append(
+            f"Full-sample minimum-variance ratio h* {report.min_variance_ratio:.4f}, "
+            f"R² {report.r_squared:.4f}."
+        )
+    lines += [f"<i>{e(note)}</i>" for note in report.notes]
+    return fit("\n\n".join(lines))
+
+
 def _venues_beside(comparison: VenueComparison) -> list[str]:
     """The same period on every venue, in two caption lines."""
     rows = sorted(comparison.rows, key=lambda row: -row.funding_apr_pct)

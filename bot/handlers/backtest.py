@@ -3,10 +3,10 @@
 from telegram import Update
 
 from bot.context import HedgeApp, HedgeContext
-from bot.handlers.replies import Command, add_commands, refuse_error
+from bot.handlers.replies import Command, add_commands, refuse_error, reply
 from bot.parsing import parse_backtest
 from bot.pictures import backtest_picture
-from bot.render import render_backtest_caption
+from bot.render import render_backtest_caption, render_backtest_figures
 from hedgecore.errors import HedgeCoreError
 
 
@@ -25,6 +25,7 @@ async def backtest(update: Update, context: HedgeContext) -> None:
     await message.reply_photo(
         png, caption=render_backtest_caption(answer), parse_mode="HTML", do_quote=False
     )
+    await reply(update, render_backtest_figures(answer))
 
 
 COMMANDS = (

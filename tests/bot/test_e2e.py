@@ -432,6 +432,16 @@ async def test_backtest_sends_the_headline_and_the_picture(running: RunningBot) 
     ) in caption
     assert "Funding re-hedged: <b>99.97%</b>, 5,758 → 12,518 USD" in caption
     assert "Liquidated, then unhedged: 2x 2019-06-22, 3x 2019-05-14, 5x 2019-05-11." in caption
+    # What the caption has no room for follows as text: every figure of every strategy.
+    (figures,) = await running.telegram.wait_for("sendMessage", 1)
+    text = html_to_text(str(figures.params["text"]))
+    assert (
+        "inverse perpetual short 1x (ratio 1.00): 98.41% of the variance removed (84.92% on "
+        "returns), 5,758 → 18,979 USD, worst drawdown 6,213 USD, fees 3.07 USD; funding received "
+        "0.330331 BTC (5,974 USD), paid 0.186788 BTC (1,455 USD), net +0.143543 BTC per BTC, "
+        "+12.56% a year, the short paid 1,258 of 7,067 settlements."
+    ) in text
+    assert "Full-sample minimum-variance ratio h* 0.9742, R² 0.9927." in text
     assert (
         await ask(running, "/backtest DOGE")
         == "no bundled history for DOGE; there is one for BTC, ETH. Example: /backtest ETH okx"
@@ -454,6 +464,7 @@ async def test_backtest_of_one_venue_beside_the_others(running: RunningBot) -> N
     assert caption.endswith(
         "/alert ETH spread 0.02% would have fired 196 times in 1,642 funding times."
     )
+    await running.telegram.wait_for("sendMessage", 1)  # every figure, after the picture
     assert (
         await ask(running, "/backtest BTC deribit")
         == "no bundled history for BTC on Deribit; there is BTC on Binance COIN-M, Bybit, OKX. "
