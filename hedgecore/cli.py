@@ -25,7 +25,7 @@ from hedgecore import fmt, inputs
 from hedgecore.answers import HedgeQuestion, HedgeResult
 from hedgecore.backtest import Bar, run_backtest
 from hedgecore.calculator import ContractFigures, calculate
-from hedgecore.comparison import compare_venues
+from hedgecore.comparison import DEFAULT_SPREAD_8H, compare_venues
 from hedgecore.desk import Desk
 from hedgecore.errors import DataUnavailable, HedgeCoreError, InvalidInput
 from hedgecore.history import (
@@ -237,9 +237,9 @@ def build_parser() -> argparse.ArgumentParser:
     backtest.add_argument(
         "--spread",
         type=_typed(inputs.parse_funding_rate, "--spread {}"),
-        default=Decimal("0.0002"),
+        default=DEFAULT_SPREAD_8H,
         help="in a table of several venues: replay /alert COIN spread at this rate per 8h "
-        "(default 0.02%%)",
+        f"(default {(DEFAULT_SPREAD_8H * 100).normalize():f}%%)",
     )
     backtest.add_argument("--json", action="store_true", help="print one JSON object")
     backtest.add_argument(

@@ -27,6 +27,8 @@ from hedgecore.models import Frozen
 
 # The venues' published interval for the perpetuals in the shared 2023-2024 table.
 SETTLEMENT_HOURS = Decimal(8)
+# The spread rule replayed unless another is asked for: /alert COIN spread 0.02%.
+DEFAULT_SPREAD_8H = Decimal("0.0002")
 
 
 class VenueRow(Frozen):

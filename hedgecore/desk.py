@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
-from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
@@ -25,7 +24,7 @@ from hedgecore.answers import (
     merged_notes,
 )
 from hedgecore.backtest import run_backtest
-from hedgecore.comparison import compare_venues
+from hedgecore.comparison import DEFAULT_SPREAD_8H, compare_venues
 from hedgecore.errors import HedgeCoreError, NoMarketData, PlanningError
 from hedgecore.history import Columns, parse_history
 from hedgecore.market.deadline import REPLY_DEADLINE_S, reply_deadline
@@ -47,8 +46,7 @@ T = TypeVar("T")
 OVERVIEW_COINS = ("BTC", "ETH")
 # A backtest without a venue, where the coin has no long history of its own, is on Bybit's.
 BACKTEST_VENUE = "bybit"
-# The spread rule a backtest replays beside the venues: /alert COIN spread 0.02%.
-SPREAD_ALERT_8H = Decimal("0.0002")
+
 # One line, not each venue's failure (those are logged: hedgebot's log, hedgecore --verbose);
 # the demo's own label opens the reply.
 DEMO_NOTE = "No exchange answered (is the network up?), so this is the demo, not live data."
@@ -281,7 +279,7 @@ class Desk:
             return BacktestAnswer(
                 report=run_backtest(coin, list(chosen.bars)),
                 origin=f"{venue_name(chosen.venue)} {coin} {VENUES_HISTORY.origin}",
-                comparison=compare_venues(same_coin, SPREAD_ALERT_8H),
+                comparison=compare_venues(same_coin, DEFAULT_SPREAD_8H),
             )
 
         return await asyncio.to_thread(run)
