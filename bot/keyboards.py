@@ -5,12 +5,14 @@ Callback data (at most 64 bytes) starts with its feature's prefix:
   percent, VIEW "p" (plan), "t" (leverage table) or "c" (payoff chart);
 - "f:COIN" the chart button under /funding;
 - "a:del:ID" delete an alert;
-- "w:COIN [WORDS]" a step of the /alert walk-through: the coin, then the words of the command.
+- "w:COIN [WORDS]" a step of the /alert walk-through: the coin, then the words of the command;
+- "k:QTY:COIN[:QTY:COIN...]" under /risk: plan the hedge of the holdings to hedge first.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Literal
 
@@ -27,6 +29,7 @@ PLAN_PREFIX = "h:"
 FUNDING_CHART_PREFIX = "f:"
 DELETE_PREFIX = "a:del:"
 WIZARD_PREFIX = "w:"
+HEDGE_FIRST_PREFIX = "k:"
 MAX_CALLBACK_BYTES = 64
 LEVERAGES = (Decimal(1), Decimal(2), Decimal(3), Decimal(5))
 RATIOS = (Decimal("0.5"), Decimal(1))
@@ -223,3 +226,29 @@ def decode_wizard(data: str) -> list[str]:
     if not data.startswith(WIZARD_PREFIX) or not words:
         raise BadCallback(data)
     return words
+
+
+def hedge_first_button(holdings: Sequence[Holding]) -> InlineKeyboardMarkup | None:
+    """'Hedge SOL and BTC' under /risk, or None when they would not fit in 64 bytes."""
+    data = HEDGE_FIRST_PREFIX + ":".join(f"{h.quantity.normalize():f}:{h.coin}" for h in holdings)
+    if not holdings or len(data.encode()) > MAX_CALLBACK_BYTES:
+        return None
+    coins = [h.coin for h in holdings]
+    label = "Hedge " + (
+        coins[0] if len(coins) == 1 else ", ".join(coins[:-1]) + " and " + coins[-1]
+    )
+    return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=data)]])
+
+
+def decode_hedge_first(data: str) -> tuple[Holding, ...]:
+    """The holdings a /risk button stands for."""
+    parts = data.removeprefix(HEDGE_FIRST_PREFIX).split(":")
+    if not data.startswith(HEDGE_FIRST_PREFIX) or len(parts) % 2 or not parts[0]:
+        raise BadCallback(data)
+    try:
+        return tuple(
+            Holding(coin=inputs.parse_coin(coin), quantity=inputs.parse_quantity(quantity))
+            for quantity, coin in zip(parts[::2], parts[1::2], strict=True)
+        )
+    except InvalidInput as exc:
+        raise BadCallback(data) from exc

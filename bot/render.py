@@ -20,11 +20,13 @@ from hedgecore.answers import (
     MarketPlan,
     Overview,
     PayoffAnswer,
+    RiskAnswer,
 )
 from hedgecore.backtest import StrategyResult
 from hedgecore.comparison import VenueComparison
 from hedgecore.models import ContractKind, DataSource, HedgeLeg, LeverageRow, RiskKind
 from hedgecore.overview import FundingHistoryRow
+from hedgecore.report import risk_lines
 from hedgecore.venues import venue_name
 
 MAX_MESSAGE_CHARS = 4096
@@ -558,3 +560,13 @@ def _venues_beside(comparison: VenueComparison) -> list[str]:
     if said:
         lines.append("; ".join(said) + ".")
     return lines
+
+
+def render_risk(answer: RiskAnswer) -> str:
+    """Step 1 on a phone: the portfolio's risk, holding by holding, and what to hedge first."""
+    lines = [
+        "<b>Portfolio risk</b>: what to hedge first",
+        *(e(line) for line in risk_lines(answer)),
+        "",
+    ]
+    return fit("\n".join(_labelled(lines, answer.source, answer.data_line)))

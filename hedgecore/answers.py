@@ -27,6 +27,7 @@ from hedgecore.models import (
 from hedgecore.overview import BasisRow, FundingHistoryRow, FundingRow
 from hedgecore.payoff import FundingLine, PayoffCurve
 from hedgecore.planning import leverage_table
+from hedgecore.portfolio_risk import PortfolioRisk
 
 
 class HedgeQuestion(Frozen):
@@ -125,6 +126,13 @@ class Overview(Sourced):
     basis: tuple[BasisRow, ...]
     notes: tuple[str, ...]
     history: tuple[FundingHistoryRow, ...] = ()  # asked for by /funding COIN
+
+
+class RiskAnswer(Sourced):
+    """A portfolio's historical risk, holding by holding, and where each coin's closes came from."""
+
+    risk: PortfolioRisk
+    notes: tuple[str, ...]
 
 
 class FundingHistoryAnswer(Sourced):

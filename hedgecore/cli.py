@@ -37,7 +37,13 @@ from hedgecore.history import (
 )
 from hedgecore.models import DataSource, Holding, PlanSettings
 from hedgecore.payoff import payoff_curve
-from hedgecore.report import hedge_json, render_backtest, render_comparison, render_hedge
+from hedgecore.report import (
+    hedge_json,
+    render_backtest,
+    render_comparison,
+    render_hedge,
+    render_risk,
+)
 from hedgecore.venues import VENUES, venue_by_name
 
 T = TypeVar("T")
@@ -248,6 +254,20 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE.png",
         help="also draw each strategy's USD value over time",
     )
+    risk = commands.add_parser(
+        "risk",
+        help="which holdings carry the risk, and which to hedge first",
+        description="Each holding's volatility, value at risk, drawdown, correlation with BTC "
+        "and share of the portfolio's risk, from 90 days of daily closes.",
+        allow_abbrev=False,
+    )
+    risk.add_argument(
+        "holdings", nargs="+", metavar="QTY COIN", help="what you hold, e.g. 1.2 BTC 10 ETH"
+    )
+    risk.add_argument("--json", action="store_true", help="print one JSON object")
+    risk.add_argument(
+        "--snapshot", type=Path, metavar="FILE", help="from a recorded snapshot, not live data"
+    )
     chart = commands.add_parser(
         "chart", help="draw a payoff or funding chart as PNG", allow_abbrev=False
     )
@@ -276,7 +296,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="from a recorded snapshot instead of live data",
     )
-    for command in (plan, record, backtest, payoff, funding):
+    for command in (plan, record, backtest, risk, payoff, funding):
         command.add_argument(
             "--verbose", action="store_true", help="log what the venues answer, on stderr"
         )
@@ -391,6 +411,29 @@ def run_chart(args: argparse.Namespace, now: datetime) -> str:
     return f"Wrote {args.out} ({label})"
 
 
+def _holdings(tokens: Sequence[str]) -> list[Holding]:
+    """QTY COIN pairs, each coin once."""
+    example = "Example: hedgecore risk 1.2 BTC 10 ETH"
+    if len(tokens) % 2:
+        raise UsageError(f"give each holding as a quantity and a coin. {example}")
+    holdings: dict[str, Holding] = {}
+    for quantity, coin in zip(tokens[::2], tokens[1::2], strict=True):
+        holding = Holding(coin=inputs.parse_coin(coin), quantity=inputs.parse_quantity(quantity))
+        if holding.coin in holdings:
+            raise UsageError(f"{holding.coin} appears twice; give each coin once. {example}")
+        holdings[holding.coin] = holding
+    return list(holdings.values())
+
+
+def run_risk(args: argparse.Namespace, now: datetime) -> str:
+    """Step 1: the portfolio's risk, holding by holding, and what to hedge first."""
+    holdings = _holdings(args.holdings)
+    answer = _ask_desk(args, lambda desk: desk.risk(holdings))
+    if args.json:
+        return json.dumps(answer.model_dump(mode="json"), indent=2)
+    return render_risk(answer)
+
+
 def run_backtest_command(args: argparse.Namespace, now: datetime) -> str:
     """Replay the history file through the strategies; returns the table or JSON.
 
@@ -501,6 +544,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "snapshot": run_snapshot_record,
             "chart": run_chart,
             "backtest": run_backtest_command,
+            "risk": run_risk,
         }[args.command]
         output = run(args, now)
     except (UsageError, InvalidInput) as exc:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
@@ -21,10 +23,12 @@ from hedgecore.answers import (
     MarketPlan,
     Overview,
     PayoffAnswer,
+    RiskAnswer,
     merged_notes,
 )
 from hedgecore.backtest import run_backtest
 from hedgecore.comparison import DEFAULT_SPREAD_8H, compare_venues
+from hedgecore.crosshedge import align_closes, best_proxy
 from hedgecore.errors import HedgeCoreError, NoMarketData, PlanningError
 from hedgecore.history import Columns, parse_history
 from hedgecore.market.deadline import REPLY_DEADLINE_S, reply_deadline
@@ -37,6 +41,7 @@ from hedgecore.overview import (
 )
 from hedgecore.payoff import funding_lines, payoff_curve
 from hedgecore.planning import summarise_portfolio
+from hedgecore.portfolio_risk import assess_portfolio
 from hedgecore.venues import venue_name
 
 if TYPE_CHECKING:  # the market side imports ccxt, which takes a second: loaded in Desk.open
@@ -240,6 +245,49 @@ class Desk:
 
         answer, fallback = await self._answer(ask)
         return answer.model_copy(update={"notes": fallback}) if fallback else answer
+
+    async def risk(self, holdings: Sequence[Holding]) -> RiskAnswer:
+        """Step 1: each holding's historical risk from 90 days of daily closes, and which to
+        hedge first; a coin with no inverse contract is priced from spot and given its proxy."""
+        from hedgecore.market.plans import CROSS_HEDGE_DAYS, CROSS_HEDGE_PROXIES
+
+        async def ask(market: MarketService) -> RiskAnswer:
+            listed = await market.coins()
+            if not listed:
+                raise NoMarketData("no venue answered for the coins it lists")
+            wanted = [*dict.fromkeys([*(h.coin for h in holdings), "BTC", *CROSS_HEDGE_PROXIES])]
+            closes: dict[str, tuple[tuple[datetime, Decimal], ...]] = {}
+            notes = []
+            for coin in wanted:
+                inverse = coin in listed
+                history = await (
+                    market.daily_closes(coin, CROSS_HEDGE_DAYS)
+                    if inverse
+                    else market.spot_daily_closes(coin, CROSS_HEDGE_DAYS)
+                )
+                if history is not None:
+                    closes[coin] = history.closes
+                    if any(h.coin == coin for h in holdings):
+                        notes.append(
+                            f"{coin}: daily closes of {venue_name(history.venue)} {history.market}"
+                        )
+            proxies = {}
+            for holding in holdings:
+                if holding.coin not in listed and holding.coin in closes:
+                    aligned = align_closes(
+                        {c: closes[c] for c in (holding.coin, *CROSS_HEDGE_PROXIES) if c in closes}
+                    )
+                    fit = best_proxy(holding.coin, aligned.pop(holding.coin), aligned)
+                    proxies[holding.coin] = fit.proxy_coin
+            return RiskAnswer(
+                risk=assess_portfolio(holdings, closes, proxies),
+                notes=tuple(notes),
+                source=market.source,
+                as_of=market.now(),
+            )
+
+        answer, fallback = await self._answer(ask)
+        return answer.model_copy(update={"notes": (*answer.notes, *fallback)})
 
     async def listed_coins(self) -> dict[str, tuple[str, ...]]:
         """Coins with an inverse contract on the market's venues, and where; empty when no

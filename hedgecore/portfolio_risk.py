@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import statistics
 from collections.abc import Mapping, Sequence
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from hedgecore.crosshedge import simple_returns
@@ -88,22 +88,22 @@ def _worst_drawdown_pct(closes: Sequence[float]) -> float:
     return worst * 100
 
 
-def _reason(risk: HoldingRisk) -> str:
+def _reason(risk: HoldingRisk, first: bool) -> str:
     via = (
-        "its own inverse contract"
+        "with its own inverse contract"
         if risk.hedged_with == risk.coin
-        else f"no inverse contract: cross-hedged with {risk.hedged_with}"
+        else f"no inverse contract: cross-hedge it with {risk.hedged_with}"
     )
+    lead = f"Hedge {risk.coin} first" if first else f"Then {risk.coin}"
     return (
-        f"Hedge {risk.coin} first: {risk.risk_share_pct:.0f}% of the portfolio's risk, a 1-day 95% "
-        f"value at risk of {risk.var_1d_usd:,.0f} USD at {risk.volatility_90d_pct:.0f}% yearly "
-        f"volatility ({via})."
+        f"{lead}: {risk.risk_share_pct:.0f}% of the portfolio's risk, a 1-day 95% value at risk "
+        f"of {risk.var_1d_usd:,.0f} USD at {risk.volatility_90d_pct:.0f}% yearly volatility ({via})."
     )
 
 
 def assess_portfolio(
     holdings: Sequence[Holding],
-    closes: Mapping[str, Sequence[tuple[date, Decimal]]],
+    closes: Mapping[str, Sequence[tuple[datetime, Decimal]]],
     hedged_with: Mapping[str, str],
 ) -> PortfolioRisk:
     """Each holding's and the portfolio's historical risk from daily closes on common days.
@@ -114,9 +114,9 @@ def assess_portfolio(
     coins = [h.coin for h in holdings]
     missing = [coin for coin in coins if not closes.get(coin)]
     if missing:
-        raise PlanningError(f"no daily closes of {', '.join(missing)} to assess its risk")
+        raise PlanningError(f"no daily closes of {', '.join(missing)} to assess")
     names = [*dict.fromkeys([*coins, *(["BTC"] if "BTC" in closes else [])])]
-    by_day = {name: dict(closes[name]) for name in names}
+    by_day = {name: {t.astimezone(UTC).date(): c for t, c in closes[name]} for name in names}
     days = sorted(set.intersection(*(set(rows) for rows in by_day.values())))
     if len(days) < MIN_RETURNS + 1:
         raise PlanningError(
@@ -189,5 +189,5 @@ def assess_portfolio(
         first_day=days[0],
         last_day=days[-1],
         hedge_first=tuple(risk.coin for risk in first),
-        reasons=tuple(_reason(risk) for risk in first),
+        reasons=tuple(_reason(risk, n == 0) for n, risk in enumerate(first)),
     )

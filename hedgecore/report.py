@@ -9,7 +9,7 @@ from enum import Enum
 from typing import Any
 
 from hedgecore import fmt, wording
-from hedgecore.answers import HedgeResult
+from hedgecore.answers import HedgeResult, RiskAnswer
 from hedgecore.backtest import BacktestReport, StrategyResult
 from hedgecore.comparison import VenueComparison
 from hedgecore.models import ContractKind, HedgeLeg, HedgePlan, LeverageRow
@@ -324,3 +324,39 @@ def render_comparison(comparison: VenueComparison, notes: Sequence[str] = ()) ->
     if notes:
         lines += ["", "Notes:", *(f"  - {note}" for note in notes)]
     return "\n".join(lines)
+
+
+def risk_lines(answer: RiskAnswer) -> list[str]:
+    """A portfolio's risk, holding by holding, and what to hedge first: plain text lines."""
+    risk = answer.risk
+    week = f", {risk.var_7d_usd:,.0f} USD in 7 days" if risk.var_7d_usd is not None else ""
+    lines = [
+        f"Portfolio {fmt.usd(risk.value_usd)}: volatility {risk.volatility_pct:.0f}% a year; "
+        f"95% value at risk {risk.var_1d_usd:,.0f} USD in a day{week}",
+        f"Historical, from {risk.returns} daily returns, {risk.first_day} to {risk.last_day} "
+        "(value at risk: the 95th percentile of the losses of 1 day and of every 7-day run).",
+        "",
+    ]
+    for h in risk.holdings:
+        vol_30 = f"{h.volatility_30d_pct:.0f}% (30 d), " if h.volatility_30d_pct is not None else ""
+        var_7 = f", {h.var_7d_usd:,.0f} USD a week" if h.var_7d_usd is not None else ""
+        btc = (
+            f"; correlation with BTC {h.correlation_btc:.2f}"
+            if h.correlation_btc is not None
+            else ""
+        )
+        proxy = (
+            "" if h.hedged_with == h.coin else f"; no inverse contract: hedge with {h.hedged_with}"
+        )
+        lines.append(
+            f"{fmt.coin(h.quantity, h.coin)} ({fmt.usd(h.value_usd)}), {h.risk_share_pct:.0f}% of the "
+            f"risk: volatility {vol_30}{h.volatility_90d_pct:.0f}% (90 d) a year; value at risk "
+            f"{h.var_1d_usd:,.0f} USD a day{var_7}; worst drawdown {h.worst_drawdown_pct:.0f}%"
+            f"{btc}{proxy}"
+        )
+    return [*lines, "", *risk.reasons, *answer.notes]
+
+
+def render_risk(answer: RiskAnswer) -> str:
+    """Step 1 for the terminal: the portfolio's risk and what to hedge first."""
+    return "\n".join([answer.data_line, *risk_lines(answer)])

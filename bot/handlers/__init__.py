@@ -16,12 +16,13 @@ from bot.handlers import (
     funding,
     gate,
     hedge,
+    risk,
     settings,
     start,
 )
 from bot.services import MenuEntry
 
-FEATURES = (hedge, funding, basis, settings, charts, backtest, alerts, start, admin)
+FEATURES = (hedge, risk, funding, basis, settings, charts, backtest, alerts, start, admin)
 
 
 def menu() -> tuple[MenuEntry, ...]:

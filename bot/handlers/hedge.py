@@ -25,10 +25,19 @@ def _keyboard(request: HedgeRequest, result: HedgeResult) -> InlineKeyboardMarku
 
 async def hedge(update: Update, context: HedgeContext) -> None:
     """Plan the hedge of the holdings typed after /hedge."""
+    try:
+        request = parse_hedge(context.args or [])
+    except HedgeCoreError as exc:
+        await refuse_error(update, exc, EXAMPLE)
+        return
+    await answer_hedge(update, context, request)
+
+
+async def answer_hedge(update: Update, context: HedgeContext, request: HedgeRequest) -> None:
+    """Plan `request` with the user's defaults and reply with the plan and its buttons."""
     user = update.effective_user
     services = context.services
     try:
-        request = parse_hedge(context.args or [])
         defaults = await services.store.user_settings(user.id) if user else UserSettings()
         result = await services.desk.hedge(hedge_question(request, defaults))
     except HedgeCoreError as exc:

@@ -30,8 +30,9 @@ async def ask(running: RunningBot, text: str, **kwargs: object) -> str:
 
 async def test_start_registers_the_menu_and_explains_itself(running: RunningBot) -> None:
     (menu,) = running.telegram.sent("setMyCommands")
-    assert [c["command"] for c in __import__("json").loads(menu.params["commands"])] == [
+    assert [c["command"] for c in json.loads(menu.params["commands"])] == [
         "hedge",
+        "risk",
         "funding",
         "basis",
         "settings",

@@ -211,3 +211,11 @@ async def test_store_keeps_recent_settings_in_memory_within_a_bound(
         assert list(store._settings) == [3, 1]
     finally:
         await store.close()
+
+
+def test_console_risk_and_its_button(tmp_path: Path) -> None:
+    out = console(tmp_path, "/risk 1.2 BTC\n1\n")
+    assert "Hedge BTC first: 100% of the portfolio's risk" in out
+    assert "[1] Hedge BTC" in out
+    # Pressed: the plan of the 1.2 BTC, as /hedge 1.2 BTC gives it.
+    assert "1.2 BTC (112,489.92 USD): short Bybit BTC/USD:BTC (perpetual)" in out

@@ -271,3 +271,23 @@ def test_deribit_liquidation_counts_the_size_of_the_position() -> None:
     assert round(leg["liquidation_price"], 2) == 61621.44
     assert round(leg["maintenance_margin_rate"], 6) == 0.014057  # at the liquidation price
     assert any("1.00% + 0.00500% per BTC of position" in note for note in plan["notes"])
+
+
+def test_risk_command(tmp_path: Path) -> None:
+    snapshot = Path(__file__).parent.parent / "data" / "bybit_2025-04-28_snapshot.json"
+    result = hedgecore("risk", "1.2", "BTC", "--snapshot", str(snapshot), "--json")
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout)
+    (btc,) = answer["risk"]["holdings"]
+    assert (btc["coin"], answer["risk"]["hedge_first"]) == ("BTC", ["BTC"])
+    assert btc["risk_share_pct"] == pytest.approx(100)
+    assert answer["risk"]["returns"] == 89
+    table = hedgecore("risk", "1.2", "BTC", "--snapshot", str(snapshot))
+    assert table.stdout.startswith(
+        "Data: offline snapshot taken at 2025-04-28 08:00 UTC\nPortfolio "
+    )
+    odd = hedgecore("risk", "1.2", "BTC", "10")
+    assert (odd.returncode, odd.stderr.strip()) == (
+        2,
+        "hedgecore: give each holding as a quantity and a coin. Example: hedgecore risk 1.2 BTC 10 ETH",
+    )

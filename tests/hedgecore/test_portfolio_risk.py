@@ -1,7 +1,7 @@
 """Step 1, a portfolio's risk: by hand, as properties, and against numpy on real closes."""
 
 import math
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal as D
 
 import numpy as np
@@ -14,10 +14,10 @@ from hedgecore.market.snapshot import bundled_venue_histories
 from hedgecore.models import Holding
 from hedgecore.portfolio_risk import assess_portfolio
 
-DAY0 = date(2024, 1, 1)
+DAY0 = datetime(2024, 1, 1, tzinfo=UTC)
 
 
-def daily(prices: list[float]) -> list[tuple[date, D]]:
+def daily(prices: list[float]) -> list[tuple[datetime, D]]:
     return [(DAY0 + timedelta(days=n), D(str(p))) for n, p in enumerate(prices)]
 
 
@@ -85,7 +85,7 @@ def test_real_closes_against_an_independent_computation() -> None:
     histories = bundled_venue_histories()
     closes = {
         coin: [
-            (b.time.date(), D(str(b.spot)))
+            (b.time, D(str(b.spot)))
             for b in histories[("binancecoinm", coin)].bars
             if b.time.hour == 0
         ][-91:]
@@ -122,7 +122,7 @@ def test_real_closes_against_an_independent_computation() -> None:
 
 
 def test_too_few_days_or_a_coin_without_closes_is_refused() -> None:
-    with pytest.raises(PlanningError, match="no daily closes of SOL"):
+    with pytest.raises(PlanningError, match="no daily closes of SOL to assess"):
         assess_portfolio([Holding(coin="SOL", quantity=D(1))], {"BTC": daily([1.0] * 30)}, {})
     with pytest.raises(PlanningError, match="need 21 days of closes"):
         assess_portfolio([Holding(coin="BTC", quantity=D(1))], {"BTC": daily([1.0] * 10)}, {})

@@ -318,7 +318,7 @@ async def test_funding_history_and_daily_closes(make_service: ServiceFactory) ->
     closes = await service.daily_closes("BTC", days=30)
     assert closes is not None
     assert closes.venue == "bybit"
-    assert len(closes.closes) == 12
+    assert len(closes.closes) == 30  # the days asked for, from 91 replayed
     assert closes.closes[-1] == (datetime(2025, 4, 28, tzinfo=UTC), D("93741.6"))
 
 
@@ -330,7 +330,7 @@ async def test_coin_without_inverse_contract_is_cross_hedged_from_spot_history(
     plan = result.plan
     fit = plan.cross_hedge
     assert fit is not None
-    assert (fit.coin, fit.proxy_coin, fit.observations) == ("SOL", "BTC", 11)
+    assert (fit.coin, fit.proxy_coin, fit.observations) == ("SOL", "BTC", 89)
     # The replayed SOL moves 1.4x BTC's daily returns, plus noise.
     assert D("1.2") < fit.beta < D("1.6")
     assert D("0.5") < fit.r_squared < D(1)
@@ -338,7 +338,8 @@ async def test_coin_without_inverse_contract_is_cross_hedged_from_spot_history(
     assert {leg.margin_currency for leg in plan.legs} == {"BTC"}
     note = result.market_notes[0]
     assert note.startswith(
-        "SOL has no inverse contract: cross-hedged with BTC, fitted on 11 daily returns; SOL priced at "
+        "SOL has no inverse contract: cross-hedged with BTC, fitted on 89 daily returns; SOL priced "
+        "at "
     )
     assert "from Bybit SOL/USDT spot" in note
     sol_price = plan.spot_price
