@@ -114,6 +114,13 @@ class Quote(Frozen):
         """Price a short opens at: the best bid, or the mark when the book is not known."""
         return self.bid if self.bid is not None else self.mark_price
 
+    @property
+    def spread(self) -> Decimal | None:
+        """The bid-ask spread as a share of the mid price, when both sides are known."""
+        if self.bid is None or self.ask is None or self.ask < self.bid:
+            return None
+        return (self.ask - self.bid) / ((self.ask + self.bid) / 2)
+
 
 class FundingQuote(Frozen):
     """A perpetual's funding rate per interval; positive: longs pay shorts."""
@@ -192,6 +199,7 @@ class RiskKind(StrEnum):
     CUSTODY = "custody"
     ROUNDING = "rounding"
     CROSS_HEDGE = "cross_hedge"
+    LIQUIDITY = "liquidity"
     DATA_AGE = "data_age"
 
 
@@ -253,8 +261,10 @@ class HedgeLeg(Frozen):
     fee_rate: Decimal
     fee_coin: Decimal
     fee_usd: Decimal
+    spread_pct: Decimal | None = None  # the bid-ask spread, of the mid price
+    spread_cost_usd: Decimal = Decimal(0)  # half the spread crossed to open, half to close
     carry_usd: Decimal | None  # expected funding or basis earned over the plan's horizon
-    net_carry_usd: Decimal | None  # carry minus opening and closing fees
+    net_carry_usd: Decimal | None  # carry minus opening and closing fees and the spread
     quote_time: AwareDatetime
     data_age_seconds: Decimal
     data_source: DataSource

@@ -180,6 +180,10 @@ def plan_leg(
         carry_usd = notional * (1 - quote.index_price / entry) * earned_share
 
     fee_usd = notional * fee_rate
+    spread = quote.spread
+    # Selling at the bid opens the short half a spread below the mid; buying it back at the ask
+    # closes it half a spread above.
+    spread_cost_usd = notional * spread if spread is not None else _ZERO
     return HedgeLeg(
         venue=contract.venue,
         symbol=contract.symbol,
@@ -228,8 +232,12 @@ def plan_leg(
         fee_rate=contract.taker_fee_rate,
         fee_coin=fee_usd / entry,
         fee_usd=fee_usd,
+        spread_pct=spread * 100 if spread is not None else None,
+        spread_cost_usd=spread_cost_usd,
         carry_usd=carry_usd,
-        net_carry_usd=None if carry_usd is None else carry_usd - 2 * fee_usd,
+        net_carry_usd=(
+            None if carry_usd is None else carry_usd - 2 * fee_usd - spread_cost_usd
+        ),
         quote_time=quote.timestamp,
         data_age_seconds=Decimal(str(max((now - quote.timestamp).total_seconds(), 0.0))),
         data_source=quote.source,
@@ -278,10 +286,13 @@ def ranking_reason(legs: Sequence[HedgeLeg], horizon_days: int) -> str:
             f"{name} comes first on fees alone ({fmt.usd(best.fee_usd)} to open): "
             "no funding or basis data to compare carry"
         )
+    spread = (
+        f" and {fmt.usd(best.spread_cost_usd)} of bid-ask spread" if best.spread_cost_usd else ""
+    )
     reason = (
         f"{name} comes first: {fmt.usd(best.net_carry_usd, signed=True)} expected over "
         f"{horizon_days} days from {_carry_source(best)}, after opening and closing fees of "
-        f"{fmt.usd(2 * best.fee_usd)}"
+        f"{fmt.usd(2 * best.fee_usd)}{spread}"
     )
     if len(legs) == 1:
         return reason + "; it is the only contract available"
@@ -289,7 +300,10 @@ def ranking_reason(legs: Sequence[HedgeLeg], horizon_days: int) -> str:
     if runner.net_carry_usd is None:
         return reason + f"; {venue_name(runner.venue)} {runner.symbol} has no carry data"
     lead = best.net_carry_usd - runner.net_carry_usd
-    return reason + (f"; {fmt.usd(lead)} more than {venue_name(runner.venue)} {runner.symbol}")
+    reason += f"; {fmt.usd(lead)} more than {venue_name(runner.venue)} {runner.symbol}"
+    if runner.spread_cost_usd - best.spread_cost_usd > lead:
+        reason += ", whose wider spread decided it"
+    return reason
 
 
 def plan_hedge(

@@ -224,6 +224,23 @@ def data_age_note(leg: HedgeLeg) -> RiskNote:
     return _note(RiskKind.DATA_AGE, text)
 
 
+# A spread this wide (of the mid price) is worth a warning: a liquid coin-margined perpetual
+# quotes a few hundredths of a percent.
+WIDE_SPREAD_PCT = Decimal("0.1")
+
+
+def liquidity_note(leg: HedgeLeg) -> RiskNote | None:
+    """What crossing a wide bid-ask spread costs, when it is wide."""
+    if leg.spread_pct is None or leg.spread_pct < WIDE_SPREAD_PCT:
+        return None
+    return _note(
+        RiskKind.LIQUIDITY,
+        f"The bid-ask spread of {venue_name(leg.venue)} {leg.symbol} is "
+        f"{fmt.pct(leg.spread_pct, 3)}: crossing it to open and again to close costs about "
+        f"{fmt.usd(leg.spread_cost_usd)}. Use limit orders, or a more liquid contract.",
+    )
+
+
 def risk_notes(
     holding: Holding,
     legs: Sequence[HedgeLeg],
@@ -246,6 +263,9 @@ def risk_notes(
         if funding is not None:
             notes.append(funding)
     notes += basis_notes(legs)
+    liquidity = liquidity_note(best)
+    if liquidity is not None:
+        notes.append(liquidity)
     notes.append(custody_note(holding, best, cross_hedge))
     rounding = rounding_note(best)
     if rounding is not None:

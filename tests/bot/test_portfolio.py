@@ -8,11 +8,11 @@ async def test_portfolio_with_a_cross_hedge(five_venues: RunningBot) -> None:
     five_venues.telegram.send_text("/hedge 1.2 BTC 10 ETH 500 SOL")
     (call,) = await five_venues.telegram.wait_for("sendMessage", 1)
     text = call.params["text"]
-    # Hedged: BTC's 114,060 + ETH's 17,890 + SOL's 215,300 short less the 107,650 USD of BTC margin.
-    assert text.startswith("<b>Portfolio</b> 205,672.22 USD: 239,600.00 USD hedged, ")
+    # Hedged: BTC's 112,400 + ETH's 17,890 + SOL's 215,300 short less the 107,650 USD of BTC margin.
+    assert text.startswith("<b>Portfolio</b> 205,672.22 USD: 237,940.00 USD hedged, ")
     assert (
-        "<b>1.2 BTC</b> (112,490.42 USD): sell <b>114,060 USD</b> (11,406 contracts of 10.00 USD) "
-        "of <b>Deribit</b> BTC/USD:BTC-250627 at 1x" in text
+        "<b>1.2 BTC</b> (112,490.42 USD): sell <b>1,124 contracts</b> of 100.00 USD of <b>OKX</b> "
+        "BTC/USD:BTC at 1x" in text
     )
     assert "<b>10 ETH</b>" in text
     assert (
@@ -21,7 +21,7 @@ async def test_portfolio_with_a_cross_hedge(five_venues: RunningBot) -> None:
     )
     assert "More than the SOL is worth: SOL moves 1.42986 times as much as BTC (beta)" in text
     assert "SOL has no inverse contract: cross-hedged with BTC, fitted on 89 daily returns" in text
-    assert "To move to the venues (margin and opening fees): 2.34974778 BTC, 9.99773502 ETH" in text
+    assert "To move to the venues (margin and opening fees): 2.34970465 BTC, 9.99773502 ETH" in text
     assert "Of which to buy first: <b>1.14978532 BTC</b>" in text
     assert "• SOL: At 2x the short on OKX is liquidated if BTC rises 98.80%" in text
     assert "cannot be liquidated" not in text  # not a risk worth repeating per holding

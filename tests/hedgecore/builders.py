@@ -35,8 +35,9 @@ def perpetual(
     age: timedelta = timedelta(seconds=3),
     source: DataSource = DataSource.LIVE,
     realised: bool = False,
+    ask: Decimal | None = None,
 ) -> MarketContract:
-    """An inverse perpetual quoted at `price` (bid = mark) with optional funding."""
+    """An inverse perpetual quoted at `price` (bid = mark, ask if given) with optional funding."""
     symbol = f"{coin}/USD:{coin}"
     contract = Contract(
         venue=venue,
@@ -55,6 +56,7 @@ def perpetual(
         mark_price=price,
         index_price=index_price or price,
         bid=price,
+        ask=ask,
         timestamp=NOW - age,
         source=source,
     )

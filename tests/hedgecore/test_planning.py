@@ -473,3 +473,20 @@ def test_an_assumed_funding_interval_is_said_where_the_rate_is() -> None:
     assumed = plan_hedge(BTC, [perpetual(interval_from_venue=False)], NOW).best
     assert (wording.funding(said) or "").startswith("+0.0100% per 4h: you receive")
     assert (wording.funding(assumed) or "").startswith("+0.0100% per 8h (assumed): you receive")
+
+
+def test_the_bid_ask_spread_is_a_cost_and_can_decide_the_ranking() -> None:
+    # Bybit pays a little more funding but quotes 60,000 / 60,120 (0.2 % wide): opening at the bid
+    # and closing at the ask costs 72,000 x 0.1998 % = 143.86 USD, more than its lead.
+    wide = perpetual(funding_rate=D("0.00011"), ask=D(60120), taker_fee_rate=D(0))
+    tight = perpetual(venue="okx", ask=D("60000.5"), taker_fee_rate=D(0))
+    plan = plan_hedge(BTC, [wide, tight], NOW, PlanSettings(leverage=D(3)))
+    bybit = next(leg for leg in plan.legs if leg.venue == "bybit")
+    assert bybit.spread_pct == pytest.approx(D(120) / D(60060) * 100)
+    assert bybit.spread_cost_usd == pytest.approx(D(72000) * D(120) / D(60060))
+    assert bybit.net_carry_usd == bybit.carry_usd - bybit.spread_cost_usd  # type: ignore[operator]
+    assert plan.best.venue == "okx"
+    assert plan.ranking_reason.endswith("than Bybit BTC/USD:BTC, whose wider spread decided it")
+    (note,) = notes_of(plan_hedge(BTC, [wide], NOW).notes, RiskKind.LIQUIDITY)
+    assert note.startswith("The bid-ask spread of Bybit BTC/USD:BTC is 0.200%: crossing it")
+    assert not notes_of(plan.notes, RiskKind.LIQUIDITY)  # OKX's 0.001 % is no risk to mention
