@@ -185,12 +185,14 @@ def render_risks(market_plan: MarketPlan) -> str:
         f"{e(venue_name(plan.best.venue))} {e(plan.best.symbol)}",
         "",
         f"{e(plan.ranking_reason)}.",
+        f"Liquidity: {e(wording.liquidity(plan.best))}.",
     ]
     others = plan.legs[1 : 1 + MAX_ALTERNATIVES]
     if others:
         lines += ["", "<b>Alternatives</b>"]
         lines += [
-            f"• {e(_leg_summary(leg, plan.horizon_days))} ({e(wording.quote_age(leg))})"
+            f"• {e(_leg_summary(leg, plan.horizon_days))}; {e(wording.liquidity(leg))} "
+            f"({e(wording.quote_age(leg))})"
             for leg in others
         ]
     lines += ["", "<b>Risks</b>", *(f"• {e(note.text)}" for note in plan.notes), ""]

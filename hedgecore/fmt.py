@@ -45,6 +45,14 @@ def usd(value: Decimal, signed: bool = False) -> str:
     return f"{text} USD"
 
 
+def usd_large(value: Decimal) -> str:
+    """A large USD amount to three figures, e.g. '288M USD', '1.07B USD', '222K USD'."""
+    for size, suffix in ((Decimal(10) ** 9, "B"), (Decimal(10) ** 6, "M"), (Decimal(1000), "K")):
+        if abs(value) >= size:
+            return f"{float(value / size):.3g}{suffix} USD"
+    return usd(value)
+
+
 def coin(value: Decimal, code: str, signed: bool = False) -> str:
     """An amount of a coin with up to 8 decimals and no trailing zeros, e.g. '0.0125 BTC'."""
     text = _fixed(value, 8).rstrip("0").rstrip(".")

@@ -106,6 +106,8 @@ class Quote(Frozen):
     index_price: Decimal = Field(gt=0)
     bid: Decimal | None = Field(default=None, gt=0)
     ask: Decimal | None = Field(default=None, gt=0)
+    volume_24h_usd: Decimal | None = Field(default=None, ge=0)  # traded over the last day
+    open_interest_usd: Decimal | None = Field(default=None, ge=0)  # all positions open now
     timestamp: AwareDatetime
     source: DataSource = DataSource.LIVE
 
@@ -263,6 +265,8 @@ class HedgeLeg(Frozen):
     fee_usd: Decimal
     spread_pct: Decimal | None = None  # the bid-ask spread, of the mid price
     spread_cost_usd: Decimal = Decimal(0)  # half the spread crossed to open, half to close
+    volume_24h_usd: Decimal | None = None
+    open_interest_usd: Decimal | None = None
     carry_usd: Decimal | None  # expected funding or basis earned over the plan's horizon
     net_carry_usd: Decimal | None  # carry minus opening and closing fees and the spread
     quote_time: AwareDatetime

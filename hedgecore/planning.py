@@ -234,10 +234,10 @@ def plan_leg(
         fee_usd=fee_usd,
         spread_pct=spread * 100 if spread is not None else None,
         spread_cost_usd=spread_cost_usd,
+        volume_24h_usd=quote.volume_24h_usd,
+        open_interest_usd=quote.open_interest_usd,
         carry_usd=carry_usd,
-        net_carry_usd=(
-            None if carry_usd is None else carry_usd - 2 * fee_usd - spread_cost_usd
-        ),
+        net_carry_usd=(None if carry_usd is None else carry_usd - 2 * fee_usd - spread_cost_usd),
         quote_time=quote.timestamp,
         data_age_seconds=Decimal(str(max((now - quote.timestamp).total_seconds(), 0.0))),
         data_source=quote.source,

@@ -43,6 +43,7 @@ def _leg_lines(plan: HedgePlan, leg: HedgeLeg) -> list[str]:
         lines.append(f"Locks       {fmt.usd(leg.locked_value_usd)} at expiry {fmt.utc(leg.expiry)}")
     lines += [
         f"Fee         {fmt.usd(leg.fee_usd)} ({fmt.coin(leg.fee_coin, leg.margin_currency)}) to open",
+        f"Liquidity   {wording.liquidity(leg)}",
         f"Residual    {fmt.usd(leg.residual_usd)} left unhedged by rounding",
     ]
     return lines

@@ -227,18 +227,34 @@ def data_age_note(leg: HedgeLeg) -> RiskNote:
 # A spread this wide (of the mid price) is worth a warning: a liquid coin-margined perpetual
 # quotes a few hundredths of a percent.
 WIDE_SPREAD_PCT = Decimal("0.1")
+# An order this large a share of a day's volume or of the open interest moves the price.
+NOTICEABLE_SHARE_PCT = Decimal(1)
 
 
 def liquidity_note(leg: HedgeLeg) -> RiskNote | None:
-    """What crossing a wide bid-ask spread costs, when it is wide."""
-    if leg.spread_pct is None or leg.spread_pct < WIDE_SPREAD_PCT:
+    """A wide spread and what crossing it costs, or an order large against the contract's
+    volume or open interest; None when the contract is liquid for this order."""
+    name = f"{venue_name(leg.venue)} {leg.symbol}"
+    said = []
+    if leg.spread_pct is not None and leg.spread_pct >= WIDE_SPREAD_PCT:
+        said.append(
+            f"The bid-ask spread of {name} is {fmt.pct(leg.spread_pct, 3)}: crossing it to open "
+            f"and again to close costs about {fmt.usd(leg.spread_cost_usd)}."
+        )
+    for what, total in (
+        ("a day's volume", leg.volume_24h_usd),
+        ("the open interest", leg.open_interest_usd),
+    ):
+        if total:
+            share = leg.notional_usd / total * 100
+            if share >= NOTICEABLE_SHARE_PCT:
+                said.append(
+                    f"The order is {fmt.pct(share, 1)} of {what} on {name} ({fmt.usd_large(total)}): "
+                    "it will move the price; split it over time."
+                )
+    if not said:
         return None
-    return _note(
-        RiskKind.LIQUIDITY,
-        f"The bid-ask spread of {venue_name(leg.venue)} {leg.symbol} is "
-        f"{fmt.pct(leg.spread_pct, 3)}: crossing it to open and again to close costs about "
-        f"{fmt.usd(leg.spread_cost_usd)}. Use limit orders, or a more liquid contract.",
-    )
+    return _note(RiskKind.LIQUIDITY, " ".join([*said, "Use limit orders near the bid."]))
 
 
 def risk_notes(

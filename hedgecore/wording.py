@@ -67,6 +67,20 @@ def funding(leg: HedgeLeg, strong: Emphasis = plain) -> str | None:
     )
 
 
+def liquidity(leg: HedgeLeg) -> str:
+    """'spread 0.0021% (1.80 USD to cross), 24h volume 288M USD, open interest 1.07B USD'."""
+    spread = (
+        f"spread {fmt.pct(leg.spread_pct, 4)} ({fmt.usd(leg.spread_cost_usd)} to cross)"
+        if leg.spread_pct is not None
+        else "spread not known"
+    )
+    volume = f"24h volume {fmt.usd_large(leg.volume_24h_usd)}" if leg.volume_24h_usd else ""
+    interest = (
+        f"open interest {fmt.usd_large(leg.open_interest_usd)}" if leg.open_interest_usd else ""
+    )
+    return ", ".join(part for part in (spread, volume, interest) if part)
+
+
 def quote_age(leg: HedgeLeg) -> str:
     """How old the leg's quote is."""
     return fmt.quote_age(leg.data_source, leg.quote_time, leg.data_age_seconds)

@@ -13,6 +13,10 @@ Quirks (shared/reference/inverse-futures.md, sections 2, 5 and 6):
   from Bybit's `fundingInterval` and OKX's funding times; Binance COIN-M's premium index has
   none, so the feed adds it from `fundingInfo`). Only where the venue says nothing is its
   published default assumed, and the quote says so.
+* Volume and open interest come in each venue's own unit: Bybit's and Kraken's tickers count
+  contracts (of their USD face value), Deribit's give USD outright; OKX's `vol24h` counts
+  contracts and its open interest, like Binance COIN-M's volume, needs a request of its own
+  (not made: those figures are shown as unknown).
 * A response full of None is an error, not a zero: `InvalidMarketData` says what was missing.
 """
 
@@ -139,6 +143,27 @@ def _index_price(venue: str, ticker: CcxtDict, funding: CcxtDict | None) -> Any:
     return None
 
 
+def _liquidity(
+    venue: str, ticker: CcxtDict, contract_size_usd: Decimal
+) -> tuple[Decimal | None, Decimal | None]:
+    """24-hour volume and open interest in USD, where the venue's ticker carries them."""
+    info = ticker.get("info") or {}
+
+    def contracts(key: str) -> Decimal | None:
+        count = to_decimal(info.get(key))
+        return None if count is None else count * contract_size_usd
+
+    if venue == "bybit":
+        return contracts("volume24h"), contracts("openInterest")
+    if venue == "krakenfutures":
+        return contracts("vol24h"), contracts("openInterest")
+    if venue == "okx":
+        return contracts("vol24h"), None
+    if venue == "deribit":
+        return to_decimal(info.get("volume_usd")), to_decimal(info.get("open_interest"))
+    return None, None
+
+
 def quote_from(
     venue: str,
     symbol: str,
@@ -147,6 +172,7 @@ def quote_from(
     fetched_at: datetime,
     source: DataSource = DataSource.LIVE,
     index_fallback: Decimal | None = None,
+    contract_size_usd: Decimal = Decimal(1),
 ) -> Quote:
     """Prices of one contract from its ccxt ticker, with mark and index from funding if missing."""
     mark = ticker.get("markPrice") or (funding or {}).get("markPrice")
@@ -156,6 +182,7 @@ def quote_from(
     )
     bid = to_decimal(ticker.get("bid"))
     ask = to_decimal(ticker.get("ask"))
+    volume, open_interest = _liquidity(venue, ticker, contract_size_usd)
     return Quote(
         venue=venue,
         symbol=symbol,
@@ -163,6 +190,10 @@ def quote_from(
         index_price=_positive(index, "index price", symbol),
         bid=bid if bid is not None and bid > 0 else None,
         ask=ask if ask is not None and ask > 0 else None,
+        volume_24h_usd=volume if volume is not None and volume >= 0 else None,
+        open_interest_usd=open_interest
+        if open_interest is not None and open_interest >= 0
+        else None,
         timestamp=min(timestamp, fetched_at),
         source=source,
     )
@@ -236,7 +267,14 @@ def market_contract(
     if ticker is None and funding is None:
         raise InvalidMarketData(f"{contract.symbol}: no quote")
     quote = quote_from(
-        venue, contract.symbol, ticker or {}, funding, fetched_at, source, index_fallback
+        venue,
+        contract.symbol,
+        ticker or {},
+        funding,
+        fetched_at,
+        source,
+        index_fallback,
+        contract.contract_size_usd,
     )
     funding_quote = None
     if contract.kind is ContractKind.PERPETUAL and funding is not None:

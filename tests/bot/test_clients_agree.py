@@ -39,7 +39,9 @@ def shown_forms(value: Decimal) -> set[str]:
         fmt.number(value, 2),
         fmt.coin(value, "X").removesuffix(" X"),
         fmt.pct(value).removesuffix("%"),
+        fmt.pct(value, 4).removesuffix("%"),
         fmt.rate(value).removesuffix("%"),
+        fmt.usd_large(value).removesuffix(" USD").rstrip("KMB"),
         f"{value.normalize():f}",
     }
     return {form.lstrip("+-") for form in forms}

@@ -490,3 +490,16 @@ def test_the_bid_ask_spread_is_a_cost_and_can_decide_the_ranking() -> None:
     (note,) = notes_of(plan_hedge(BTC, [wide], NOW).notes, RiskKind.LIQUIDITY)
     assert note.startswith("The bid-ask spread of Bybit BTC/USD:BTC is 0.200%: crossing it")
     assert not notes_of(plan.notes, RiskKind.LIQUIDITY)  # OKX's 0.001 % is no risk to mention
+
+
+def test_an_order_large_against_the_contracts_volume_says_so() -> None:
+    market = perpetual(taker_fee_rate=D(0))
+    thin = market.model_copy(
+        update={"quote": market.quote.model_copy(update={"volume_24h_usd": D(1_000_000)})}
+    )
+    (note,) = notes_of(plan_hedge(BTC, [thin], NOW).notes, RiskKind.LIQUIDITY)
+    assert note.startswith("The order is 7.2% of a day's volume on Bybit BTC/USD:BTC (1M USD)")
+    deep = thin.model_copy(
+        update={"quote": thin.quote.model_copy(update={"volume_24h_usd": D(10) ** 9})}
+    )
+    assert not notes_of(plan_hedge(BTC, [deep], NOW).notes, RiskKind.LIQUIDITY)

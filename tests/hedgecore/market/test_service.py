@@ -396,3 +396,24 @@ def test_a_funding_history_whose_interval_changes_keeps_each_settlements_own() -
     points = _funding_points("okx", rows)
     assert [p.interval_hours for p in points] == [8, 8, 4, 1, 1]
     assert [p.time.hour for p in points] == list(hours_after)
+
+
+async def test_volume_and_open_interest_in_usd_from_each_venues_own_unit(
+    make_service: ServiceFactory,
+) -> None:
+    found = by_key((await make_service().coin_markets("BTC")).contracts)
+    liquidity = {
+        venue: (m.quote.volume_24h_usd, m.quote.open_interest_usd)
+        for (venue, symbol), m in found.items()
+        if symbol == "BTC/USD:BTC"
+    }
+    assert liquidity == {
+        # Bybit counts 1 USD contracts; OKX's vol24h counts 100 USD contracts (its open interest
+        # is another request, not made); Deribit gives USD; Kraken counts 1 USD contracts;
+        # Binance COIN-M's book ticker carries neither.
+        "bybit": (D(155080122), D(580264343)),
+        "okx": (D(222200), None),
+        "deribit": (D(288131320), D(1072340570)),
+        "krakenfutures": (D(1000000), D(30000000)),
+        "binancecoinm": (None, None),
+    }
