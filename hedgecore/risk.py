@@ -6,6 +6,12 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 
 from hedgecore import fmt
+from hedgecore.inverse import (
+    annualise_rate,
+    initial_margin_coin,
+    liquidation_price,
+    price_move_pct,
+)
 from hedgecore.models import (
     ContractKind,
     CrossHedgeFit,
@@ -14,6 +20,7 @@ from hedgecore.models import (
     Holding,
     RiskKind,
     RiskNote,
+    Side,
 )
 from hedgecore.venues import venue_name
 
@@ -57,7 +64,28 @@ def liquidation_note(
         f"At {fmt.leverage(leg.leverage)} the short on {venue} is liquidated "
         f"if {leg.margin_currency} rises {fmt.pct(leg.liquidation_distance_pct)} to "
         f"{fmt.price(leg.liquidation_price)} (mark price): the {fmt.coin(leg.margin_coin, leg.margin_currency)} "
-        f"posted is lost and {remainder}.{schedule}",
+        f"posted is lost and {remainder}.{schedule} {_further_away(leg, cross_hedge)} A stop-loss "
+        "on the short would close the hedge exactly when the price rises and leave the coins "
+        "unhedged: add margin as the price nears liquidation instead.",
+    )
+
+
+def _further_away(leg: HedgeLeg, cross_hedge: CrossHedgeFit | None) -> str:
+    """What less leverage (more margin posted) does to the liquidation price."""
+    lower = Decimal(2) if leg.leverage > 2 else Decimal(1)
+    if (cross_hedge is not None and lower < 2) or lower >= leg.leverage:
+        return "More margin posted moves it further away."
+    if lower == 1:
+        return "At 1x, with every coin posted, it could not be liquidated at all."
+    margin = initial_margin_coin(leg.notional_usd, leg.entry_price, lower)
+    price = liquidation_price(
+        Side.SHORT, leg.notional_usd, leg.entry_price, margin, leg.maintenance_margin_rate
+    )
+    if price is None:
+        return f"At {fmt.leverage(lower)} it could not be liquidated."
+    return (
+        f"At {fmt.leverage(lower)} ({fmt.coin(margin, leg.margin_currency)} posted) it would be "
+        f"near {fmt.price(price)}, {fmt.pct(price_move_pct(leg.entry_price, price))} away."
     )
 
 
@@ -131,10 +159,17 @@ def funding_note(
     if history:
         against = sum(1 for rate in history if rate < 0)
         share = Decimal(against) * 100 / len(history)
+        mean = sum(history, Decimal(0)) / len(history)
+        mean_apr = annualise_rate(mean, leg.funding_interval_hours) * 100
         text += (
-            f" In the {len(history)} intervals of history given, funding cost the short "
+            f" Over the {len(history)} intervals of history given it paid a short "
+            f"{fmt.pct(mean_apr, signed=True)} a year on average and cost it "
             f"{fmt.count(against, 'time')} ({fmt.pct(share, 0)})."
         )
+    text += (
+        " Positive funding is the short's income, so a hedge gains from high funding: the advice "
+        "to hedge only when funding is low or negative gets it backwards."
+    )
     return _note(RiskKind.FUNDING, text)
 
 
@@ -147,8 +182,13 @@ def basis_notes(legs: Sequence[HedgeLeg]) -> list[RiskNote]:
             _note(
                 RiskKind.BASIS,
                 f"The perpetual on {venue_name(best.venue)} trades "
-                f"{fmt.pct(best.basis_pct, 3, signed=True)} against the index: the hedge follows "
-                "the perpetual, so that gap moves your USD value a little.",
+                f"{fmt.pct(best.basis_pct, 3, signed=True)} against the index"
+                + (
+                    f" and {fmt.pct(best.spread_pct, 4)} between bid and ask"
+                    if best.spread_pct is not None
+                    else ""
+                )
+                + ": the hedge follows the perpetual, so that gap moves your USD value a little.",
             )
         )
     dated = [leg for leg in legs if leg.kind is ContractKind.DATED]
@@ -181,7 +221,8 @@ def custody_note(holding: Holding, leg: HedgeLeg, cross_hedge: CrossHedgeFit | N
         RiskKind.CUSTODY,
         f"The {fmt.coin(leg.margin_coin, leg.margin_currency)} posted as margin sits with "
         f"{venue_name(leg.venue)}: if the venue fails or freezes withdrawals, the hedge and those "
-        f"coins go with it. {kept} stay in your own custody.",
+        f"coins go with it. {kept} stay in your own custody. A futures hedge is not free of "
+        "counterparty risk, whatever some guides say.",
     )
 
 
