@@ -136,6 +136,16 @@ class CcxtFeed:
         tickers: dict[str, CcxtDict] = {}
         for symbols in _by_type(markets):
             tickers |= await self.exchange.fetch_bids_asks(symbols)
+        # The 24-hour ticker has the day's volume, which the book ticker has not: its fields go
+        # beside the book's in `info`. Without it the prices still stand.
+        try:
+            day = await self.exchange.fetch_tickers(None, {"subType": "inverse"})
+        except ccxt.BaseError as exc:
+            log.info("binancecoinm: no 24-hour volume (%s)", exc)
+            day = {}
+        for symbol in tickers.keys() & day.keys():
+            info = {**tickers[symbol].get("info", {}), **day[symbol].get("info", {})}
+            tickers[symbol] = {**tickers[symbol], "info": info}
         intervals = await self._binance_funding_intervals()
         if intervals is not None:
             usual = f"{VENUES['binancecoinm'].funding_interval_hours}h"

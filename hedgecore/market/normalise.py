@@ -14,9 +14,9 @@ Quirks (shared/reference/inverse-futures.md, sections 2, 5 and 6):
   none, so the feed adds it from `fundingInfo`). Only where the venue says nothing is its
   published default assumed, and the quote says so.
 * Volume and open interest come in each venue's own unit: Bybit's and Kraken's tickers count
-  contracts (of their USD face value), Deribit's give USD outright; OKX's `vol24h` counts
-  contracts and its open interest, like Binance COIN-M's volume, needs a request of its own
-  (not made: those figures are shown as unknown).
+  contracts (of their USD face value), Deribit's give USD outright; OKX's `vol24h` and Binance
+  COIN-M's 24-hour `volume` count contracts. Their open interest needs a request per contract
+  (not made: it is shown as unknown).
 * A response full of None is an error, not a zero: `InvalidMarketData` says what was missing.
 """
 
@@ -155,6 +155,8 @@ def _liquidity(
 
     if venue == "bybit":
         return contracts("volume24h"), contracts("openInterest")
+    if venue == "binancecoinm":
+        return contracts("volume"), None
     if venue == "krakenfutures":
         return contracts("vol24h"), contracts("openInterest")
     if venue == "okx":

@@ -1,5 +1,6 @@
 """`hedgecore plan` on market data and `hedgecore snapshot record`, against the replay server."""
 
+import gc
 import json
 import socket
 import subprocess
@@ -32,6 +33,10 @@ def venues(monkeypatch: pytest.MonkeyPatch) -> Iterator[ExchangeReplay]:
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    # An earlier test's unclosed HTTP session may be collected now and complain on stderr;
+    # collect it first and drop what it printed, so that only the command's output is read.
+    gc.collect()
+    capsys.readouterr()
     status = cli.main(list(args))
     captured = capsys.readouterr()
     return status, captured.out, captured.err

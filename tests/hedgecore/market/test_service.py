@@ -409,11 +409,20 @@ async def test_volume_and_open_interest_in_usd_from_each_venues_own_unit(
     }
     assert liquidity == {
         # Bybit counts 1 USD contracts; OKX's vol24h counts 100 USD contracts (its open interest
-        # is another request, not made); Deribit gives USD; Kraken counts 1 USD contracts;
-        # Binance COIN-M's book ticker carries neither.
+        # is another request, not made); Deribit gives USD; Kraken counts 1 USD contracts; Binance
+        # COIN-M counts 100 USD contracts in its 24-hour ticker, and its open interest is another request.
         "bybit": (D(155080122), D(580264343)),
         "okx": (D(222200), None),
         "deribit": (D(288131320), D(1072340570)),
         "krakenfutures": (D(1000000), D(30000000)),
-        "binancecoinm": (None, None),
+        "binancecoinm": (D(241231000), None),  # 2,412,310 contracts of 100 USD
     }
+
+
+async def test_a_missing_volume_leaves_the_prices_standing(
+    make_service: ServiceFactory, replay: ExchangeReplay
+) -> None:
+    replay.faults["binancecoinm"] = Fault(status=503, path="/dapi/v1/ticker/24hr")
+    found = by_key((await make_service().coin_markets("BTC")).contracts)
+    quote = found[("binancecoinm", "BTC/USD:BTC")].quote
+    assert (quote.bid, quote.volume_24h_usd) == (D("93716.7"), None)
