@@ -189,9 +189,32 @@ class CcxtFeed:
                     **tickers[market["symbol"]],
                     "indexPrice": float(index),
                 }
+        open_interest = await self._okx_open_interest({str(m["type"]) for m in markets})
+        for market in markets:
+            usd = open_interest.get(market["id"])
+            if market["symbol"] in tickers and usd is not None:
+                ticker = tickers[market["symbol"]]
+                tickers[market["symbol"]] = {**ticker, "info": {**ticker["info"], "oiUsd": usd}}
         perpetuals = [m["symbol"] for m in markets if m.get("type") == "swap"]
         funding = await self.exchange.fetch_funding_rates(perpetuals) if perpetuals else {}
         return Quotes(tickers, dict(funding))
+
+    async def _okx_open_interest(self, types: set[str]) -> dict[str, str]:
+        """OKX's open interest in USD by instrument id, one request per type; {} if it fails."""
+        found: dict[str, str] = {}
+        for kind in sorted(types):
+            inst_type = "SWAP" if kind == "swap" else "FUTURES"
+            try:
+                response = await self.exchange.public_get_public_open_interest(
+                    {"instType": inst_type}
+                )
+            except ccxt.BaseError as exc:
+                log.info("okx: no open interest of %s (%s)", inst_type, exc)
+                continue
+            found |= {
+                row["instId"]: row["oiUsd"] for row in response.get("data", []) if "oiUsd" in row
+            }
+        return found
 
     async def _deribit_quotes(self, markets: Sequence[CcxtDict]) -> Quotes:
         # Deribit's book summary is per currency and it has no bulk funding endpoint.

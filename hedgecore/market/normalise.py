@@ -15,8 +15,8 @@ Quirks (shared/reference/inverse-futures.md, sections 2, 5 and 6):
   published default assumed, and the quote says so.
 * Volume and open interest come in each venue's own unit: Bybit's and Kraken's tickers count
   contracts (of their USD face value), Deribit's give USD outright; OKX's `vol24h` and Binance
-  COIN-M's 24-hour `volume` count contracts. Their open interest needs a request per contract
-  (not made: it is shown as unknown).
+  COIN-M's 24-hour `volume` count contracts. OKX's open interest in USD comes from its own
+  endpoint (`oiUsd`); Binance's needs a request per contract (not made: shown as unknown).
 * A response full of None is an error, not a zero: `InvalidMarketData` says what was missing.
 """
 
@@ -160,7 +160,7 @@ def _liquidity(
     if venue == "krakenfutures":
         return contracts("vol24h"), contracts("openInterest")
     if venue == "okx":
-        return contracts("vol24h"), None
+        return contracts("vol24h"), to_decimal(info.get("oiUsd"))
     if venue == "deribit":
         return to_decimal(info.get("volume_usd")), to_decimal(info.get("open_interest"))
     return None, None

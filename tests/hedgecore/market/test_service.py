@@ -408,11 +408,11 @@ async def test_volume_and_open_interest_in_usd_from_each_venues_own_unit(
         if symbol == "BTC/USD:BTC"
     }
     assert liquidity == {
-        # Bybit counts 1 USD contracts; OKX's vol24h counts 100 USD contracts (its open interest
-        # is another request, not made); Deribit gives USD; Kraken counts 1 USD contracts; Binance
-        # COIN-M counts 100 USD contracts in its 24-hour ticker, and its open interest is another request.
+        # Bybit counts 1 USD contracts; OKX's vol24h counts 100 USD contracts and its open
+        # interest endpoint gives USD; Deribit gives USD; Kraken counts 1 USD contracts; Binance
+        # COIN-M's 24-hour ticker counts 100 USD contracts (its open interest: not asked).
         "bybit": (D(155080122), D(580264343)),
-        "okx": (D(222200), None),
+        "okx": (D(222200), D(6502100)),
         "deribit": (D(288131320), D(1072340570)),
         "krakenfutures": (D(1000000), D(30000000)),
         "binancecoinm": (D(241231000), None),  # 2,412,310 contracts of 100 USD
