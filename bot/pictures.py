@@ -36,12 +36,12 @@ async def funding_picture(coin: str, lines: Sequence[FundingLine], as_of: dateti
     return await asyncio.to_thread(draw)
 
 
-async def backtest_picture(report: BacktestReport) -> bytes:
-    """A backtest's value paths as PNG."""
+async def backtest_picture(report: BacktestReport, source: str) -> bytes:
+    """A backtest's value paths as PNG, its title naming where the history comes from."""
 
     def draw() -> bytes:
         from hedgecore.charts.draw import backtest_png
 
-        return backtest_png(report)
+        return backtest_png(report, source)
 
     return await asyncio.to_thread(draw)

@@ -511,7 +511,7 @@ def _backtest_report(
         from hedgecore.charts.draw import backtest_png  # matplotlib is slow to import
 
         try:
-            args.plot.write_bytes(backtest_png(report))
+            args.plot.write_bytes(backtest_png(report, args.csv.name))
         except OSError as exc:
             raise UsageError(
                 f"cannot write {args.plot}: {exc.strerror}. Example: --plot backtest.png"

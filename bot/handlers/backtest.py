@@ -21,7 +21,7 @@ async def backtest(update: Update, context: HedgeContext) -> None:
     except HedgeCoreError as exc:
         await refuse_error(update, exc, "/backtest ETH okx")
         return
-    png = await backtest_picture(answer.report)
+    png = await backtest_picture(answer.report, answer.origin)
     await message.reply_photo(
         png, caption=render_backtest_caption(answer), parse_mode="HTML", do_quote=False
     )

@@ -155,12 +155,12 @@ def funding_figure(coin: str, lines: Sequence[FundingLine], as_of: datetime) -> 
     return figure
 
 
-def backtest_png(report: BacktestReport) -> bytes:
-    """Each strategy's USD value over the history."""
-    return _png(backtest_figure(report))
+def backtest_png(report: BacktestReport, source: str) -> bytes:
+    """Each strategy's USD value over the history, whose `source` the title names."""
+    return _png(backtest_figure(report, source))
 
 
-def backtest_figure(report: BacktestReport) -> Figure:
+def backtest_figure(report: BacktestReport, source: str) -> Figure:
     """Each strategy's USD value over the history, unhedged first, from a marked start; a
     liquidation is a cross on its line, and paths that span a factor of ten get a log axis."""
     figure, axes = _figure()
@@ -211,8 +211,9 @@ def backtest_figure(report: BacktestReport) -> Figure:
     axes.set_ylabel(f"value of {report.quantity:g} {report.coin} (USD)", fontsize=16)
     axes.set_xlabel("UTC", fontsize=16)
     axes.set_title(
-        f"{report.coin} hedges on real history, {report.start:%Y-%m-%d} to {report.end:%Y-%m-%d}",
-        fontsize=17,
+        f"{report.coin} hedges on real history, {report.start:%Y-%m-%d} to {report.end:%Y-%m-%d}"
+        f"\n{source}",
+        fontsize=15,
     )
     axes.legend(fontsize=13, loc="upper left")
     return figure

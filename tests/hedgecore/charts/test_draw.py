@@ -109,7 +109,12 @@ def test_backtest_chart_draws_each_strategys_values() -> None:
         for n, p in enumerate(prices)
     ]
     report = run_backtest("BTC", history, leverages=(1.0,), fee=0.0)
-    drawn = drawn_lines(backtest_figure(report))
+    figure = backtest_figure(report, "a test history")
+    drawn = drawn_lines(figure)
     assert drawn["unhedged"] == prices
     assert drawn["inverse perpetual short 1x"] == pytest.approx([100.0] * 4)
-    assert size_of(backtest_png(report)) == (1320, 770)
+    (axes,) = figure.axes
+    assert (
+        axes.get_title() == "BTC hedges on real history, 2025-01-01 to 2025-01-02\na test history"
+    )
+    assert size_of(backtest_png(report, "a test history")) == (1320, 770)
