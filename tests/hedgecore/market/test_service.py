@@ -419,10 +419,13 @@ async def test_volume_and_open_interest_in_usd_from_each_venues_own_unit(
     }
 
 
-async def test_a_missing_volume_leaves_the_prices_standing(
+async def test_a_missing_volume_or_open_interest_leaves_the_prices_standing(
     make_service: ServiceFactory, replay: ExchangeReplay
 ) -> None:
     replay.faults["binancecoinm"] = Fault(status=503, path="/dapi/v1/ticker/24hr")
+    replay.faults["okx"] = Fault(status=503, path="/api/v5/public/open-interest")
     found = by_key((await make_service().coin_markets("BTC")).contracts)
-    quote = found[("binancecoinm", "BTC/USD:BTC")].quote
-    assert (quote.bid, quote.volume_24h_usd) == (D("93716.7"), None)
+    binance = found[("binancecoinm", "BTC/USD:BTC")].quote
+    assert (binance.bid, binance.volume_24h_usd) == (D("93716.7"), None)
+    okx = found[("okx", "BTC/USD:BTC")].quote
+    assert (okx.volume_24h_usd, okx.open_interest_usd) == (D(222200), None)
