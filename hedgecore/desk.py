@@ -255,22 +255,26 @@ class Desk:
             listed = await market.coins()
             if not listed:
                 raise NoMarketData("no venue answered for the coins it lists")
-            wanted = [*dict.fromkeys([*(h.coin for h in holdings), "BTC", *CROSS_HEDGE_PROXIES])]
+            # The proxies (BTC among them) for correlations and for coins with no contract.
+            wanted = [*dict.fromkeys([*(h.coin for h in holdings), *CROSS_HEDGE_PROXIES])]
+            histories = await asyncio.gather(
+                *(
+                    market.daily_closes(coin, CROSS_HEDGE_DAYS)
+                    if coin in listed
+                    else market.spot_daily_closes(coin, CROSS_HEDGE_DAYS)
+                    for coin in wanted
+                )
+            )
             closes: dict[str, tuple[tuple[datetime, Decimal], ...]] = {}
             notes = []
-            for coin in wanted:
-                inverse = coin in listed
-                history = await (
-                    market.daily_closes(coin, CROSS_HEDGE_DAYS)
-                    if inverse
-                    else market.spot_daily_closes(coin, CROSS_HEDGE_DAYS)
-                )
-                if history is not None:
-                    closes[coin] = history.closes
-                    if any(h.coin == coin for h in holdings):
-                        notes.append(
-                            f"{coin}: daily closes of {venue_name(history.venue)} {history.market}"
-                        )
+            for coin, history in zip(wanted, histories, strict=True):
+                if history is None:
+                    continue
+                closes[coin] = history.closes
+                if any(h.coin == coin for h in holdings):
+                    notes.append(
+                        f"{coin}: daily closes of {venue_name(history.venue)} {history.market}"
+                    )
             proxies = {}
             for holding in holdings:
                 if holding.coin not in listed and holding.coin in closes:

@@ -75,6 +75,16 @@ def _horizon_losses(values: Sequence[float], days: int) -> list[float]:
     return [1 - values[t] / values[t - days] for t in range(days, len(values))]
 
 
+def _correlation(xs: Sequence[float], ys: Sequence[float] | None) -> float | None:
+    """Pearson correlation, None without a second series or when either did not move."""
+    if ys is None:
+        return None
+    try:
+        return statistics.correlation(xs, ys)
+    except statistics.StatisticsError:
+        return None
+
+
 def _covariance(xs: Sequence[float], ys: Sequence[float]) -> float:
     mean_x, mean_y = statistics.fmean(xs), statistics.fmean(ys)
     return math.fsum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True)) / len(xs)
@@ -161,13 +171,7 @@ def assess_portfolio(
                     [values[coin] * loss for loss in _horizon_losses(series, VAR_DAYS)]
                 ),
                 worst_drawdown_pct=_worst_drawdown_pct(series),
-                correlation_btc=(
-                    1.0
-                    if coin == "BTC"
-                    else statistics.correlation(returns[coin], returns["BTC"])
-                    if "BTC" in returns
-                    else None
-                ),
+                correlation_btc=_correlation(returns[coin], returns.get("BTC")),
                 risk_share_pct=share_pct(coin),
                 hedged_with=hedged_with.get(coin, coin),
             )

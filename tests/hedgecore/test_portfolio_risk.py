@@ -126,3 +126,13 @@ def test_too_few_days_or_a_coin_without_closes_is_refused() -> None:
         assess_portfolio([Holding(coin="SOL", quantity=D(1))], {"BTC": daily([1.0] * 30)}, {})
     with pytest.raises(PlanningError, match="need 21 days of closes"):
         assess_portfolio([Holding(coin="BTC", quantity=D(1))], {"BTC": daily([1.0] * 10)}, {})
+
+
+def test_a_coin_that_did_not_move_carries_no_risk_and_no_correlation() -> None:
+    closes = {"BTC": daily(walk(7, 40)), "USDC": daily([1.0] * 40)}
+    holdings = [Holding(coin="BTC", quantity=D(1)), Holding(coin="USDC", quantity=D(5000))]
+    risk = assess_portfolio(holdings, closes, {})
+    usdc = next(h for h in risk.holdings if h.coin == "USDC")
+    assert (usdc.correlation_btc, usdc.volatility_90d_pct, usdc.var_1d_usd) == (None, 0.0, 0.0)
+    assert usdc.risk_share_pct == pytest.approx(0)
+    assert risk.hedge_first == ("BTC",)
