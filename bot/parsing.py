@@ -11,7 +11,7 @@ from hedgecore import inputs
 from hedgecore.alerts import AlertKind, AlertSpec
 from hedgecore.errors import InvalidInput
 from hedgecore.models import Frozen, Holding
-from hedgecore.venues import VenueSpec, closest_venue, venue_by_name
+from hedgecore.venues import NO_INVERSE_CONTRACTS, VenueSpec, closest_venue, venue_by_name
 
 T = TypeVar("T")
 MAX_HOLDINGS = 10
@@ -85,6 +85,8 @@ def parse_hedge(args: list[str], command: str = "/hedge") -> HedgeRequest:
             if venue is not None:
                 raise _refuse("give one venue", f"{example} okx")
             venue = spec.id
+        elif (why := NO_INVERSE_CONTRACTS.get(token.lower())) is not None:
+            raise _refuse(why, f"{example} bybit")
         elif (meant := closest_venue(token)) is not None:
             raise _refuse(
                 f"unknown venue {token[:20]!r} (did you mean {meant}?)", f"{example} {meant}"

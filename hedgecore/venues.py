@@ -99,11 +99,19 @@ VENUES: dict[str, VenueSpec] = {
 }
 
 _BY_ALIAS = {alias: spec for spec in VENUES.values() for alias in spec.aliases}
+# Venues a user may name that have nothing to hedge with, and why (checked 2026-12-03).
+NO_INVERSE_CONTRACTS = {
+    "weex": "Weex lists no coin-margined contracts: its contract API and help centre describe "
+    "USDT-margined futures only",
+}
 
 
 def venue_by_name(text: str) -> VenueSpec:
     """The venue a user means by `text` (an id or a common name, any case)."""
-    spec = _BY_ALIAS.get(text.strip().lower())
+    name = text.strip().lower()
+    if name in NO_INVERSE_CONTRACTS:
+        raise InvalidInput(NO_INVERSE_CONTRACTS[name], "bybit")
+    spec = _BY_ALIAS.get(name)
     if spec is None:
         close = closest_venue(text)
         if close is not None:

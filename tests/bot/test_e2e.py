@@ -198,6 +198,16 @@ BAD_INPUTS = [
         "unknown venue 'binanse' (did you mean binance?). Example: /hedge 1.2 BTC binance",
     ),
     (
+        "/hedge 1.2 BTC weex",
+        "Weex lists no coin-margined contracts: its contract API and help centre describe "
+        "USDT-margined futures only. Example: /hedge 1.2 BTC bybit",
+    ),
+    (
+        "/alert BTC negative Weex",
+        "Weex lists no coin-margined contracts: its contract API and help centre describe "
+        "USDT-margined futures only. Example: /alert BTC negative bybit",
+    ),
+    (
         "/hedge 1.2 BTC 125x",
         "125x is too much leverage for BTC here: Bybit BTC/USD:BTC allows at most 100x for this position. Example: /hedge 1.2 BTC",
     ),
