@@ -74,6 +74,15 @@ def best_proxy(
     return max(fits, key=lambda fit: fit.r_squared)
 
 
+def best_proxy_from_closes(
+    coin: str, closes: Mapping[str, Sequence[tuple[datetime, Decimal]]]
+) -> CrossHedgeFit:
+    """The best proxy for `coin` from the daily closes of it and of each proxy in `closes`,
+    on the days they all have."""
+    aligned = align_closes(closes)
+    return best_proxy(coin, aligned.pop(coin), aligned)
+
+
 def align_closes(
     series: Mapping[str, Sequence[tuple[datetime, Decimal]]],
 ) -> dict[str, list[Decimal]]:

@@ -28,7 +28,7 @@ from hedgecore.answers import (
 )
 from hedgecore.backtest import run_backtest
 from hedgecore.comparison import DEFAULT_SPREAD_8H, compare_venues
-from hedgecore.crosshedge import align_closes, best_proxy
+from hedgecore.crosshedge import best_proxy_from_closes
 from hedgecore.errors import HedgeCoreError, NoMarketData, PlanningError
 from hedgecore.history import Columns, parse_history
 from hedgecore.market.deadline import REPLY_DEADLINE_S, reply_deadline
@@ -255,8 +255,10 @@ class Desk:
             listed = await market.coins()
             if not listed:
                 raise NoMarketData("no venue answered for the coins it lists")
-            # The proxies (BTC among them) for correlations and for coins with no contract.
-            wanted = [*dict.fromkeys([*(h.coin for h in holdings), *CROSS_HEDGE_PROXIES])]
+            # BTC for the correlations; the other proxies only for a coin with no contract.
+            unlisted = [h.coin for h in holdings if h.coin not in listed]
+            proxies = CROSS_HEDGE_PROXIES if unlisted else ("BTC",)
+            wanted = [*dict.fromkeys([*(h.coin for h in holdings), *proxies])]
             histories = await asyncio.gather(
                 *(
                     market.daily_closes(coin, CROSS_HEDGE_DAYS)
@@ -275,16 +277,15 @@ class Desk:
                     notes.append(
                         f"{coin}: daily closes of {venue_name(history.venue)} {history.market}"
                     )
-            proxies = {}
-            for holding in holdings:
-                if holding.coin not in listed and holding.coin in closes:
-                    aligned = align_closes(
-                        {c: closes[c] for c in (holding.coin, *CROSS_HEDGE_PROXIES) if c in closes}
-                    )
-                    fit = best_proxy(holding.coin, aligned.pop(holding.coin), aligned)
-                    proxies[holding.coin] = fit.proxy_coin
+            hedged_with = {
+                coin: best_proxy_from_closes(
+                    coin, {c: closes[c] for c in (coin, *CROSS_HEDGE_PROXIES) if c in closes}
+                ).proxy_coin
+                for coin in unlisted
+                if coin in closes
+            }
             return RiskAnswer(
-                risk=assess_portfolio(holdings, closes, proxies),
+                risk=assess_portfolio(holdings, closes, hedged_with),
                 notes=tuple(notes),
                 source=market.source,
                 as_of=market.now(),

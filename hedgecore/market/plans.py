@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from hedgecore import fmt
 from hedgecore.answers import MarketPlan
-from hedgecore.crosshedge import align_closes, best_proxy
+from hedgecore.crosshedge import best_proxy_from_closes
 from hedgecore.errors import NoMarketData, PlanningError
 from hedgecore.market.service import MarketService
 from hedgecore.models import CrossHedgeFit, Holding, PlanSettings
@@ -33,8 +33,7 @@ async def _fit_cross_hedge(
         history = await service.daily_closes(proxy, CROSS_HEDGE_DAYS)
         if history is not None:
             series[proxy] = history.closes
-    aligned = align_closes(series)
-    fit = best_proxy(coin, aligned.pop(coin), aligned)
+    fit = best_proxy_from_closes(coin, series)
     moment, price = spot.closes[-1]
     note = (
         f"{coin} has no inverse contract: cross-hedged with {fit.proxy_coin}, fitted on "
