@@ -366,19 +366,18 @@ def run_backtest(
     results = [
         _result("unhedged", "unhedged", _Book(coins=quantity, values=spot_values), 0.0, unhedged, 0)
     ]
-    static_one_x: StrategyResult | None = None
     for leverage in leverages:
         book, liquidations = _static_short(bars, quantity, leverage, fee, mmr)
-        result = _result(
-            f"short_{leverage:g}x",
-            f"inverse perpetual short {leverage:g}x",
-            book,
-            1.0,
-            unhedged,
-            liquidations,
+        results.append(
+            _result(
+                f"short_{leverage:g}x",
+                f"inverse perpetual short {leverage:g}x",
+                book,
+                1.0,
+                unhedged,
+                liquidations,
+            )
         )
-        static_one_x = result if leverage == 1 else static_one_x
-        results.append(result)
     book, resizes = _funding_rehedged(bars, quantity, fee, rehedge_gap)
     rehedged = _result(
         "funding_rehedged",
@@ -390,6 +389,7 @@ def run_backtest(
     )
     results.append(rehedged)
     notes = []
+    static_one_x = next((r for r in results if r.key == "short_1x"), None)
     if static_one_x is not None and static_one_x.settlements:
         net_coin = static_one_x.net_funding_per_coin * quantity
         notes.append(
