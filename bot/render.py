@@ -286,7 +286,7 @@ def render_funding(overviews: Sequence[Overview]) -> str:
 
 
 def _usual_funding(row: FundingHistoryRow) -> str:
-    """'last 7 d +9.80%, 30 d +10.20% a year; the short paid 11 of 90 times'."""
+    """'last 7 d +9.80%, 30 d +10.20% a year; a short paid 11 of 90 settlements'."""
     means = ", ".join(
         f"{fmt.number(w.days, 0)} d {fmt.pct(w.mean_apr_pct, signed=True)}" for w in row.windows
     )
@@ -476,7 +476,7 @@ def render_backtest_caption(answer: BacktestAnswer) -> str:
         f"Held 1x short: <b>{held.effectiveness * 100:.2f}%</b> of the variance removed, "
         f"{path(held)}; funding {held.net_funding_per_coin:+.6f} {coin} per {coin} "
         f"({held.funding_apr_pct:+.2f}% a year), short paid {held.settlements_paid:,} of "
-        f"{held.settlements:,} times.",
+        f"{fmt.count(held.settlements, 'time')}.",
     ]
     rehedged = by_key.get("funding_rehedged")
     if rehedged is not None:
