@@ -99,7 +99,7 @@ def _leg_summary(leg: HedgeLeg, horizon_days: int) -> str:
     )
     yearly = leg.funding_apr_pct if leg.kind is ContractKind.PERPETUAL else leg.basis_apr_pct
     rate = "" if yearly is None else f", {fmt.pct(yearly, signed=True)} a year"
-    return f"{venue_name(leg.venue)} {leg.symbol}: {leg.contracts:,} contracts{rate}, {carry}"
+    return f"{venue_name(leg.venue)} {leg.symbol}: {wording.short_size(leg)}{rate}, {carry}"
 
 
 def render_hedge(result: HedgeResult) -> str:
@@ -434,7 +434,7 @@ def render_payoff_caption(answer: PayoffAnswer) -> str:
     holding = market_plan.plan.holding
     leg = answer.curve.chosen.leg
     caption = (
-        f"{fmt.coin(holding.quantity, holding.coin)}: short {leg.contracts:,} "
+        f"{fmt.coin(holding.quantity, holding.coin)}: short {wording.short_size(leg)} "
         f"{venue_name(leg.venue)} {leg.symbol} at {fmt.leverage(leg.leverage)}"
     )
     if market_plan.source is not DataSource.DEMO:  # the demo's label opens the caption instead

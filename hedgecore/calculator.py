@@ -16,6 +16,7 @@ from hedgecore.models import (
     Frozen,
     FundingQuote,
     MarketContract,
+    OrderUnit,
     Quote,
 )
 from hedgecore.planning import plan_hedge
@@ -52,14 +53,36 @@ def calculator_markets(
     venue_id = venue.id if venue else CALCULATOR_VENUE
     where = f"{venue.name}'s published" if venue else "an assumed"
 
-    contract_size = figures.contract_size_usd
-    if contract_size is None:
-        contract_size = (
-            venue.published_contract_size_usd(coin) if venue else DEFAULT_CONTRACT_SIZE_USD
+    order_step = venue.published_order_step_coin(coin) if venue else None
+    given_size = figures.contract_size_usd
+    if given_size is not None:
+        order_step = None  # the user's own contract size overrides the venue's coin steps
+    elif order_step is not None:
+        assumed.append(
+            f"Order step {order_step} {coin} is {where} figure; pass --contract-size to set a "
+            "contract's USD size instead."
+        )
+    else:
+        given_size = (
+            venue.published_contract_size_usd(coin, figures.price)
+            if venue
+            else DEFAULT_CONTRACT_SIZE_USD
         )
         assumed.append(
-            f"Contract size {contract_size} USD is {where} figure; pass --contract-size to set it."
+            f"Contract size {given_size} USD is {where} figure; pass --contract-size to set it."
         )
+    order_unit: OrderUnit = "contracts"
+    if order_step is not None:
+        order_unit = "coin"
+    elif venue is not None and venue.order_amount_unit == "usd":
+        order_unit = "usd"
+
+    def contract_size_at(price: Decimal) -> Decimal:
+        """A contract's USD face; a coin step's is set by the price the short opens at."""
+        if order_step is not None:
+            return order_step * price
+        return given_size or DEFAULT_CONTRACT_SIZE_USD
+
     mmr, per_coin = figures.maintenance_margin_rate, Decimal(0)
     if mmr is None:
         mmr = venue.btc_maintenance_margin_rate if venue and coin == "BTC" else DEFAULT_MMR
@@ -89,11 +112,12 @@ def calculator_markets(
             coin=coin,
             kind=kind,
             expiry=expiry,
-            contract_size_usd=contract_size,
+            contract_size_usd=contract_size_at(price),
             taker_fee_rate=taker_fee,
             maintenance_margin_rate=mmr,
             margin_rate_per_coin=per_coin,
-            order_amount_unit=venue.order_amount_unit if venue else "contracts",
+            order_amount_unit=order_unit,
+            order_step_coin=order_step,
         )
         quote = Quote(
             venue=venue_id,

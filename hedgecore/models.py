@@ -13,6 +13,9 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
+# What a venue's order form takes for an inverse contract's size.
+OrderUnit = Literal["contracts", "usd", "coin"]
+
 
 class Frozen(BaseModel):
     """Base of every hedgecore model: immutable and strict about unknown fields."""
@@ -87,13 +90,19 @@ class Contract(Frozen):
     margin_rate_per_coin: Decimal = Field(default=Decimal(0), ge=0)
     max_leverage: Decimal | None = Field(default=None, gt=0)  # the market's own limit, if given
     venue_symbol: str | None = None  # the venue's own name for it (ccxt's market id)
-    # Deribit takes inverse order amounts in USD, everyone else in contracts.
-    order_amount_unit: Literal["contracts", "usd"] = "contracts"
+    # Deribit takes inverse order amounts in USD, Bitget in coins, everyone else in contracts.
+    order_amount_unit: OrderUnit = "contracts"
+    # Where orders are in coins: their step. A position's USD face is then fixed when it opens
+    # (coins x entry price), so one "contract" is one step, worth `contract_size_usd` at the
+    # price the plan is sized at.
+    order_step_coin: Decimal | None = Field(default=None, gt=0)
 
     @model_validator(mode="after")
     def _expiry_matches_kind(self) -> Contract:
         if (self.kind is ContractKind.DATED) != (self.expiry is not None):
             raise ValueError("a dated contract needs an expiry and a perpetual has none")
+        if (self.order_amount_unit == "coin") != (self.order_step_coin is not None):
+            raise ValueError("a contract ordered in coins needs its order step, and only it")
         return self
 
 
@@ -226,7 +235,8 @@ class HedgeLeg(Frozen):
     contracts: int
     contract_size_usd: Decimal
     order_amount: Decimal  # what to type into the venue's order form
-    order_amount_unit: Literal["contracts", "usd"]
+    order_amount_unit: OrderUnit
+    order_step_coin: Decimal | None = None  # where orders are in coins: their step
     target_notional_usd: Decimal
     notional_usd: Decimal
     hedged_exposure_usd: (

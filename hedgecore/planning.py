@@ -116,6 +116,15 @@ def _coins_to_open(
     return initial_margin_coin(notional_usd, entry, leverage) + notional_usd * fee_rate / entry
 
 
+def _order_amount(contract: Contract, contracts: int) -> Decimal:
+    """What the venue's order form takes: USD (Deribit), coins (Bitget) or contracts."""
+    if contract.order_amount_unit == "usd":
+        return contracts * contract.contract_size_usd
+    if contract.order_step_coin is not None:
+        return contracts * contract.order_step_coin
+    return Decimal(contracts)
+
+
 def plan_leg(
     holding: Holding,
     market: MarketContract,
@@ -195,8 +204,9 @@ def plan_leg(
         index_price=quote.index_price,
         contracts=contracts,
         contract_size_usd=contract.contract_size_usd,
-        order_amount=notional if contract.order_amount_unit == "usd" else Decimal(contracts),
+        order_amount=_order_amount(contract, contracts),
         order_amount_unit=contract.order_amount_unit,
+        order_step_coin=contract.order_step_coin,
         target_notional_usd=target_usd,
         notional_usd=notional,
         hedged_exposure_usd=hedged_usd,

@@ -102,7 +102,7 @@ def _render_plan(
             [
                 venue_name(leg.venue),
                 leg.symbol,
-                f"{leg.contracts:,}",
+                wording.short_size(leg).removesuffix(" contracts"),
                 fmt.coin(leg.margin_coin, leg.margin_currency),
                 wording.liquidation(leg.liquidation_price, leg.liquidation_distance_pct),
                 "-" if leg.funding_apr_pct is None else fmt.pct(leg.funding_apr_pct, signed=True),
@@ -114,7 +114,7 @@ def _render_plan(
         header = [
             "venue",
             "symbol",
-            "contracts",
+            "short",
             "margin",
             "liquidation",
             "funding APR",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 
-from hedgecore import fmt
+from hedgecore import fmt, wording
 from hedgecore.inverse import (
     annualise_rate,
     initial_margin_coin,
@@ -236,7 +236,7 @@ def rounding_note(leg: HedgeLeg) -> RiskNote | None:
     what = "unhedged" if leg.residual_usd > 0 else "over-hedged (a small short position)"
     return _note(
         RiskKind.ROUNDING,
-        f"Whole contracts of {fmt.usd(leg.contract_size_usd)} leave {fmt.usd(abs(leg.residual_usd))} "
+        f"Whole {wording.order_unit(leg)} leave {fmt.usd(abs(leg.residual_usd))} "
         f"{what}, {fmt.pct(share, 3)} of the hedge.",
     )
 

@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import difflib
 from decimal import Decimal
-from typing import Literal
-
 from pydantic import Field
 
 from hedgecore.errors import InvalidInput
-from hedgecore.models import Frozen
+from hedgecore.models import Frozen, OrderUnit
 
 
 class VenueSpec(Frozen):
@@ -25,18 +23,31 @@ class VenueSpec(Frozen):
     aliases: tuple[str, ...]
     taker_fee_rate: Decimal
     funding_interval_hours: Decimal
-    btc_contract_size_usd: Decimal
-    alt_contract_size_usd: Decimal
+    # USD face of one contract; where orders are in coins, the order step (in coins) instead.
+    btc_contract_size_usd: Decimal | None = None
+    alt_contract_size_usd: Decimal | None = None
+    btc_order_step_coin: Decimal | None = None
+    alt_order_step_coin: Decimal | None = None
     btc_maintenance_margin_rate: Decimal
     # Maintenance (and initial) margin that grows with the position: rate added per coin held
     # short or long, by coin (Deribit's standard margin: 1 % + 0.005 % per BTC).
     margin_rate_per_coin: dict[str, Decimal] = Field(default_factory=dict)
-    order_amount_unit: Literal["contracts", "usd"] = "contracts"
+    order_amount_unit: OrderUnit = "contracts"
     continuous_funding: bool = False  # charged every moment, with no funding times
 
-    def published_contract_size_usd(self, coin: str) -> Decimal:
-        """The USD face value of one contract for `coin`, as the venue publishes it."""
-        return self.btc_contract_size_usd if coin == "BTC" else self.alt_contract_size_usd
+    def published_order_step_coin(self, coin: str) -> Decimal | None:
+        """The order step in coins where the venue takes orders in coins, else None."""
+        return self.btc_order_step_coin if coin == "BTC" else self.alt_order_step_coin
+
+    def published_contract_size_usd(self, coin: str, price: Decimal) -> Decimal:
+        """The USD face value of one contract (or order step) for `coin` at `price`."""
+        step = self.published_order_step_coin(coin)
+        size = self.btc_contract_size_usd if coin == "BTC" else self.alt_contract_size_usd
+        if step is not None:
+            return step * price
+        if size is None:
+            raise ValueError(f"{self.name} publishes neither a contract size nor an order step")
+        return size
 
 
 VENUES: dict[str, VenueSpec] = {
@@ -94,6 +105,28 @@ VENUES: dict[str, VenueSpec] = {
             btc_contract_size_usd=Decimal(1),
             alt_contract_size_usd=Decimal(1),
             btc_maintenance_margin_rate=Decimal("0.01"),
+        ),
+        # Coin-M futures: order sizes in coins, so a position's USD face is set when it opens.
+        VenueSpec(
+            id="bitget",
+            name="Bitget",
+            aliases=("bitget",),
+            taker_fee_rate=Decimal("0.0006"),
+            funding_interval_hours=Decimal(8),
+            btc_order_step_coin=Decimal("0.001"),
+            alt_order_step_coin=Decimal("0.01"),
+            btc_maintenance_margin_rate=Decimal("0.004"),
+            order_amount_unit="coin",
+        ),
+        VenueSpec(
+            id="bingx",
+            name="BingX",
+            aliases=("bingx",),
+            taker_fee_rate=Decimal("0.0005"),
+            funding_interval_hours=Decimal(8),
+            btc_contract_size_usd=Decimal(100),
+            alt_contract_size_usd=Decimal(10),
+            btc_maintenance_margin_rate=Decimal("0.004"),
         ),
     )
 }

@@ -25,13 +25,33 @@ def contract_kind(leg: HedgeLeg) -> str:
 
 
 def order(leg: HedgeLeg, strong: Emphasis = plain) -> str:
-    """What to type into the venue's order form: contracts, or USD on venues that take USD."""
+    """What to type into the venue's order form: contracts, or USD or coins where the venue
+    takes those."""
+    if leg.order_step_coin is not None:
+        return (
+            f"sell {strong(fmt.coin(leg.order_amount, leg.margin_currency))} "
+            f"(in steps of {fmt.coin(leg.order_step_coin, leg.margin_currency)})"
+        )
     if leg.order_amount_unit == "usd":
         return (
             f"sell {strong(fmt.number(leg.order_amount, 0) + ' USD')} "
             f"({leg.contracts:,} contracts of {fmt.usd(leg.contract_size_usd)})"
         )
     return f"sell {strong(f'{leg.contracts:,} contracts')} of {fmt.usd(leg.contract_size_usd)}"
+
+
+def short_size(leg: HedgeLeg) -> str:
+    """The short's size as its venue counts it: '112,399 contracts', or '1.199 BTC'."""
+    if leg.order_step_coin is not None:
+        return fmt.coin(leg.order_amount, leg.margin_currency)
+    return f"{leg.contracts:,} contracts"
+
+
+def order_unit(leg: HedgeLeg) -> str:
+    """What the short is counted in: 'contracts of 100 USD', or 'steps of 0.001 BTC'."""
+    if leg.order_step_coin is not None:
+        return f"steps of {fmt.coin(leg.order_step_coin, leg.margin_currency)}"
+    return f"contracts of {fmt.usd(leg.contract_size_usd)}"
 
 
 def liquidation(price: Decimal | None, distance_pct: Decimal | None) -> str:

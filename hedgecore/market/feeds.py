@@ -23,9 +23,11 @@ VENUE_IDS = tuple(VENUES)
 PUBLIC_TIER_VENUES = ("bybit", "okx")
 
 # Load only the markets we use: Bybit and OKX would otherwise page through spot and options.
+# Bitget's contracts still take one request per product type (six), coin-margined among them.
 _EXCHANGE_OPTIONS: dict[str, dict[str, Any]] = {
     "bybit": {"fetchMarkets": {"types": ["inverse"]}},
     "okx": {"fetchMarkets": {"types": ["swap", "future"]}},
+    "bitget": {"fetchMarkets": {"types": ["swap"]}},
 }
 _MARKET_PARAMS: dict[str, dict[str, Any]] = {"deribit": {"kind": "future"}}
 
@@ -102,9 +104,14 @@ class CcxtFeed:
         self.exchange = exchange
 
     async def markets(self) -> list[CcxtDict]:
-        loaded = await self.exchange.load_markets(
-            reload=True, params=_MARKET_PARAMS.get(self.venue, {})
-        )
+        if self.venue == "bingx":
+            # Its fetchMarkets also loads every spot and USDT-margined market: ask coin-M only.
+            self.exchange.set_markets(await self.exchange.fetch_inverse_swap_markets({}))
+            loaded = self.exchange.markets
+        else:
+            loaded = await self.exchange.load_markets(
+                reload=True, params=_MARKET_PARAMS.get(self.venue, {})
+            )
         inverse = [market for market in loaded.values() if is_inverse_contract(market)]
         if not inverse:
             raise InvalidMarketData("no inverse contracts listed")
@@ -117,6 +124,8 @@ class CcxtFeed:
             "okx": self._okx_quotes,
             "deribit": self._deribit_quotes,
             "krakenfutures": self._kraken_quotes,
+            "bitget": self._bitget_quotes,
+            "bingx": self._bingx_quotes,
         }[self.venue]
         return await fetch(markets)
 
@@ -241,6 +250,32 @@ class CcxtFeed:
         }
         return Quotes(dict(tickers), funding)
 
+    async def _bitget_quotes(self, markets: Sequence[CcxtDict]) -> Quotes:
+        # One coin-M tickers call carries prices, funding and open interest of every contract;
+        # the funding endpoint adds each perpetual's interval and next funding time.
+        tickers = await self.exchange.fetch_tickers(None, {"subType": "inverse"})
+        intervals = await self.exchange.fetch_funding_intervals(None, {"subType": "inverse"})
+        funding = {}
+        for market in markets:
+            symbol = market["symbol"]
+            if market.get("type") != "swap" or symbol not in tickers:
+                continue
+            structure = self.exchange.parse_funding_rate(tickers[symbol]["info"], market)
+            timing = intervals.get(symbol) or {}
+            funding[symbol] = {
+                **structure,
+                "interval": timing.get("interval"),
+                "fundingTimestamp": timing.get("fundingTimestamp"),
+            }
+        return Quotes(dict(tickers), funding)
+
+    async def _bingx_quotes(self, markets: Sequence[CcxtDict]) -> Quotes:
+        # Coin-M tickers carry bid, ask and volume; the premium index mark, index and funding.
+        symbols = [m["symbol"] for m in markets]
+        tickers = await self.exchange.fetch_tickers(symbols, {"subType": "inverse"})
+        funding = await self.exchange.fetch_funding_rates(symbols, {"subType": "inverse"})
+        return Quotes(dict(tickers), dict(funding))
+
     async def leverage_tiers(self, market: CcxtDict) -> list[CcxtDict]:
         if self.venue not in PUBLIC_TIER_VENUES or market.get("type") != "swap":
             return []
@@ -249,7 +284,11 @@ class CcxtFeed:
         return list(await self.exchange.fetch_market_leverage_tiers(market["symbol"], params))
 
     async def funding_history(self, symbol: str, since_ms: int) -> list[CcxtDict]:
-        return list(await self.exchange.fetch_funding_rate_history(symbol, since_ms))
+        if self.venue == "bingx":
+            return []  # BingX publishes no funding history for its coin-M perpetuals
+        # Bitget answers one page, 20 rows unless asked for its most (100: 33 days at 8 h).
+        limit = 100 if self.venue == "bitget" else None
+        return list(await self.exchange.fetch_funding_rate_history(symbol, since_ms, limit))
 
     async def daily_ohlcv(self, symbol: str, since_ms: int) -> list[list[float]]:
         return list(await self.exchange.fetch_ohlcv(symbol, "1d", since_ms))

@@ -85,10 +85,28 @@ def is_inverse_contract(market: CcxtDict) -> bool:
     )
 
 
+def order_step_coin(venue: str, market: CcxtDict) -> Decimal | None:
+    """The order step in coins of a venue whose inverse orders are in coins (Bitget), else None.
+
+    ccxt calls Bitget's contract size 1 (one coin); the step its orders move in is the market's
+    `sizeMultiplier`.
+    """
+    spec = VENUES.get(venue)
+    if spec is None or spec.order_amount_unit != "coin":
+        return None
+    info = market.get("info") or {}
+    step = info.get("sizeMultiplier") or (market.get("precision") or {}).get("amount")
+    return _positive(step, "order step", str(market.get("symbol")))
+
+
 def contract_from_market(
-    venue: str, market: CcxtDict, tiers: tuple[MarginTier, ...] = ()
+    venue: str,
+    market: CcxtDict,
+    tiers: tuple[MarginTier, ...] = (),
+    entry_price: Decimal | None = None,
 ) -> Contract:
-    """A hedgecore contract from a ccxt market of `venue`."""
+    """A hedgecore contract from a ccxt market of `venue`; `entry_price` values an order step
+    where orders are in coins."""
     symbol = str(market.get("symbol"))
     coin = str(market.get("base"))
     spec = VENUES.get(venue)
@@ -101,6 +119,13 @@ def contract_from_market(
         if spec is None:
             raise InvalidMarketData(f"{symbol}: no taker fee")
         taker = spec.taker_fee_rate
+    step = order_step_coin(venue, market)
+    if step is None:
+        contract_size = _positive(market.get("contractSize"), "contract size", symbol)
+    elif entry_price is None:
+        raise InvalidMarketData(f"{symbol}: no price to value an order step of {step} {coin}")
+    else:
+        contract_size = step * entry_price
     if tiers:
         mmr = tiers[0].maintenance_margin_rate
     elif spec is not None and coin == "BTC":
@@ -113,7 +138,7 @@ def contract_from_market(
         coin=coin,
         kind=ContractKind.PERPETUAL if perpetual else ContractKind.DATED,
         expiry=expiry,
-        contract_size_usd=_positive(market.get("contractSize"), "contract size", symbol),
+        contract_size_usd=contract_size,
         taker_fee_rate=taker,
         maintenance_margin_rate=mmr,
         margin_tiers=tiers,
@@ -121,6 +146,7 @@ def contract_from_market(
         if spec
         else Decimal(0),
         order_amount_unit=spec.order_amount_unit if spec is not None else "contracts",
+        order_step_coin=step,
         venue_symbol=str(market["id"]).upper() if market.get("id") else None,
         max_leverage=_positive_or_none(
             ((market.get("limits") or {}).get("leverage") or {}).get("max")
@@ -144,7 +170,7 @@ def _index_price(venue: str, ticker: CcxtDict, funding: CcxtDict | None) -> Any:
 
 
 def _liquidity(
-    venue: str, ticker: CcxtDict, contract_size_usd: Decimal
+    venue: str, ticker: CcxtDict, contract_size_usd: Decimal, mark: Decimal
 ) -> tuple[Decimal | None, Decimal | None]:
     """24-hour volume and open interest in USD, where the venue's ticker carries them."""
     info = ticker.get("info") or {}
@@ -152,6 +178,10 @@ def _liquidity(
     def contracts(key: str) -> Decimal | None:
         count = to_decimal(info.get(key))
         return None if count is None else count * contract_size_usd
+
+    def coins(key: str) -> Decimal | None:
+        amount = to_decimal(info.get(key))
+        return None if amount is None else amount * mark
 
     if venue == "bybit":
         return contracts("volume24h"), contracts("openInterest")
@@ -163,6 +193,10 @@ def _liquidity(
         return contracts("vol24h"), to_decimal(info.get("oiUsd"))
     if venue == "deribit":
         return to_decimal(info.get("volume_usd")), to_decimal(info.get("open_interest"))
+    if venue == "bitget":
+        return coins("baseVolume"), coins("holdingAmount")
+    if venue == "bingx":
+        return contracts("volume"), None
     return None, None
 
 
@@ -184,11 +218,12 @@ def quote_from(
     )
     bid = to_decimal(ticker.get("bid"))
     ask = to_decimal(ticker.get("ask"))
-    volume, open_interest = _liquidity(venue, ticker, contract_size_usd)
+    mark_price = _positive(mark, "mark price", symbol)
+    volume, open_interest = _liquidity(venue, ticker, contract_size_usd, mark_price)
     return Quote(
         venue=venue,
         symbol=symbol,
-        mark_price=_positive(mark, "mark price", symbol),
+        mark_price=mark_price,
         index_price=_positive(index, "index price", symbol),
         bid=bid if bid is not None and bid > 0 else None,
         ask=ask if ask is not None and ask > 0 else None,
@@ -234,7 +269,7 @@ def funding_from(venue: str, symbol: str, funding: CcxtDict, fetched_at: datetim
     if rate is None:
         raise InvalidMarketData(f"{symbol}: no funding rate")
     next_time = from_ms(funding.get("fundingTimestamp"))
-    if next_time is not None and next_time <= fetched_at:
+    if next_time is None or next_time <= fetched_at:  # BingX gives only the next one
         next_time = from_ms(funding.get("nextFundingTimestamp"))
     interval_hours, from_venue = _interval_hours(venue, funding)
     return FundingQuote(
@@ -265,19 +300,21 @@ def market_contract(
     `index_fallback` is the coin's index from the venue's perpetual, for dated futures whose
     ticker has none (Kraken's fixed maturities).
     """
-    contract = contract_from_market(venue, market, tiers)
+    symbol = str(market.get("symbol"))
     if ticker is None and funding is None:
-        raise InvalidMarketData(f"{contract.symbol}: no quote")
+        raise InvalidMarketData(f"{symbol}: no quote")
+    # Liquidity counted in contracts needs their size; a coin step's size needs the quote.
     quote = quote_from(
         venue,
-        contract.symbol,
+        symbol,
         ticker or {},
         funding,
         fetched_at,
         source,
         index_fallback,
-        contract.contract_size_usd,
+        to_decimal(market.get("contractSize")) or Decimal(1),
     )
+    contract = contract_from_market(venue, market, tiers, quote.short_entry_price)
     funding_quote = None
     if contract.kind is ContractKind.PERPETUAL and funding is not None:
         funding_quote = funding_from(venue, contract.symbol, funding, fetched_at)

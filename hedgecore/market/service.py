@@ -467,6 +467,8 @@ def _funding_points(venue: str, rows: Sequence[CcxtDict]) -> list[FundingPoint]:
         if moment is not None and rate is not None:
             settled.append((moment, rate))
     settled.sort()
+    if not settled:
+        return []
     if venue in ("deribit", "krakenfutures"):
         return [FundingPoint(time=t, rate=r, interval_hours=Decimal(1)) for t, r in settled]
     usual = VENUES[venue].funding_interval_hours if venue in VENUES else Decimal(8)

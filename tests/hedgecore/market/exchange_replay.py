@@ -1,4 +1,4 @@
-"""A local stand-in for five exchanges' public REST APIs, replaying their responses on 127.0.0.1.
+"""A local stand-in for the exchanges' public REST APIs, replaying their responses on 127.0.0.1.
 
 The responses are data: `replay/VENUE.json`, one file per venue, each saying where its figures
 come from (its "origin"; see replay/README.md). They are in each venue's documented format (field
@@ -28,7 +28,7 @@ from aiohttp import web
 T_MS = 1745827200000  # 2025-04-28 08:00:00 UTC, the moment of the replayed responses
 REPLAY_DATA = Path(__file__).with_name("replay")
 IGNORED_PARAMS = frozenset(
-    {"since", "startTime", "endTime", "start_timestamp", "end_timestamp", "from", "to"}
+    {"since", "startTime", "endTime", "start_timestamp", "end_timestamp", "from", "to", "timestamp"}
     | {"after", "before", "limit", "start", "end", "count", "resolution", "interval"}
 )
 
@@ -62,7 +62,7 @@ class Fault:
 
 @dataclass
 class ExchangeReplay:
-    """An aiohttp server on 127.0.0.1 answering for all five venues under /VENUE/..."""
+    """An aiohttp server on 127.0.0.1 answering for every venue under /VENUE/..."""
 
     requests: Counter[tuple[str, str]] = field(default_factory=Counter)  # (venue, path?query)
     unknown: list[str] = field(default_factory=list)
