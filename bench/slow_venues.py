@@ -1,6 +1,6 @@
 """Benchmark: how long /hedge takes when a venue hangs, with the reply deadline and without.
 
-The five-venue exchange replay server on loopback, real ccxt classes, production timeouts (8 s a
+The exchange replay server on loopback, real ccxt classes, production timeouts (8 s a
 request); the desk plans `/hedge 1.2 BTC` a few times in a row, as users asking one after
 another would, for each fault of issue 12, finding 9: one venue that never answers, one that
 answers every request after 7 s, and only OKX's position-tier endpoint hanging. Each fault runs

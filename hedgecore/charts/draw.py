@@ -13,7 +13,7 @@ from matplotlib.dates import AutoDateLocator, ConciseDateFormatter, date2num
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
-from hedgecore import fmt
+from hedgecore import fmt, wording
 from hedgecore.backtest import BacktestReport
 from hedgecore.payoff import FundingLine, HedgeLine, PayoffCurve
 from hedgecore.venues import venue_name
@@ -66,7 +66,10 @@ def funding_png(coin: str, lines: Sequence[FundingLine], as_of: datetime) -> byt
 def hedge_label(line: HedgeLine) -> str:
     """What a hedged line is called in the legend: the order it stands for."""
     leg = line.leg
-    label = f"short {leg.contracts:,} {venue_name(leg.venue)} {leg.symbol} at {fmt.leverage(leg.leverage)}"
+    label = (
+        f"short {wording.short_size(leg)} {venue_name(leg.venue)} {leg.symbol} "
+        f"at {fmt.leverage(leg.leverage)}"
+    )
     return label + (", at expiry" if line.at_expiry else "")
 
 
@@ -74,7 +77,7 @@ def payoff_title(curve: PayoffCurve) -> str:
     """The chart's title: the chosen hedge, as the caption beside it names it."""
     leg = curve.chosen.leg
     return (
-        f"{curve.coin}: {venue_name(leg.venue)} {leg.symbol}, {leg.contracts:,} contracts at "
+        f"{curve.coin}: {venue_name(leg.venue)} {leg.symbol}, {wording.short_size(leg)} at "
         f"{fmt.leverage(leg.leverage)}, data {fmt.utc(curve.as_of)}"
     )
 

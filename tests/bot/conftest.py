@@ -130,8 +130,8 @@ async def each_transport(
         yield bot
 
 
-async def record_five_venues(path: Path) -> None:
-    """Record the five-venue replay server's BTC, ETH and SOL into a snapshot file at `path`."""
+async def record_every_venue(path: Path) -> None:
+    """Record the every-venue replay server's BTC, ETH and SOL into a snapshot file at `path`."""
     replay = ExchangeReplay()
     await replay.start()
     feeds = replay_feeds(replay)
@@ -147,20 +147,20 @@ async def record_five_venues(path: Path) -> None:
 
 
 @pytest.fixture(scope="session")
-def five_venue_snapshot(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The five-venue recording, made once for the session (the bot only reads it)."""
-    path = tmp_path_factory.mktemp("snapshots") / "five.json"
-    asyncio.run(record_five_venues(path))
+def replay_snapshot(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The every-venue recording, made once for the session (the bot only reads it)."""
+    path = tmp_path_factory.mktemp("snapshots") / "replay.json"
+    asyncio.run(record_every_venue(path))
     return path
 
 
 @pytest.fixture
-async def five_venues(
-    telegram: FakeTelegram, tmp_path: Path, five_venue_snapshot: Path
+async def replayed_venues(
+    telegram: FakeTelegram, tmp_path: Path, replay_snapshot: Path
 ) -> AsyncIterator[RunningBot]:
-    """The bot on a snapshot recorded from the five-venue replay server (BTC, ETH and SOL)."""
+    """The bot on a snapshot recorded from the every-venue replay server (BTC, ETH and SOL)."""
     db = tmp_path / "bot.sqlite3"
-    app = await start_bot(telegram, db, snapshot=five_venue_snapshot)
+    app = await start_bot(telegram, db, snapshot=replay_snapshot)
     bot = RunningBot(telegram, app, db, "aiohttp")
     yield bot
     await stop_bot(bot.app)

@@ -1,6 +1,6 @@
 """The CLI and the bot ask the same desk: every figure a /hedge reply shows is the CLI's.
 
-`hedgecore plan ... --json` (a subprocess) and `/hedge ...` run on the same five-venue snapshot; each figure
+`hedgecore plan ... --json` (a subprocess) and `/hedge ...` run on the same every-venue snapshot; each figure
 the bot prints must be one of the JSON's numbers in some display form, and the JSON's main
 figures must all appear in the bot's reply.
 """
@@ -19,7 +19,7 @@ import pytest
 from bot.defaults import UserSettings, hedge_question
 from bot.parsing import parse_hedge
 from bot.render import html_to_text, render_payoff_caption
-from hedgecore import fmt
+from hedgecore import fmt, wording
 from hedgecore.charts.draw import payoff_figure
 from hedgecore.desk import Desk
 from hedgecore.market.snapshot import load_snapshot_file
@@ -75,11 +75,11 @@ def json_figures(value: Any, numbers: set[str], moments: set[str]) -> None:
     ],
 )
 async def test_the_cli_and_the_bot_give_the_same_figures(
-    five_venues: RunningBot,
+    replayed_venues: RunningBot,
     command: str,
     cli_args: list[str],
 ) -> None:
-    snapshot = str(five_venues.app.bot_data.services.settings.snapshot)
+    snapshot = str(replayed_venues.app.bot_data.services.settings.snapshot)
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -93,13 +93,13 @@ async def test_the_cli_and_the_bot_give_the_same_figures(
     out, _ = await process.communicate()
     assert process.returncode == 0
     plan = json.loads(out)
-    five_venues.telegram.send_text(command)
-    (call,) = await five_venues.telegram.wait_for("sendMessage", 1)
+    replayed_venues.telegram.send_text(command)
+    (call,) = await replayed_venues.telegram.wait_for("sendMessage", 1)
     # The first screen, and the reasons, alternatives and risks its Risks button shows.
     risks = next(b for row in keyboard_of(call) for b in row if b["text"] == "Risks")
     message = {"message_id": 903, "date": 0, "chat": {"id": 77, "type": "private"}, "text": "."}
-    five_venues.telegram.press(risks["callback_data"], message)
-    (edit,) = await five_venues.telegram.wait_for("editMessageText", 1)
+    replayed_venues.telegram.press(risks["callback_data"], message)
+    (edit,) = await replayed_venues.telegram.wait_for("editMessageText", 1)
     reply = html_to_text(str(call.params["text"])) + "\n" + html_to_text(str(edit.params["text"]))
 
     best, *others = plan["legs"]
@@ -145,9 +145,9 @@ async def test_the_cli_and_the_bot_give_the_same_figures(
 
 @pytest.mark.parametrize("request_text", ["1.2 BTC 3x", "1.2 BTC", "0.5 ETH 2x"])
 async def test_a_charts_caption_names_the_hedge_its_picture_draws(
-    five_venue_snapshot: Path, request_text: str
+    replay_snapshot: Path, request_text: str
 ) -> None:
-    desk = Desk(load_snapshot_file(five_venue_snapshot))
+    desk = Desk(load_snapshot_file(replay_snapshot))
     try:
         request = parse_hedge(request_text.split(), "/chart")
         answer = await desk.payoff(hedge_question(request, UserSettings()))

@@ -76,21 +76,21 @@ async def test_hedge_leads_with_the_answer(each_transport: RunningBot) -> None:
 
 
 async def test_the_first_screen_fits_a_phone_and_details_are_a_button_away(
-    five_venues: RunningBot,
+    replayed_venues: RunningBot,
 ) -> None:
-    text = await ask(five_venues, "/hedge 1.2 BTC")
+    text = await ask(replayed_venues, "/hedge 1.2 BTC")
     assert len(text.splitlines()) <= 12
     assert "Next best: " in text
     assert "Risks" not in text
-    (sent,) = five_venues.telegram.sent()
+    (sent,) = replayed_venues.telegram.sent()
     buttons = {b["text"]: b["callback_data"] for row in keyboard_of(sent) for b in row}
     message = {"message_id": 901, "date": 0, "chat": {"id": 77, "type": "private"}, "text": "plan"}
-    five_venues.telegram.press(buttons["Risks"], message)
-    (risks,) = await five_venues.telegram.wait_for("editMessageText", 1)
+    replayed_venues.telegram.press(buttons["Risks"], message)
+    (risks,) = await replayed_venues.telegram.wait_for("editMessageText", 1)
     assert "<b>Alternatives</b>" in risks.params["text"]
     assert "<b>Risks</b>" in risks.params["text"]
-    five_venues.telegram.press(buttons["How to place it"], message)
-    edits = await five_venues.telegram.wait_for("editMessageText", 2)
+    replayed_venues.telegram.press(buttons["How to place it"], message)
+    edits = await replayed_venues.telegram.wait_for("editMessageText", 2)
     steps = html_to_text(edits[1].params["text"])
     # OKX's perpetual comes first: Deribit's quarterly pays more a year, but its wider bid-ask
     # spread costs more than the difference.

@@ -1,12 +1,12 @@
-"""Several holdings and cross hedges through the bot, on a snapshot recorded from the five-venue replay."""
+"""Several holdings and cross hedges through the bot, on a snapshot recorded from the every-venue replay."""
 
 from .conftest import RunningBot
 from .fake_telegram import keyboard_of
 
 
-async def test_portfolio_with_a_cross_hedge(five_venues: RunningBot) -> None:
-    five_venues.telegram.send_text("/hedge 1.2 BTC 10 ETH 500 SOL")
-    (call,) = await five_venues.telegram.wait_for("sendMessage", 1)
+async def test_portfolio_with_a_cross_hedge(replayed_venues: RunningBot) -> None:
+    replayed_venues.telegram.send_text("/hedge 1.2 BTC 10 ETH 500 SOL")
+    (call,) = await replayed_venues.telegram.wait_for("sendMessage", 1)
     text = call.params["text"]
     # Hedged: BTC's 112,400 + ETH's 17,890 + SOL's 215,300 short less the 107,650 USD of BTC margin.
     assert text.startswith("<b>Portfolio</b> 205,672.22 USD: 237,940.00 USD hedged, ")
@@ -28,9 +28,9 @@ async def test_portfolio_with_a_cross_hedge(five_venues: RunningBot) -> None:
     assert keyboard_of(call) == []  # buttons are for single-holding plans
 
 
-async def test_a_venue_choice_and_its_buttons(five_venues: RunningBot) -> None:
-    five_venues.telegram.send_text("/hedge 0.5 eth okx")
-    (call,) = await five_venues.telegram.wait_for("sendMessage", 1)
+async def test_a_venue_choice_and_its_buttons(replayed_venues: RunningBot) -> None:
+    replayed_venues.telegram.send_text("/hedge 0.5 eth okx")
+    (call,) = await replayed_venues.telegram.wait_for("sendMessage", 1)
     # 0.5 x OKX's ETH index 1,790.21, to the cent (half to even).
     assert (
         "<b>0.5 ETH</b> (895.10 USD): short <b>OKX</b> ETH/USD:ETH (perpetual)"

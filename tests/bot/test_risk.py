@@ -9,9 +9,9 @@ from .fake_telegram import keyboard_of
 
 
 async def test_risk_of_a_portfolio_and_the_button_that_hedges_what_matters(
-    five_venues: RunningBot,
+    replayed_venues: RunningBot,
 ) -> None:
-    telegram = five_venues.telegram
+    telegram = replayed_venues.telegram
     telegram.send_text("/risk 1.2 BTC 10 ETH 500 SOL")
     (call,) = await telegram.wait_for("sendMessage", 1)
     text = html_to_text(str(call.params["text"]))
@@ -42,8 +42,8 @@ async def test_risk_of_a_portfolio_and_the_button_that_hedges_what_matters(
     assert "ETH" not in plan
 
 
-async def test_risk_refuses_what_it_cannot_assess(five_venues: RunningBot) -> None:
-    telegram = five_venues.telegram
+async def test_risk_refuses_what_it_cannot_assess(replayed_venues: RunningBot) -> None:
+    telegram = replayed_venues.telegram
     for command, answer in (
         ("/risk", "tell me what you hold. Example: /risk 1.2 BTC"),
         ("/risk 1.2 BTC 3x", "/risk takes holdings only. Example: /risk 1.2 BTC 10 ETH 500 SOL"),

@@ -13,7 +13,7 @@ import pytest
 
 from hedgecore import cli
 from hedgecore.desk import DEMO_NOTE
-from hedgecore.market.feeds import make_exchange
+from hedgecore.market.feeds import VENUE_IDS, make_exchange
 
 from .exchange_replay import ExchangeReplay, Fault, ThreadedReplay, point_at
 
@@ -47,13 +47,7 @@ def test_plan_from_live_venues(venues: ExchangeReplay, capsys: pytest.CaptureFix
     assert status == 0, err
     plan = json.loads(out)
     assert plan["data"].startswith("live market data, ")
-    assert {leg["venue"] for leg in plan["legs"]} == {
-        "bybit",
-        "binancecoinm",
-        "okx",
-        "deribit",
-        "krakenfutures",
-    }
+    assert {leg["venue"] for leg in plan["legs"]} == set(VENUE_IDS)
     # Live means today's clock: the replayed June 2025 quarterlies have expired and are left out.
     assert {leg["kind"] for leg in plan["legs"]} == {"perpetual"}
     # Every leg can be traced to its venue and time.
@@ -82,7 +76,7 @@ def test_plan_on_one_venue_with_a_failing_other(
 def test_no_venue_reachable_falls_back_to_the_demo_snapshot(
     venues: ExchangeReplay, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    for venue in ("bybit", "binancecoinm", "okx", "deribit", "krakenfutures"):
+    for venue in VENUE_IDS:
         venues.faults[venue] = Fault(status=503)
     status, out, err = run(capsys, "plan", "1", "BTC")
     assert status == 0, err
@@ -96,7 +90,9 @@ def test_record_then_plan_from_the_file_in_a_subprocess(
     path = tmp_path / "market.json"
     status, out, err = run(capsys, "snapshot", "record", str(path), "--coins", "btc,ETH")
     assert status == 0, err
-    assert out.startswith("Recorded Bybit, Binance COIN-M, OKX, Deribit, Kraken Futures into ")
+    assert out.startswith(
+        "Recorded Bybit, Binance COIN-M, OKX, Deribit, Kraken Futures, Bitget, BingX into "
+    )
     asked = sum(venues.requests.values())
     result = subprocess.run(
         [
@@ -125,7 +121,7 @@ def test_record_then_plan_from_the_file_in_a_subprocess(
 def test_recording_with_every_venue_down_fails_cleanly(
     venues: ExchangeReplay, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    for venue in ("bybit", "binancecoinm", "okx", "deribit", "krakenfutures"):
+    for venue in VENUE_IDS:
         venues.faults[venue] = Fault(status=503)
     status, _, err = run(capsys, "snapshot", "record", str(tmp_path / "x.json"))
     assert status == 1

@@ -3,12 +3,13 @@
 import asyncio
 import re
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal as D
 
 import pytest
 
 from hedgecore.errors import PlanningError
+from hedgecore.market.feeds import VENUE_IDS
 from hedgecore.market.plans import plan_from_market
 from hedgecore.market.service import _funding_points
 from hedgecore.models import (
@@ -30,7 +31,7 @@ def by_key(contracts: tuple[MarketContract, ...]) -> dict[tuple[str, str], Marke
     return {(m.contract.venue, m.contract.symbol): m for m in contracts}
 
 
-async def test_discovers_every_inverse_contract_on_five_venues(
+async def test_discovers_every_inverse_contract_on_every_venue(
     make_service: ServiceFactory, replay: ExchangeReplay
 ) -> None:
     btc = await make_service().coin_markets("BTC")
@@ -48,16 +49,24 @@ async def test_discovers_every_inverse_contract_on_five_venues(
         ("deribit", "BTC/USD:BTC-250627"): D(10),
         ("krakenfutures", "BTC/USD:BTC"): D(1),
         ("krakenfutures", "BTC/USD:BTC-250627"): D(1),
+        # Bitget's orders are in steps of 0.001 BTC: each worth that much at the bid.
+        ("bitget", "BTC/USD:BTC"): D("0.001") * D("93716.5"),
+        ("bitget", "BTC/USD:BTC-250627"): D("0.001") * D("94599.5"),
+        ("bingx", "BTC/USD:BTC"): D(100),  # its minTickSize
     }
     assert {key: m.contract.contract_size_usd for key, m in found.items()} == expected
-    for (_, symbol), market in found.items():
+    for (venue, symbol), market in found.items():
         dated = symbol.endswith("-250627")
         assert market.contract.kind is (ContractKind.DATED if dated else ContractKind.PERPETUAL)
-        assert market.contract.expiry == (JUN27 if dated else None)
+        # Bitget states a quarter's end as the second before 08:00.
+        expiry = JUN27 - timedelta(seconds=1) if venue == "bitget" else JUN27
+        assert market.contract.expiry == (expiry if dated else None)
         assert market.contract.coin == "BTC"
         assert (market.funding is None) == dated
     assert found[("deribit", "BTC/USD:BTC")].contract.order_amount_unit == "usd"
     assert found[("okx", "BTC/USD:BTC")].contract.order_amount_unit == "contracts"
+    assert found[("bitget", "BTC/USD:BTC")].contract.order_amount_unit == "coin"
+    assert found[("bitget", "BTC/USD:BTC")].contract.order_step_coin == D("0.001")
     # Deribit's margin grows with the position (1 % + 0.005 % per BTC); nobody else's does.
     per_coin = {key: m.contract.margin_rate_per_coin for key, m in found.items()}
     assert per_coin.pop(("deribit", "BTC/USD:BTC")) == D("0.00005")
@@ -150,6 +159,20 @@ async def test_funding_is_normalised_per_venue(make_service: ServiceFactory) -> 
     assert kraken.interval_hours == 1
     assert kraken.rate == pytest.approx(D("0.000008"), rel=D("1e-9"))
     assert kraken.predicted_rate == pytest.approx(D("0.0000065"), rel=D("1e-9"))
+    # Bitget's interval and next time come from its funding endpoint, the rate from its tickers;
+    # BingX's coin-M premium index gives no interval, so its usual 8 hours is assumed.
+    bitget, bingx = funding_on("bitget"), funding_on("bingx")
+    assert (bitget.rate, bitget.interval_hours, bitget.interval_from_venue) == (
+        D("0.00003"),
+        D(8),
+        True,
+    )
+    assert (bingx.rate, bingx.interval_hours, bingx.interval_from_venue) == (
+        D("0.00002"),
+        D(8),
+        False,
+    )
+    assert bitget.next_funding_time == bingx.next_funding_time == next_funding
 
 
 async def test_linear_contracts_and_other_coins_stay_out(make_service: ServiceFactory) -> None:
@@ -161,6 +184,8 @@ async def test_linear_contracts_and_other_coins_stay_out(make_service: ServiceFa
         "okx",
         "deribit",
         "krakenfutures",
+        "bitget",
+        "bingx",
     }
     assert all(
         m.contract.coin == "ETH" and m.contract.symbol == "ETH/USD:ETH" for m in eth.contracts
@@ -172,12 +197,12 @@ async def test_linear_contracts_and_other_coins_stay_out(make_service: ServiceFa
         "okx": 10,
         "deribit": 1,
         "krakenfutures": 1,
+        "bitget": D("0.01") * D("1790.01"),  # a step of 0.01 ETH at the bid
+        "bingx": 10,
     }
     assert (await service.coin_markets("DOGE")).contracts == ()
-    assert await service.coins() == {
-        "BTC": ("binancecoinm", "bybit", "deribit", "krakenfutures", "okx"),
-        "ETH": ("binancecoinm", "bybit", "deribit", "krakenfutures", "okx"),
-    }
+    everywhere = ("binancecoinm", "bingx", "bitget", "bybit", "deribit", "krakenfutures", "okx")
+    assert await service.coins() == {"BTC": everywhere, "ETH": everywhere}
 
 
 async def test_margin_tiers_from_bybit_okx_and_kraken(
@@ -228,7 +253,7 @@ async def test_a_failing_venue_drops_out_with_a_note(
     replay.faults[venue] = fault
     btc = await make_service(timeout_s=0.5).coin_markets("BTC")
     venues = {m.contract.venue for m in btc.contracts}
-    assert venues == {"bybit", "binancecoinm", "okx", "deribit", "krakenfutures"} - {venue}
+    assert venues == set(VENUE_IDS) - {venue}
     (note,) = btc.notes
     assert note.startswith(
         {"bybit": "Bybit", "okx": "OKX", "krakenfutures": "Kraken Futures"}[venue]
@@ -293,7 +318,7 @@ async def test_a_hundred_concurrent_asks_make_one_request_per_endpoint(
     plans = await asyncio.gather(
         *(plan_from_market(service, holding, settings) for _ in range(100))
     )
-    assert all(len(p.plan.legs) == 10 for p in plans)
+    assert all(len(p.plan.legs) == 13 for p in plans)
     assert endpoints() == one_user
     assert set(one_user.values()) == {1}  # one request per venue, endpoint and query
 
@@ -416,6 +441,10 @@ async def test_volume_and_open_interest_in_usd_from_each_venues_own_unit(
         "deribit": (D(288131320), D(1072340570)),
         "krakenfutures": (D(1000000), D(30000000)),
         "binancecoinm": (D(241231000), None),  # 2,412,310 contracts of 100 USD
+        # Bitget counts coins (baseVolume 1,450.2 BTC, holdingAmount 820.5 BTC) at the mark;
+        # BingX's volume counts 100 USD contracts and it publishes no open interest in bulk.
+        "bitget": (D("1450.2") * D("93716.9"), D("820.5") * D("93716.9")),
+        "bingx": (D(5200000), None),
     }
 
 

@@ -13,7 +13,7 @@ import pytest
 from hedgecore.answers import HedgeQuestion
 from hedgecore.desk import DEMO_NOTE, Desk
 from hedgecore.errors import NoMarketData
-from hedgecore.market.feeds import CcxtFeed
+from hedgecore.market.feeds import VENUE_IDS, CcxtFeed
 from hedgecore.market.plans import plan_from_market
 from hedgecore.market.service import MarketService
 from hedgecore.market.snapshot import (
@@ -68,7 +68,7 @@ async def test_round_trip_plans_the_same(replay: ExchangeReplay, tmp_path: Path)
         leg.model_dump(exclude=strip) for leg in live_plan.plan.legs
     ]
     assert replayed_plan.leverage_rows() == live_plan.leverage_rows()
-    assert len(replayed_plan.plan.legs) == 10
+    assert len(replayed_plan.plan.legs) == 13
 
 
 async def test_snapshot_format_and_failed_venues(replay: ExchangeReplay, tmp_path: Path) -> None:
@@ -90,7 +90,10 @@ async def test_snapshot_format_and_failed_venues(replay: ExchangeReplay, tmp_pat
     assert set(bybit["tickers"]) == {"ETH/USD:ETH"}
     assert bybit["funding_rates"]["ETH/USD:ETH"]["fundingRate"] == -2.113e-05
     on_disk = json.loads((tmp_path / "snap.json").read_text())
-    assert on_disk["venues"].keys() == {"bybit", "binancecoinm", "okx", "krakenfutures"}
+    assert on_disk["venues"].keys() == set(VENUE_IDS) - {"deribit"}
+    # Bitget's order step (in its market's info) is recorded, so a replayed plan sizes alike.
+    (bitget_eth,) = on_disk["venues"]["bitget"]["markets"]
+    assert bitget_eth["info"]["sizeMultiplier"] == "0.01"
 
 
 @pytest.mark.parametrize(
@@ -175,7 +178,7 @@ async def test_the_desk_falls_back_to_the_demo_only_when_no_venue_answers(
         assert (live.source, live.notes) == (DataSource.LIVE, ())
     finally:
         await desk.close()
-    for venue in ("bybit", "binancecoinm", "okx", "deribit", "krakenfutures"):
+    for venue in VENUE_IDS:
         replay.faults[venue] = Fault(status=503)
     offline = Desk(MarketService(replay_feeds(replay), clock=Clock()), demo=demo_market_service)
     try:
