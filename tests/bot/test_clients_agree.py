@@ -158,7 +158,8 @@ async def test_a_charts_caption_names_the_hedge_its_picture_draws(
     caption = render_payoff_caption(answer).splitlines()[0]
     title = payoff_figure(answer.curve).axes[0].get_title()
     order = (
-        f"{leg.contracts:,} {venue_name(leg.venue)} {leg.symbol} at {fmt.leverage(leg.leverage)}"
+        f"{wording.short_size(leg)} {venue_name(leg.venue)} {leg.symbol} "
+        f"at {fmt.leverage(leg.leverage)}"
     )
     assert f"short {order}" in caption
-    assert f"{venue_name(leg.venue)} {leg.symbol}, {leg.contracts:,} contracts at" in title
+    assert f"{venue_name(leg.venue)} {leg.symbol}, {wording.short_size(leg)} at" in title

@@ -398,7 +398,7 @@ async def test_charts_are_sent_as_photos(each_transport: RunningBot) -> None:
     assert photo.params["photo"] == "<file>"
     assert (
         photo.params["caption"]
-        == "1.2 BTC: short 112,467 Bybit BTC/USD:BTC at 3x · data offline snapshot taken at 2025-04-28 08:00 UTC"
+        == "1.2 BTC: short 112,467 contracts Bybit BTC/USD:BTC at 3x · data offline snapshot taken at 2025-04-28 08:00 UTC"
     )
     # The chart button under a plan, and /funding's chart both ways.
     await ask(each_transport, "/hedge 1 BTC")

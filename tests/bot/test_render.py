@@ -118,7 +118,7 @@ def test_the_payoff_caption_describes_the_plan_the_curve_is_drawn_from() -> None
         notes=("Live data unavailable.",),
     )
     assert render_payoff_caption(answer) == (
-        "1.2 BTC: short 72,000 Bybit BTC/USD:BTC at 2x · data live market data, 2026-11-29 12:00 UTC"
+        "1.2 BTC: short 72,000 contracts Bybit BTC/USD:BTC at 2x · data live market data, 2026-11-29 12:00 UTC"
         "\nLive data unavailable."
     )
 
@@ -128,7 +128,7 @@ def test_a_demo_payoff_caption_says_it_is_the_demo_once_and_first() -> None:
     answer = PayoffAnswer(market_plan=market_plan, curve=payoff_curve(market_plan.plan), notes=())
     assert render_payoff_caption(answer) == (
         "Demo: market recorded on 2026-11-29 12:00 UTC, not live"
-        "\n1.2 BTC: short 72,000 Bybit BTC/USD:BTC at 2x"
+        "\n1.2 BTC: short 72,000 contracts Bybit BTC/USD:BTC at 2x"
     )
 
 

@@ -175,7 +175,7 @@ def test_console_saves_pictures_and_presses_buttons_by_number(tmp_path: Path) ->
     for picture in saved:
         assert f"[picture saved: {picture}]" in out
         assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert "1.2 BTC: short 112,467 Bybit BTC/USD:BTC at 3x" in out  # the chart's caption
+    assert "1.2 BTC: short 112,467 contracts Bybit BTC/USD:BTC at 3x" in out  # the chart's caption
     assert "Alert #1 set: BTC: funding turns negative" in out
     assert "Saved, but watched only while hedgebot runs on Telegram, not in this chat." in out
     assert "Slow down" not in out

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Literal
 
 from hedgecore.models import (
     Contract,
@@ -13,6 +12,7 @@ from hedgecore.models import (
     FundingQuote,
     MarginTier,
     MarketContract,
+    OrderUnit,
     Quote,
 )
 
@@ -31,7 +31,8 @@ def perpetual(
     mmr: Decimal = Decimal("0.005"),
     index_price: Decimal | None = None,
     tiers: tuple[MarginTier, ...] = (),
-    order_amount_unit: Literal["contracts", "usd"] = "contracts",
+    order_amount_unit: OrderUnit = "contracts",
+    order_step_coin: Decimal | None = None,
     age: timedelta = timedelta(seconds=3),
     source: DataSource = DataSource.LIVE,
     realised: bool = False,
@@ -49,6 +50,7 @@ def perpetual(
         maintenance_margin_rate=mmr,
         margin_tiers=tiers,
         order_amount_unit=order_amount_unit,
+        order_step_coin=order_step_coin,
     )
     quote = Quote(
         venue=venue,

@@ -19,6 +19,7 @@ from hedgecore.models import (
     DataSource,
     Holding,
     MarginTier,
+    MarketContract,
     PlanSettings,
     RiskKind,
     RiskNote,
@@ -212,6 +213,46 @@ def test_the_default_plan_fits_the_coins_held_where_rounding_up_would_not() -> N
     )
     assert double.best.coins_missing > D("1.1")
     assert any("more than you hold" in note.text for note in double.notes)
+
+
+def bitget_perpetual(price: D) -> MarketContract:
+    """A Bitget-like perpetual: orders in steps of 0.001 BTC, each worth that at the price."""
+    step = D("0.001")
+    return perpetual(
+        venue="bitget",
+        price=price,
+        contract_size_usd=step * price,
+        taker_fee_rate=D("0.0006"),
+        order_amount_unit="coin",
+        order_step_coin=step,
+    )
+
+
+def test_a_venue_taking_coins_is_told_coins_and_the_fee_still_fits() -> None:
+    # 1.2 BTC at 1x with Bitget's 0.06 % fee: 1.2 / 1.0006 = 1.19928 BTC is what the coins pay
+    # for, so 1,199 steps of 0.001 BTC; 1.2 BTC would need 0.00072 BTC of fee more than held.
+    plan = plan_hedge(Holding(coin="BTC", quantity=D("1.2")), [bitget_perpetual(D(93716.5))], NOW)
+    leg = plan.best
+    assert (leg.contracts, leg.order_amount, leg.order_amount_unit) == (1199, D("1.199"), "coin")
+    assert leg.notional_usd == D("1.199") * D("93716.5")
+    assert leg.margin_coin == D("1.199")  # at 1x the margin is the coins shorted
+    assert leg.coins_to_move == D("1.199") * D("1.0006") <= D("1.2")
+    assert leg.coins_to_move + D("0.001") * D("1.0006") > D("1.2")  # one more step won't fit
+    assert wording.order(leg) == "sell 1.199 BTC (in steps of 0.001 BTC)"
+    assert wording.short_size(leg) == "1.199 BTC"
+
+
+@given(
+    quantity=st.decimals(min_value=D("0.01"), max_value=D(100), places=4),
+    price=st.decimals(min_value=D(1000), max_value=D(200000), places=1),
+)
+def test_a_coin_sized_short_is_the_holding_in_whole_steps(quantity: D, price: D) -> None:
+    leg = plan_hedge(Holding(coin="BTC", quantity=quantity), [bitget_perpetual(price)], NOW).best
+    assert leg.order_amount == leg.contracts * D("0.001")
+    assert leg.notional_usd == leg.order_amount * price
+    # Never more coins than held (margin and fee), and less only by the fee and a step.
+    assert leg.coins_to_move <= quantity
+    assert quantity - leg.order_amount < quantity * leg.fee_rate + D("0.001")
 
 
 @given(move=st.decimals(min_value=D("0.2"), max_value=D(5), places=3))

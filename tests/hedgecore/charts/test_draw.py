@@ -67,11 +67,11 @@ def test_payoff_chart() -> None:
     dated_line = curve.alternative if perpetual_line is curve.chosen else curve.chosen
     assert perpetual_line is not None
     assert dated_line is not None
-    assert drawn["short 72,000 Bybit BTC/USD:BTC at 3x"] == [
+    assert drawn["short 72,000 contracts Bybit BTC/USD:BTC at 3x"] == [
         float(v) for v in perpetual_line.value_usd
     ]
     leg = dated_line.leg
-    assert drawn[f"short {leg.contracts:,} OKX {leg.symbol} at 3x, at expiry"] == [
+    assert drawn[f"short {leg.contracts:,} contracts OKX {leg.symbol} at 3x, at expiry"] == [
         float(v) for v in dated_line.value_usd
     ]
     assert plan.best.liquidation_price is not None

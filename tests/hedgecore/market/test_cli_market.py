@@ -58,6 +58,21 @@ def test_plan_from_live_venues(venues: ExchangeReplay, capsys: pytest.CaptureFix
     )
 
 
+def test_plan_on_bitget_live_orders_coins(
+    venues: ExchangeReplay, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, out, err = run(capsys, "plan", "1.2", "BTC", "--venue", "bitget", "--json")
+    assert status == 0, err
+    (leg,) = json.loads(out)["legs"]  # its quarterly has expired by today's clock
+    assert (leg["venue"], leg["venue_symbol"]) == ("bitget", "BTCUSD")
+    assert (leg["order_amount"], leg["order_amount_unit"], leg["order_step_coin"]) == (
+        1.199,
+        "coin",
+        0.001,
+    )
+    assert leg["funding_interval_hours"] == 8 and leg["funding_interval_from_venue"]
+
+
 def test_plan_on_one_venue_with_a_failing_other(
     venues: ExchangeReplay, capsys: pytest.CaptureFixture[str]
 ) -> None:
