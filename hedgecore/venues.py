@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 from decimal import Decimal
+
 from pydantic import Field
 
 from hedgecore.errors import InvalidInput

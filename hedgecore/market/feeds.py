@@ -255,7 +255,7 @@ class CcxtFeed:
         # the funding endpoint adds each perpetual's interval and next funding time.
         tickers = await self.exchange.fetch_tickers(None, {"subType": "inverse"})
         intervals = await self.exchange.fetch_funding_intervals(None, {"subType": "inverse"})
-        funding = {}
+        funding: dict[str, CcxtDict] = {}
         for market in markets:
             symbol = market["symbol"]
             if market.get("type") != "swap" or symbol not in tickers:

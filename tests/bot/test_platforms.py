@@ -33,7 +33,9 @@ async def test_bitgets_placing_steps_give_the_coins_to_type(replayed_venues: Run
     steps = edit.params["text"]
     assert "<b>How to place it on Bitget</b>" in steps
     # 0.5 ETH less Bitget's 0.06 % fee, in steps of 0.01 ETH.
-    assert "3. Sell <b>0.49 ETH</b> (in steps of 0.01 ETH): a limit order near 1,790.01 USD" in steps
+    assert (
+        "3. Sell <b>0.49 ETH</b> (in steps of 0.01 ETH): a limit order near 1,790.01 USD" in steps
+    )
 
 
 async def test_funding_and_basis_list_bitget_and_bingx(replayed_venues: RunningBot) -> None:
@@ -43,7 +45,5 @@ async def test_funding_and_basis_list_bitget_and_bingx(replayed_venues: RunningB
     assert "a short paid 22 of 90 settlements" in funding
     assert "• BingX: +0.0020% per 8h (interval assumed, +2.19% a year)" in funding
     basis = await ask(replayed_venues, "/basis BTC")
-    assert (
-        "• Bitget BTC/USD:BTC-250627: 94,599.50 USD vs index 93,742.10 USD, +0.91%" in basis
-    )
+    assert "• Bitget BTC/USD:BTC-250627: 94,599.50 USD vs index 93,742.10 USD, +0.91%" in basis
     assert "BingX" not in basis  # it lists perpetuals only

@@ -231,7 +231,7 @@ def bitget_perpetual(price: D) -> MarketContract:
 def test_a_venue_taking_coins_is_told_coins_and_the_fee_still_fits() -> None:
     # 1.2 BTC at 1x with Bitget's 0.06 % fee: 1.2 / 1.0006 = 1.19928 BTC is what the coins pay
     # for, so 1,199 steps of 0.001 BTC; 1.2 BTC would need 0.00072 BTC of fee more than held.
-    plan = plan_hedge(Holding(coin="BTC", quantity=D("1.2")), [bitget_perpetual(D(93716.5))], NOW)
+    plan = plan_hedge(Holding(coin="BTC", quantity=D("1.2")), [bitget_perpetual(D("93716.5"))], NOW)
     leg = plan.best
     assert (leg.contracts, leg.order_amount, leg.order_amount_unit) == (1199, D("1.199"), "coin")
     assert leg.notional_usd == D("1.199") * D("93716.5")

@@ -70,7 +70,8 @@ def test_plan_on_bitget_live_orders_coins(
         "coin",
         0.001,
     )
-    assert leg["funding_interval_hours"] == 8 and leg["funding_interval_from_venue"]
+    assert leg["funding_interval_hours"] == 8
+    assert leg["funding_interval_from_venue"]
 
 
 def test_plan_on_one_venue_with_a_failing_other(
