@@ -17,6 +17,11 @@ Quirks (shared/reference/inverse-futures.md, sections 2, 5 and 6):
   contracts (of their USD face value), Deribit's give USD outright; OKX's `vol24h` and Binance
   COIN-M's 24-hour `volume` count contracts. OKX's open interest in USD comes from its own
   endpoint (`oiUsd`); Binance's needs a request per contract (not made: shown as unknown).
+* Bitget takes coin-M orders in coins (steps of its `sizeMultiplier`; ccxt's contract size is 1
+  coin) and gives volume and open interest in coins. A step's USD face is set by the price the
+  short opens at, so its contracts are valued at the quote's entry price.
+* BingX's coin-M contract is worth its `minTickSize` in USD (ccxt's contractSize); its ticker's
+  volume counts contracts; its premium index gives only the next funding time, no interval.
 * A response full of None is an error, not a zero: `InvalidMarketData` says what was missing.
 """
 
