@@ -1,0 +1,195 @@
+"""A placed hedge, tracked: where it is liquidated, how far away that is, and when to warn.
+
+The user declares the short they placed (no API keys): venue, contract, size, entry and leverage.
+Everything here is pure: the marks come in, the warnings and the state to keep go out.
+
+Liquidation-distance warnings fire once per tier (30, 15 and 5 % by default) as the mark comes
+within that share of the liquidation price, and re-arm only once the distance has recovered past
+the tier by a margin (hysteresis), so a price hovering at a tier does not warn every cycle. A
+jump past several tiers in one cycle warns once, for the tightest: the looser ones would only
+repeat it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from pydantic import AwareDatetime, Field, field_validator
+
+from hedgecore.inverse import initial_margin_coin, liquidation_price, price_move_pct
+from hedgecore.models import Frozen, Side
+
+DEFAULT_TIERS_PCT: tuple[Decimal, ...] = (Decimal(30), Decimal(15), Decimal(5))
+# A warned tier re-arms once the distance is back above tier x (1 + this): 5 % at 6 %.
+REARM_SHARE = Decimal("0.2")
+MAX_TRACKED_PER_CHAT = 20
+
+
+class TrackedHedge(Frozen):
+    """An inverse short the user placed and asked the bot to watch."""
+
+    id: int = Field(gt=0)
+    chat_id: int
+    venue: str
+    symbol: str  # ccxt's unified symbol
+    coin: str
+    contracts: int = Field(gt=0)
+    # USD face of one contract; where orders are in coins (Bitget), one step's at the entry.
+    contract_size_usd: Decimal = Field(gt=0)
+    entry_price: Decimal = Field(gt=0)
+    leverage: Decimal = Field(gt=0)
+    hedged_coins: Decimal = Field(gt=0)  # the holding the short stands for
+    # The venue's maintenance terms for this size, as known when it was declared.
+    maintenance_margin_rate: Decimal = Field(ge=0, lt=1)
+    maintenance_deduction_coin: Decimal = Field(default=Decimal(0), ge=0)
+    margin_rate_per_coin: Decimal = Field(default=Decimal(0), ge=0)
+    added_margin_coin: Decimal = Field(default=Decimal(0), ge=0)  # posted after opening
+    opened_at: AwareDatetime
+    expiry: AwareDatetime | None = None
+
+    @property
+    def notional_usd(self) -> Decimal:
+        """The short's USD face, fixed when it opened."""
+        return self.contracts * self.contract_size_usd
+
+    @property
+    def margin_coin(self) -> Decimal:
+        """The isolated margin behind the short: the opening margin and any added since."""
+        return (
+            initial_margin_coin(self.notional_usd, self.entry_price, self.leverage)
+            + self.added_margin_coin
+        )
+
+    def liquidation_price(self, margin_coin: Decimal | None = None) -> Decimal | None:
+        """Where the isolated short is liquidated (None: never), with `margin_coin` if given."""
+        return liquidation_price(
+            Side.SHORT,
+            self.notional_usd,
+            self.entry_price,
+            self.margin_coin if margin_coin is None else margin_coin,
+            self.maintenance_margin_rate,
+            self.maintenance_deduction_coin,
+            self.margin_rate_per_coin,
+        )
+
+
+def liquidation_distance_pct(hedge: TrackedHedge, mark: Decimal) -> Decimal | None:
+    """How far the mark must rise, in percent, to liquidate the short; None if it cannot be."""
+    liquidation = hedge.liquidation_price()
+    return None if liquidation is None else price_move_pct(mark, liquidation)
+
+
+def margin_for_distance_coin(hedge: TrackedHedge, mark: Decimal, distance_pct: Decimal) -> Decimal:
+    """The extra margin (coin) that puts the liquidation price `distance_pct` above `mark`.
+
+    The short is liquidated where k N^2 u^2 - N(1 - mmr) u + N/E - m - d = 0 (u = 1/P; see
+    `inverse.liquidation_price`), so the margin m that places it at P is read off directly.
+    """
+    n = hedge.notional_usd
+    u = 1 / (mark * (1 + distance_pct / 100))
+    needed = (
+        n / hedge.entry_price
+        - hedge.maintenance_deduction_coin
+        - n * (1 - hedge.maintenance_margin_rate) * u
+        + hedge.margin_rate_per_coin * n * n * u * u
+    )
+    return max(needed - hedge.margin_coin, Decimal(0))
+
+
+def effective_leverage(hedge: TrackedHedge, extra_margin_coin: Decimal = Decimal(0)) -> Decimal:
+    """The leverage the short stands at with `extra_margin_coin` more behind it."""
+    return hedge.notional_usd / (hedge.entry_price * (hedge.margin_coin + extra_margin_coin))
+
+
+@dataclass(frozen=True, slots=True)
+class LiquidationWarning:
+    """The mark came within a tier of a tracked short's liquidation price."""
+
+    hedge: TrackedHedge
+    tier_pct: Decimal
+    mark: Decimal
+    liquidation_price: Decimal
+    distance_pct: Decimal
+    # What moves the liquidation price back to the loosest tier's distance.
+    restore_to_pct: Decimal
+    extra_margin_coin: Decimal
+    leverage_after: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class TrackingEvaluation:
+    """The warnings of one cycle, and each hedge's warned tiers after it."""
+
+    warnings: tuple[LiquidationWarning, ...]
+    warned: Mapping[int, frozenset[Decimal]]
+
+
+class Tiers(Frozen):
+    """A chat's liquidation-distance tiers in percent, loosest first."""
+
+    pct: tuple[Decimal, ...] = DEFAULT_TIERS_PCT
+
+    @field_validator("pct")
+    @classmethod
+    def _loosest_first(cls, value: tuple[Decimal, ...]) -> tuple[Decimal, ...]:
+        if not value or any(not 0 < tier < 100 for tier in value):
+            raise ValueError("tiers are percentages between 0 and 100, e.g. 30 15 5")
+        return tuple(sorted(set(value), reverse=True))
+
+
+def next_warned(
+    warned: frozenset[Decimal], distance_pct: Decimal, tiers: Tiers
+) -> tuple[Decimal | None, frozenset[Decimal]]:
+    """The tier to warn of at `distance_pct` (None: none), and the tiers warned after it."""
+    still = frozenset(tier for tier in warned if distance_pct <= tier * (1 + REARM_SHARE))
+    reached = [tier for tier in tiers.pct if distance_pct <= tier]
+    if not reached:
+        return None, still
+    tightest = reached[-1]
+    if tightest in still:
+        return None, still | frozenset(reached)
+    return tightest, still | frozenset(reached)
+
+
+def evaluate_liquidation(
+    hedges: Sequence[TrackedHedge],
+    marks: Mapping[tuple[str, str], Decimal],
+    warned: Mapping[int, frozenset[Decimal]],
+    tiers: Mapping[int, Tiers] | None = None,
+) -> TrackingEvaluation:
+    """Warn each hedge whose mark came within a new tier of its liquidation price.
+
+    `marks` are by (venue, symbol); a hedge without a mark this cycle keeps its state. `tiers`
+    are by chat (default 30, 15 and 5 %).
+    """
+    warnings: list[LiquidationWarning] = []
+    after: dict[int, frozenset[Decimal]] = {}
+    for hedge in hedges:
+        before = warned.get(hedge.id, frozenset())
+        mark = marks.get((hedge.venue, hedge.symbol))
+        liquidation = hedge.liquidation_price()
+        if mark is None or liquidation is None:
+            after[hedge.id] = before if mark is None else frozenset()
+            continue
+        chat_tiers = (tiers or {}).get(hedge.chat_id, Tiers())
+        distance = price_move_pct(mark, liquidation)
+        tier, after[hedge.id] = next_warned(before, distance, chat_tiers)
+        if tier is None:
+            continue
+        restore_to = chat_tiers.pct[0]
+        extra = margin_for_distance_coin(hedge, mark, restore_to)
+        warnings.append(
+            LiquidationWarning(
+                hedge=hedge,
+                tier_pct=tier,
+                mark=mark,
+                liquidation_price=liquidation,
+                distance_pct=distance,
+                restore_to_pct=restore_to,
+                extra_margin_coin=extra,
+                leverage_after=effective_leverage(hedge, extra),
+            )
+        )
+    return TrackingEvaluation(warnings=tuple(warnings), warned=after)

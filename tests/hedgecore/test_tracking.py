@@ -1,0 +1,180 @@
+"""Tracked hedges: liquidation distance, the margin that restores it, and warnings per tier."""
+
+import itertools
+from datetime import UTC, datetime
+from decimal import Decimal as D
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from hedgecore.tracking import (
+    REARM_SHARE,
+    Tiers,
+    TrackedHedge,
+    effective_leverage,
+    evaluate_liquidation,
+    liquidation_distance_pct,
+    margin_for_distance_coin,
+)
+
+OPENED = datetime(2025, 4, 28, 8, tzinfo=UTC)
+KEY = ("bybit", "BTC/USD:BTC")
+
+
+def short(
+    leverage: D = D(3), mmr: D = D("0.005"), per_coin: D = D(0), contracts: int = 112_467
+) -> TrackedHedge:
+    return TrackedHedge(
+        id=1,
+        chat_id=77,
+        venue="bybit",
+        symbol="BTC/USD:BTC",
+        coin="BTC",
+        contracts=contracts,
+        contract_size_usd=D(1),
+        entry_price=D("93722.4"),
+        leverage=leverage,
+        hedged_coins=D("1.2"),
+        maintenance_margin_rate=mmr,
+        margin_rate_per_coin=per_coin,
+        opened_at=OPENED,
+    )
+
+
+def test_a_3x_short_by_hand() -> None:
+    # 112,467 USD short at 93,722.4, 3x: N/E = 1.2000012804 BTC, margin a third of it. Liquidated where
+    # m = N/E - N(1 - mmr)/P: P = N(1 - 0.005) / (N/E - m) = 93,722.4 x 0.995 x 1.5 = 139,880.68.
+    hedge = short()
+    assert hedge.margin_coin == pytest.approx(D("0.4000004268"), abs=D("1e-10"))
+    liquidation = hedge.liquidation_price()
+    assert liquidation == pytest.approx(D("93722.4") * D("0.995") * D("1.5"), rel=D("1e-12"))
+    # At a mark of 125,000 it is 11.9 % away; 30 % away needs 0.1114 BTC more margin:
+    mark = D(125000)
+    assert liquidation_distance_pct(hedge, mark) == pytest.approx(D("11.9045"), abs=D("0.0001"))
+    extra = margin_for_distance_coin(hedge, mark, D(30))
+    # m' = N/E - N x 0.995 / (1.3 x 125,000) = 1.2000012804 - 0.6886440923 = 0.5113571881 BTC,
+    # less the 0.4000004268 posted.
+    assert extra == pytest.approx(D("0.1113567613"), abs=D("1e-10"))
+    # That margin puts the short at 1.2000012804 / 0.5113571881 = 2.3467x instead of 3x.
+    assert effective_leverage(hedge, extra) == pytest.approx(D("2.3467"), abs=D("0.0001"))
+
+
+@given(
+    leverage=st.decimals(min_value=D("1.5"), max_value=D(50), places=2),
+    per_coin=st.sampled_from([D(0), D("0.00005")]),
+    rise_pct=st.decimals(min_value=D(0), max_value=D(40), places=2),
+    target_pct=st.decimals(min_value=D(1), max_value=D(50), places=1),
+)
+def test_the_advised_margin_moves_liquidation_where_it_says(
+    leverage: D, per_coin: D, rise_pct: D, target_pct: D
+) -> None:
+    hedge = short(leverage=leverage, per_coin=per_coin)
+    mark = hedge.entry_price * (1 + rise_pct / 100)
+    extra = margin_for_distance_coin(hedge, mark, target_pct)
+    target = mark * (1 + target_pct / 100)
+    liquidation = hedge.liquidation_price(hedge.margin_coin + extra)
+    if extra > 0:  # checked through hedgecore's own liquidation function
+        assert liquidation == pytest.approx(target, rel=D("1e-15"))
+    else:  # already that far away (or beyond liquidation altogether)
+        assert liquidation is None or liquidation >= target * (1 - D("1e-15"))
+
+
+DEFAULT_TIERS = Tiers()
+
+
+def warnings_along(
+    hedge: TrackedHedge, marks: list[D], tiers: Tiers = DEFAULT_TIERS
+) -> list[D | None]:
+    warned: dict[int, frozenset[D]] = {}
+    fired: list[D | None] = []
+    for mark in marks:
+        result = evaluate_liquidation([hedge], {KEY: mark}, warned, {hedge.chat_id: tiers})
+        warned = dict(result.warned)
+        fired.append(result.warnings[0].tier_pct if result.warnings else None)
+    return fired
+
+
+def per_tier_model(distances: list[D], tiers: tuple[D, ...]) -> list[D | None]:
+    """Each tier on its own: fires when the distance reaches it while armed, re-arms past
+    tier x (1 + REARM_SHARE). A cycle reports the tightest tier that fired."""
+    armed = dict.fromkeys(tiers, True)
+    reported: list[D | None] = []
+    for distance in distances:
+        fired = []
+        for tier in tiers:
+            if armed[tier] and distance <= tier:
+                armed[tier] = False
+                fired.append(tier)
+            elif distance > tier * (1 + REARM_SHARE):
+                armed[tier] = True
+        reported.append(min(fired) if fired else None)
+    return reported
+
+
+prices = st.lists(st.integers(min_value=90_000, max_value=139_000), min_size=1, max_size=40)
+
+
+@given(path=prices)
+def test_warnings_match_a_tier_by_tier_model(path: list[int]) -> None:
+    hedge = short()
+    marks = [D(p) for p in path]
+    distances = [liquidation_distance_pct(hedge, mark) for mark in marks]
+    assert None not in distances
+    assert warnings_along(hedge, marks) == per_tier_model(
+        [d for d in distances if d is not None], Tiers().pct
+    )
+
+
+@given(path=prices)
+def test_no_tier_warns_twice_without_recovering(path: list[int]) -> None:
+    hedge = short()
+    marks = [D(p) for p in path]
+    fired = warnings_along(hedge, marks)
+    for tier in Tiers().pct:
+        times = [i for i, t in enumerate(fired) if t == tier]
+        for first, second in itertools.pairwise(times):
+            between = marks[first + 1 : second]
+            recovered = [liquidation_distance_pct(hedge, m) for m in between]
+            assert any(d is not None and d > tier * (1 + REARM_SHARE) for d in recovered)
+
+
+def test_a_rising_price_warns_at_30_15_and_5_percent_once_each() -> None:
+    hedge = short()  # liquidated at 139,880.68
+    path = [D(p) for p in range(95_000, 139_001, 500)]
+    fired = [t for t in warnings_along(hedge, path) if t is not None]
+    assert fired == [D(30), D(15), D(5)]
+    # Hovering around 5 % does not repeat it; falling back past 6 % and returning does.
+    hover = [D(133_300), D(133_100), D(133_300), D(133_100)]
+    assert warnings_along(hedge, [*path, *hover]).count(D(5)) == 1
+    back = [D(131_000), D(133_500)]  # 6.8 % away, then 4.8 %
+    assert warnings_along(hedge, [*path, *back]).count(D(5)) == 2
+
+
+def test_a_jump_past_several_tiers_warns_once_for_the_tightest() -> None:
+    hedge = short()
+    result = evaluate_liquidation([hedge], {KEY: D(135_000)}, {})
+    (warning,) = result.warnings
+    assert warning.tier_pct == D(5)
+    assert result.warned[hedge.id] == {D(30), D(15), D(5)}
+    # The advice moves it back to the loosest tier, 30 %, and says the leverage that makes.
+    assert warning.restore_to_pct == D(30)
+    restored = hedge.liquidation_price(hedge.margin_coin + warning.extra_margin_coin)
+    assert restored == pytest.approx(D(135_000) * D("1.3"), rel=D("1e-15"))
+    assert warning.leverage_after < hedge.leverage
+
+
+def test_a_fully_collateralised_short_and_a_missing_mark_never_warn() -> None:
+    one_x = short(leverage=D(1))
+    assert one_x.liquidation_price() is None
+    assert evaluate_liquidation([one_x], {KEY: D(500_000)}, {}).warnings == ()
+    hedge = short()
+    kept = {hedge.id: frozenset({D(30)})}
+    result = evaluate_liquidation([hedge], {}, kept)
+    assert (result.warnings, result.warned) == ((), kept)
+
+
+def test_tiers_are_percentages_and_kept_loosest_first() -> None:
+    assert Tiers(pct=(D(5), D(20), D(10))).pct == (D(20), D(10), D(5))
+    with pytest.raises(ValueError, match="between 0 and 100"):
+        Tiers(pct=(D(0),))
