@@ -66,11 +66,11 @@ def margin_tier(market: MarketContract, notional_usd: Decimal, price: Decimal) -
     return tiers[-1] if tiers else None
 
 
-def _short_liquidation(
+def maintenance_terms(
     market: MarketContract, notional_usd: Decimal, entry_price: Decimal, margin: Decimal
-) -> tuple[Decimal, Decimal | None]:
-    """Maintenance rate at liquidation and the short's liquidation price, in the tier it
-    liquidates in and with any per-coin size term."""
+) -> tuple[Decimal, Decimal]:
+    """Maintenance rate and deduction (coin) of the tier a short liquidates in, before any
+    per-coin size term."""
     mmr = market.contract.maintenance_margin_rate
     per_coin = market.contract.margin_rate_per_coin
     deduction = _ZERO
@@ -83,10 +83,20 @@ def _short_liquidation(
     # A short's coin value shrinks as the price rises, so it may liquidate in a lower tier.
     lower = margin_tier(market, notional_usd, price) if price is not None else None
     if lower is not None and lower != tier:
-        mmr, deduction = lower.maintenance_margin_rate, lower.maintenance_deduction_coin
-        price = liquidation_price(
-            Side.SHORT, notional_usd, entry_price, margin, mmr, deduction, per_coin
-        )
+        return lower.maintenance_margin_rate, lower.maintenance_deduction_coin
+    return mmr, deduction
+
+
+def _short_liquidation(
+    market: MarketContract, notional_usd: Decimal, entry_price: Decimal, margin: Decimal
+) -> tuple[Decimal, Decimal | None]:
+    """Maintenance rate at liquidation and the short's liquidation price, in the tier it
+    liquidates in and with any per-coin size term."""
+    per_coin = market.contract.margin_rate_per_coin
+    mmr, deduction = maintenance_terms(market, notional_usd, entry_price, margin)
+    price = liquidation_price(
+        Side.SHORT, notional_usd, entry_price, margin, mmr, deduction, per_coin
+    )
     if price is not None:
         mmr += per_coin * notional_usd / price  # the size the short has when it liquidates
     return mmr, price

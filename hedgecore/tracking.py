@@ -14,12 +14,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from pydantic import AwareDatetime, Field, field_validator
 
-from hedgecore.inverse import initial_margin_coin, liquidation_price, price_move_pct
-from hedgecore.models import Frozen, Side
+from hedgecore.inverse import (
+    hedged_value_usd,
+    initial_margin_coin,
+    liquidation_price,
+    price_move_pct,
+)
+from hedgecore.models import Frozen, FundingPoint, MarketContract, Side
+from hedgecore.planning import maintenance_terms
 
 DEFAULT_TIERS_PCT: tuple[Decimal, ...] = (Decimal(30), Decimal(15), Decimal(5))
 # A warned tier re-arms once the distance is back above tier x (1 + this): 5 % at 6 %.
@@ -27,17 +34,17 @@ REARM_SHARE = Decimal("0.2")
 MAX_TRACKED_PER_CHAT = 20
 
 
-class TrackedHedge(Frozen):
-    """An inverse short the user placed and asked the bot to watch."""
+class PlacedShort(Frozen):
+    """An inverse short the user placed, as they declare it (before it is anyone's record)."""
 
-    id: int = Field(gt=0)
-    chat_id: int
     venue: str
     symbol: str  # ccxt's unified symbol
+    venue_symbol: str | None = None  # the venue's own name for it
     coin: str
-    contracts: int = Field(gt=0)
-    # USD face of one contract; where orders are in coins (Bitget), one step's at the entry.
+    contracts: int = Field(gt=0)  # where orders are in coins (Bitget): steps
+    # USD face of one contract; where orders are in coins, one step's at the entry.
     contract_size_usd: Decimal = Field(gt=0)
+    order_step_coin: Decimal | None = Field(default=None, gt=0)
     entry_price: Decimal = Field(gt=0)
     leverage: Decimal = Field(gt=0)
     hedged_coins: Decimal = Field(gt=0)  # the holding the short stands for
@@ -75,13 +82,55 @@ class TrackedHedge(Frozen):
         )
 
 
-def liquidation_distance_pct(hedge: TrackedHedge, mark: Decimal) -> Decimal | None:
+class TrackedHedge(PlacedShort):
+    """A placed short as the store keeps it: one chat's, with its number."""
+
+    id: int = Field(gt=0)
+    chat_id: int
+
+
+def placed_short(
+    market: MarketContract,
+    contracts: int,
+    entry_price: Decimal,
+    leverage: Decimal,
+    opened_at: datetime,
+    hedged_coins: Decimal | None = None,
+) -> PlacedShort:
+    """The short of `contracts` on `market`'s contract opened at `entry_price` and `leverage`;
+    the holding it hedges is, unless given, the coins its face is worth at the entry."""
+    contract = market.contract
+    step = contract.order_step_coin
+    size_usd = step * entry_price if step is not None else contract.contract_size_usd
+    notional = contracts * size_usd
+    margin = initial_margin_coin(notional, entry_price, leverage)
+    mmr, deduction = maintenance_terms(market, notional, entry_price, margin)
+    return PlacedShort(
+        venue=contract.venue,
+        symbol=contract.symbol,
+        venue_symbol=contract.venue_symbol,
+        coin=contract.coin,
+        contracts=contracts,
+        contract_size_usd=size_usd,
+        order_step_coin=step,
+        entry_price=entry_price,
+        leverage=leverage,
+        hedged_coins=hedged_coins or notional / entry_price,
+        maintenance_margin_rate=mmr,
+        maintenance_deduction_coin=deduction,
+        margin_rate_per_coin=contract.margin_rate_per_coin,
+        opened_at=opened_at,
+        expiry=contract.expiry,
+    )
+
+
+def liquidation_distance_pct(hedge: PlacedShort, mark: Decimal) -> Decimal | None:
     """How far the mark must rise, in percent, to liquidate the short; None if it cannot be."""
     liquidation = hedge.liquidation_price()
     return None if liquidation is None else price_move_pct(mark, liquidation)
 
 
-def margin_for_distance_coin(hedge: TrackedHedge, mark: Decimal, distance_pct: Decimal) -> Decimal:
+def margin_for_distance_coin(hedge: PlacedShort, mark: Decimal, distance_pct: Decimal) -> Decimal:
     """The extra margin (coin) that puts the liquidation price `distance_pct` above `mark`.
 
     The short is liquidated where k N^2 u^2 - N(1 - mmr) u + N/E - m - d = 0 (u = 1/P; see
@@ -98,7 +147,7 @@ def margin_for_distance_coin(hedge: TrackedHedge, mark: Decimal, distance_pct: D
     return max(needed - hedge.margin_coin, Decimal(0))
 
 
-def effective_leverage(hedge: TrackedHedge, extra_margin_coin: Decimal = Decimal(0)) -> Decimal:
+def effective_leverage(hedge: PlacedShort, extra_margin_coin: Decimal = Decimal(0)) -> Decimal:
     """The leverage the short stands at with `extra_margin_coin` more behind it."""
     return hedge.notional_usd / (hedge.entry_price * (hedge.margin_coin + extra_margin_coin))
 
@@ -193,3 +242,96 @@ def evaluate_liquidation(
             )
         )
     return TrackingEvaluation(warnings=tuple(warnings), warned=after)
+
+
+class FundingTally(Frozen):
+    """Funding a tracked short received (negative: paid) since it opened."""
+
+    received_usd: Decimal  # each settlement's N x rate, in USD as it settled
+    received_coin: Decimal  # the same in coin, at today's mark (coins arrive at each price)
+    settlements: int
+    # Hours since opening the venue's history does not cover, counted at today's rate instead.
+    estimated_hours: Decimal
+
+
+def funding_since_entry(
+    hedge: PlacedShort,
+    points: Sequence[FundingPoint],
+    now: datetime,
+    mark: Decimal,
+    current_rate_per_hour: Decimal | None,
+) -> FundingTally | None:
+    """What funding paid the short from its opening to `now`; None when it cannot be told.
+
+    A settlement at t covers the interval before it, and pays whoever holds the position at t: one
+    after the opening counts whole. Time before the venue's history begins is counted at today's
+    rate, and said so.
+    """
+    settled = [p for p in points if hedge.opened_at < p.time <= now]
+    received_usd = sum((hedge.notional_usd * p.rate for p in settled), Decimal(0))
+    history_from = min(
+        (p.time - timedelta(hours=float(p.interval_hours)) for p in points), default=now
+    )
+    missing_hours = max(
+        Decimal((min(history_from, now) - hedge.opened_at).total_seconds()) / 3600, Decimal(0)
+    )
+    if missing_hours > 0:
+        if current_rate_per_hour is None:
+            return None
+        received_usd += hedge.notional_usd * current_rate_per_hour * missing_hours
+    return FundingTally(
+        received_usd=received_usd,
+        received_coin=received_usd / mark,
+        settlements=len(settled),
+        estimated_hours=missing_hours,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class PositionStatus:
+    """A tracked short as it stands now."""
+
+    hedge: TrackedHedge
+    mark: Decimal
+    quoted_at: datetime
+    liquidation_price: Decimal | None
+    liquidation_distance_pct: Decimal | None
+    funding: FundingTally | None
+    holding_value_usd: Decimal  # the hedged coins at today's mark
+    holding_value_at_entry_usd: Decimal
+    hedged_value_usd: Decimal  # the coins and the short together, at today's mark
+    hedged_value_at_entry_usd: Decimal
+    days_to_expiry: Decimal | None
+
+
+def position_status(
+    hedge: TrackedHedge,
+    market: MarketContract,
+    points: Sequence[FundingPoint],
+    now: datetime,
+) -> PositionStatus:
+    """Where a tracked short stands against its contract's quote and funding history."""
+    mark = market.quote.mark_price
+    funding = market.funding
+    rate_per_hour = None if funding is None else funding.rate / funding.interval_hours
+    liquidation = hedge.liquidation_price()
+    coins, entry = hedge.hedged_coins, hedge.entry_price
+    return PositionStatus(
+        hedge=hedge,
+        mark=mark,
+        quoted_at=market.quote.timestamp,
+        liquidation_price=liquidation,
+        liquidation_distance_pct=None if liquidation is None else price_move_pct(mark, liquidation),
+        funding=funding_since_entry(hedge, points, now, mark, rate_per_hour)
+        if hedge.expiry is None
+        else None,
+        holding_value_usd=coins * market.quote.index_price,
+        holding_value_at_entry_usd=coins * entry,
+        hedged_value_usd=hedged_value_usd(
+            coins, hedge.notional_usd, entry, market.quote.index_price, mark
+        ),
+        hedged_value_at_entry_usd=hedged_value_usd(coins, hedge.notional_usd, entry, entry),
+        days_to_expiry=None
+        if hedge.expiry is None
+        else Decimal((hedge.expiry - now).total_seconds()) / 86400,
+    )

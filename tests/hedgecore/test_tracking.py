@@ -1,22 +1,28 @@
 """Tracked hedges: liquidation distance, the margin that restores it, and warnings per tier."""
 
 import itertools
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal as D
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from hedgecore.models import FundingPoint, MarginTier, TierUnit
 from hedgecore.tracking import (
     REARM_SHARE,
     Tiers,
     TrackedHedge,
     effective_leverage,
     evaluate_liquidation,
+    funding_since_entry,
     liquidation_distance_pct,
     margin_for_distance_coin,
+    placed_short,
+    position_status,
 )
+
+from .builders import perpetual
 
 OPENED = datetime(2025, 4, 28, 8, tzinfo=UTC)
 KEY = ("bybit", "BTC/USD:BTC")
@@ -178,3 +184,81 @@ def test_tiers_are_percentages_and_kept_loosest_first() -> None:
     assert Tiers(pct=(D(5), D(20), D(10))).pct == (D(20), D(10), D(5))
     with pytest.raises(ValueError, match="between 0 and 100"):
         Tiers(pct=(D(0),))
+
+
+def test_a_declared_short_takes_the_venues_tier_and_bitgets_step_at_its_entry() -> None:
+    tiers = (
+        MarginTier(max_size=D(150), size_unit=TierUnit.COIN, maintenance_margin_rate=D("0.005")),
+        MarginTier(max_size=D(300), size_unit=TierUnit.COIN, maintenance_margin_rate=D("0.01")),
+    )
+    market = perpetual(price=D(60000), tiers=tiers)
+    placed = placed_short(market, 9_000_000, D(60000), D(3), OPENED)  # 150 BTC: first tier
+    assert placed.maintenance_margin_rate == D("0.005")
+    assert placed.hedged_coins == D(150)  # unless told, the coins its face is worth at entry
+    # 200 BTC at 20x liquidates near 63,000, still above 150 BTC there: the second tier.
+    bigger = placed_short(market, 12_000_000, D(60000), D(20), OPENED, hedged_coins=D(190))
+    assert (bigger.maintenance_margin_rate, bigger.hedged_coins) == (D("0.01"), D(190))
+    step = D("0.001")
+    bitget = perpetual(
+        venue="bitget",
+        price=D(93000),
+        contract_size_usd=step * D(93000),
+        order_amount_unit="coin",
+        order_step_coin=step,
+    )
+    placed = placed_short(bitget, 1199, D(94000), D(2), OPENED)  # the user's own entry
+    assert placed.contract_size_usd == D(94)
+    assert placed.notional_usd == D("112706")
+    assert placed.hedged_coins == D("1.199")
+
+
+def points_every_8h(first: datetime, rates: list[D]) -> list[FundingPoint]:
+    return [
+        FundingPoint(time=first + timedelta(hours=8 * i), rate=r, interval_hours=D(8))
+        for i, r in enumerate(rates)
+    ]
+
+
+def test_funding_since_entry_counts_the_settlements_after_opening() -> None:
+    hedge = short()  # 112,467 USD, opened 2025-04-28 08:00
+    points = points_every_8h(
+        OPENED - timedelta(hours=16), [D("0.0001")] * 3 + [D("0.0002"), D("-0.0001")]
+    )
+    now = OPENED + timedelta(hours=17)
+    tally = funding_since_entry(hedge, points, now, D(100_000), D("0.00001"))
+    assert tally is not None
+    # 16:00 (+0.0002) and 00:00 (-0.0001): the 08:00 settlement is the opening moment's own.
+    assert tally.settlements == 2
+    assert tally.received_usd == D(112_467) * D("0.0001")
+    assert tally.received_coin == tally.received_usd / D(100_000)
+    assert tally.estimated_hours == 0
+
+
+def test_funding_before_the_history_begins_is_estimated_at_todays_rate() -> None:
+    hedge = short()
+    points = points_every_8h(OPENED + timedelta(hours=48), [D("0.0001")])
+    now = OPENED + timedelta(hours=50)
+    tally = funding_since_entry(hedge, points, now, D(100_000), D("0.00002"))
+    assert tally is not None
+    assert tally.estimated_hours == 40  # the history starts at 40 h (its first interval's start)
+    assert tally.received_usd == D(112_467) * (D("0.0001") + D("0.00002") * 40)
+    # Without a rate to estimate with, the time it cannot see is not guessed.
+    assert funding_since_entry(hedge, points, now, D(100_000), None) is None
+
+
+def test_a_one_x_hedge_status_holds_its_value_and_cannot_be_liquidated() -> None:
+    tracked = TrackedHedge(
+        id=3,
+        chat_id=77,
+        **placed_short(perpetual(price=D(60000)), 72_000, D(60000), D(1), OPENED).model_dump(),
+    )
+    later = perpetual(price=D(75000), funding_rate=D("0.0001"))
+    status = position_status(tracked, later, [], OPENED + timedelta(days=2))
+    assert status.liquidation_price is None
+    assert status.holding_value_usd == D(90000)  # 1.2 BTC at 75,000
+    assert status.holding_value_at_entry_usd == D(72000)
+    assert status.hedged_value_usd == status.hedged_value_at_entry_usd == D(72000)
+    assert status.funding is not None
+    # No history at all: two days at today's 0.01 % per 8 h, and labelled estimated.
+    assert status.funding.estimated_hours == 48
+    assert status.funding.received_usd == D(72000) * D("0.0001") / 8 * 48
