@@ -19,6 +19,7 @@ from decimal import Decimal
 
 from pydantic import AwareDatetime, Field, field_validator
 
+from hedgecore.errors import Refused
 from hedgecore.inverse import (
     hedged_value_usd,
     initial_margin_coin,
@@ -87,6 +88,23 @@ class TrackedHedge(PlacedShort):
 
     id: int = Field(gt=0)
     chat_id: int
+
+
+class TrackingRefused(Refused):
+    """A hedge cannot be tracked; the message says why in words a user can act on."""
+
+
+def admit_tracked(existing: Sequence[TrackedHedge], wanted: PlacedShort) -> None:
+    """Refuse a short the chat already tracks, or one past the per-chat limit."""
+    def order(short: PlacedShort) -> tuple[object, ...]:
+        return (short.venue, short.symbol, short.contracts, short.entry_price, short.leverage)
+
+    if any(order(hedge) == order(wanted) for hedge in existing):
+        raise TrackingRefused("you already track that short; see /positions.")
+    if len(existing) >= MAX_TRACKED_PER_CHAT:
+        raise TrackingRefused(
+            f"you track {MAX_TRACKED_PER_CHAT} hedges, the most allowed: remove one with /untrack N."
+        )
 
 
 def placed_short(

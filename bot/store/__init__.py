@@ -1,4 +1,5 @@
-"""The one store interface the features use: users' defaults, alert rules, their state, the outbox.
+"""The one store interface the features use: users' defaults, alert rules, tracked hedges,
+their state, the outbox.
 
 `Store` is what a backend provides; SQLite (`bot.store.sqlite`) is the embedded default. Product
 rules (which alerts a chat may add) live above it and reach it as `admit`, which a backend runs
@@ -7,12 +8,14 @@ inside the transaction that adds the rule, so two requests at once cannot both p
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from decimal import Decimal
 from pathlib import Path
 from typing import Protocol
 
 from bot.defaults import UserSettings
 from hedgecore.alerts import AlertRule, AlertSpec, AlertState
+from hedgecore.tracking import PlacedShort, TrackedHedge
 
 
 class StoreUnavailable(RuntimeError):
@@ -58,6 +61,37 @@ class Store(Protocol):
 
     async def commit_cycle(self, state: AlertState, messages: list[tuple[int, str]]) -> None:
         """Record the new alert state and queue its messages in one transaction."""
+        ...
+
+    async def add_tracked(
+        self,
+        chat_id: int,
+        placed: PlacedShort,
+        admit: Callable[[Sequence[TrackedHedge]], None],
+    ) -> TrackedHedge:
+        """Track a placed short once `admit` accepts it beside the chat's others."""
+        ...
+
+    async def tracked_of(self, chat_id: int) -> list[TrackedHedge]:
+        """A chat's tracked hedges, oldest first."""
+        ...
+
+    async def active_tracked(self) -> list[TrackedHedge]:
+        """Every tracked hedge of chats that have not blocked the bot."""
+        ...
+
+    async def delete_tracked(self, chat_id: int, hedge_id: int | None = None) -> int:
+        """Stop tracking one of a chat's hedges, or all of them; returns how many went."""
+        ...
+
+    async def tracking_warned(self) -> dict[int, frozenset[Decimal]]:
+        """The liquidation tiers each tracked hedge was last warned of (and not recovered from)."""
+        ...
+
+    async def commit_tracking(
+        self, warned: Mapping[int, frozenset[Decimal]], messages: list[tuple[int, str]]
+    ) -> None:
+        """Record the warned tiers and queue their messages in one transaction."""
         ...
 
     async def pending_messages(self, limit: int) -> list[tuple[int, int, str]]:

@@ -1,4 +1,5 @@
-"""The SQLite store: per-user settings, alert rules, their state and the outbox in one file.
+"""The SQLite store: per-user settings, alert rules, tracked hedges, their state and the outbox
+in one file.
 
 WAL mode, a versioned schema migrated at start-up (`PRAGMA user_version`), and every call run
 in a worker thread so the event loop never waits on the disk. One process per file: a second
@@ -14,7 +15,7 @@ import json
 import os
 import sqlite3
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from decimal import Decimal
@@ -24,6 +25,7 @@ from typing import TypeVar
 from bot.defaults import UserSettings
 from bot.store import SchemaTooNew, StoreUnavailable
 from hedgecore.alerts import AlertKind, AlertRule, AlertSpec, AlertState, GroupState
+from hedgecore.tracking import PlacedShort, TrackedHedge
 
 T = TypeVar("T")
 SETTINGS_CACHE_SIZE = 50_000
@@ -71,6 +73,20 @@ MIGRATIONS: tuple[str, ...] = (
     """,
     """
     ALTER TABLE outbox ADD COLUMN claimed_until TEXT;
+    """,
+    # A tracked short is its declaration as JSON: read whole, never queried by its fields.
+    """
+    CREATE TABLE tracked_hedges (
+        id         INTEGER PRIMARY KEY AUTOINCREMENT,
+        chat_id    INTEGER NOT NULL,
+        placed     TEXT NOT NULL,
+        created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+    );
+    CREATE INDEX tracked_hedges_by_chat ON tracked_hedges (chat_id);
+    CREATE TABLE tracking_warned (
+        hedge_id INTEGER PRIMARY KEY,
+        tiers    TEXT NOT NULL
+    );
     """,
 )
 
@@ -272,6 +288,81 @@ class SqliteStore:
 
         await self._run(write)
 
+    async def add_tracked(
+        self,
+        chat_id: int,
+        placed: PlacedShort,
+        admit: Callable[[Sequence[TrackedHedge]], None],
+    ) -> TrackedHedge:
+        """Track a placed short once `admit` accepts it beside the chat's others."""
+
+        def write(db: sqlite3.Connection) -> TrackedHedge:
+            with _transaction(db):
+                admit(_tracked(db, "WHERE chat_id = ?", (chat_id,)))
+                cursor = db.execute(
+                    "INSERT INTO tracked_hedges (chat_id, placed) VALUES (?, ?)",
+                    (chat_id, placed.model_dump_json()),
+                )
+            assert cursor.lastrowid is not None  # an INSERT into a rowid table always has one
+            return TrackedHedge(id=cursor.lastrowid, chat_id=chat_id, **placed.model_dump())
+
+        return await self._run(write)
+
+    async def tracked_of(self, chat_id: int) -> list[TrackedHedge]:
+        """A chat's tracked hedges, oldest first."""
+        return await self._run(lambda db: _tracked(db, "WHERE chat_id = ?", (chat_id,)))
+
+    async def active_tracked(self) -> list[TrackedHedge]:
+        """Every tracked hedge of chats that have not blocked the bot."""
+        return await self._run(
+            lambda db: _tracked(db, "WHERE chat_id NOT IN (SELECT chat_id FROM paused_chats)", ())
+        )
+
+    async def delete_tracked(self, chat_id: int, hedge_id: int | None = None) -> int:
+        """Stop tracking one of a chat's hedges, or all of them; returns how many went."""
+        which, args = "chat_id = ?", [chat_id]
+        if hedge_id is not None:
+            which, args = "chat_id = ? AND id = ?", [chat_id, hedge_id]
+
+        def write(db: sqlite3.Connection) -> int:
+            with _transaction(db):
+                db.execute(
+                    f"DELETE FROM tracking_warned WHERE hedge_id IN (SELECT id FROM tracked_hedges WHERE {which})",
+                    args,
+                )
+                return int(db.execute(f"DELETE FROM tracked_hedges WHERE {which}", args).rowcount)
+
+        return await self._run(write)
+
+    async def tracking_warned(self) -> dict[int, frozenset[Decimal]]:
+        """The liquidation tiers each tracked hedge was last warned of (and not recovered from)."""
+        rows = await self._run(
+            lambda db: db.execute("SELECT hedge_id, tiers FROM tracking_warned").fetchall()
+        )
+        return {
+            hedge_id: frozenset(Decimal(t) for t in tiers.split(",") if t)
+            for hedge_id, tiers in rows
+        }
+
+    async def commit_tracking(
+        self, warned: Mapping[int, frozenset[Decimal]], messages: list[tuple[int, str]]
+    ) -> None:
+        """Record the warned tiers and queue their messages in one transaction."""
+        rows = [
+            (hedge_id, ",".join(str(t) for t in sorted(tiers)))
+            for hedge_id, tiers in warned.items()
+        ]
+
+        def write(db: sqlite3.Connection) -> None:
+            with _transaction(db):
+                db.executemany(
+                    "INSERT INTO tracking_warned (hedge_id, tiers) VALUES (?, ?) ON CONFLICT (hedge_id) DO UPDATE SET tiers = excluded.tiers",
+                    rows,
+                )
+                db.executemany("INSERT INTO outbox (chat_id, text) VALUES (?, ?)", messages)
+
+        await self._run(write)
+
     async def pending_messages(self, limit: int) -> list[tuple[int, int, str]]:
         """Queued messages not yet sent: (id, chat_id, text), oldest first."""
         return await self._run(
@@ -339,6 +430,7 @@ class SqliteStore:
                 "alerts": "SELECT COUNT(*) FROM alert_rules",
                 "paused chats": "SELECT COUNT(*) FROM paused_chats",
                 "alerts waiting to be sent": "SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL",
+                "tracked hedges": "SELECT COUNT(*) FROM tracked_hedges",
             }
             return {name: int(db.execute(sql).fetchone()[0]) for name, sql in queries.items()}
 
@@ -393,6 +485,16 @@ def _alerts(db: sqlite3.Connection, where: str, args: tuple[object, ...]) -> lis
             venue=venue,
         )
         for i, chat, coin, kind, threshold, minutes, venue in rows
+    ]
+
+
+def _tracked(db: sqlite3.Connection, where: str, args: tuple[object, ...]) -> list[TrackedHedge]:
+    rows = db.execute(
+        f"SELECT id, chat_id, placed FROM tracked_hedges {where} ORDER BY id", args
+    ).fetchall()
+    return [
+        TrackedHedge(id=hedge_id, chat_id=chat_id, **json.loads(placed))
+        for hedge_id, chat_id, placed in rows
     ]
 
 
