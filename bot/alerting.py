@@ -1,4 +1,5 @@
-"""Funding alerts: the cycle that evaluates every rule and queues messages, and the sender.
+"""Funding alerts and tracked hedges: the cycles that evaluate them and queue messages, and
+the sender that delivers both.
 
 Each cycle refreshes funding for the coins that have rules through the shared market cache (one
 bulk request per venue however many subscribers), evaluates, and writes the new state and the
@@ -12,15 +13,17 @@ import asyncio
 import logging
 import time
 from datetime import datetime
+from decimal import Decimal
 
 from telegram import Bot
 from telegram.constants import ParseMode
 from telegram.error import Forbidden, TelegramError
 
-from bot.render import render_alert
+from bot.render import render_alert, render_liquidation_warning
 from bot.store import Store
 from hedgecore.alerts import FundingObservation, RuleIndex, evaluate
 from hedgecore.market.service import MarketService
+from hedgecore.tracking import evaluate_liquidation
 
 log = logging.getLogger(__name__)
 SEND_BATCH = 30  # chats per round
@@ -88,6 +91,30 @@ class AlertService:
             await self._store.commit_cycle(result.state, messages)
             self.fired += len(messages)
             return len(messages)
+
+    async def track_cycle(self) -> int:
+        """Warn every tracked hedge whose mark came within a new tier of its liquidation price;
+        returns how many warnings were queued.
+
+        Marks come from the market cache, one request per venue and coin however many hedges.
+        """
+        hedges = await self._store.active_tracked()
+        if not hedges:
+            return 0
+        venues_by_coin: dict[str, set[str]] = {}
+        for hedge in hedges:
+            venues_by_coin.setdefault(hedge.coin, set()).add(hedge.venue)
+        marks: dict[tuple[str, str], Decimal] = {}
+        for coin, venues in sorted(venues_by_coin.items()):
+            found = await self._market.coin_markets(coin, sorted(venues))
+            marks |= {
+                (m.contract.venue, m.contract.symbol): m.quote.mark_price for m in found.contracts
+            }
+        result = evaluate_liquidation(hedges, marks, await self._store.tracking_warned())
+        messages = [(w.hedge.chat_id, render_liquidation_warning(w)) for w in result.warnings]
+        await self._store.commit_tracking(result.warned, messages)
+        self.fired += len(messages)
+        return len(messages)
 
     async def deliver(self, bot: Bot) -> int:
         """Send what the outbox holds; returns how many alerts went out.

@@ -6,7 +6,8 @@ Callback data (at most 64 bytes) starts with its feature's prefix:
 - "f:COIN" the chart button under /funding;
 - "a:del:ID" delete an alert;
 - "w:COIN [WORDS]" a step of the /alert walk-through: the coin, then the words of the command;
-- "k:QTY:COIN[:QTY:COIN...]" under /risk: plan the hedge of the holdings to hedge first.
+- "k:QTY:COIN[:QTY:COIN...]" under /risk: plan the hedge of the holdings to hedge first;
+- "t:r" refresh /positions, "t:u:ID" stop tracking a hedge.
 """
 
 from __future__ import annotations
@@ -30,13 +31,15 @@ FUNDING_CHART_PREFIX = "f:"
 DELETE_PREFIX = "a:del:"
 WIZARD_PREFIX = "w:"
 HEDGE_FIRST_PREFIX = "k:"
+POSITIONS_PREFIX = "t:"
 MAX_CALLBACK_BYTES = 64
 LEVERAGES = (Decimal(1), Decimal(2), Decimal(3), Decimal(5))
 RATIOS = (Decimal("0.5"), Decimal(1))
-View = Literal["p", "t", "c", "r", "h"]  # plan, leverage table, chart, risks, how to place it
+# plan, leverage table, chart, risks, how to place it, and "I placed this" (track it)
+View = Literal["p", "t", "c", "r", "h", "s"]
 
 
-VIEWS: dict[str, View] = {view: view for view in ("p", "t", "c", "r", "h")}
+VIEWS: dict[str, View] = {view: view for view in ("p", "t", "c", "r", "h", "s")}
 
 
 class BadCallback(ValueError):
@@ -132,7 +135,8 @@ def plan_keyboard(
             button("Chart", request, leverage, ratio, "c"),
         ]
     )
-    rows = [r for r in (venue_row, leverage_row, ratio_row, detail_row, table_row) if r]
+    track_row = row([button("I placed this: track it", request, leverage, ratio, "s")])
+    rows = [r for r in (venue_row, leverage_row, ratio_row, detail_row, table_row, track_row) if r]
     return InlineKeyboardMarkup(rows) if rows else None
 
 
@@ -252,3 +256,31 @@ def decode_hedge_first(data: str) -> tuple[Holding, ...]:
         )
     except InvalidInput as exc:
         raise BadCallback(data) from exc
+
+
+def positions_buttons(hedge_ids: list[int]) -> InlineKeyboardMarkup:
+    """Refresh, and an untrack button for each tracked hedge, four to a row."""
+    untrack = [
+        InlineKeyboardButton(
+            f"Untrack #{hedge_id}", callback_data=f"{POSITIONS_PREFIX}u:{hedge_id}"
+        )
+        for hedge_id in hedge_ids
+    ]
+    refresh = [InlineKeyboardButton("Refresh", callback_data=f"{POSITIONS_PREFIX}r")]
+    return InlineKeyboardMarkup([refresh, *(untrack[i : i + 4] for i in range(0, len(untrack), 4))])
+
+
+def decode_positions(data: str) -> int | None:
+    """The hedge an untrack button names, or None for refresh."""
+    action = data.removeprefix(POSITIONS_PREFIX)
+    if not data.startswith(POSITIONS_PREFIX):
+        raise BadCallback(data)
+    if action == "r":
+        return None
+    digits = action.removeprefix("u:")
+    if not action.startswith("u:") or not (digits.isascii() and digits.isdigit()):
+        raise BadCallback(data)
+    hedge_id = int(digits)
+    if not 0 < hedge_id <= MAX_ALERT_ID:
+        raise BadCallback(data)
+    return hedge_id

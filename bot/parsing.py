@@ -190,3 +190,64 @@ def parse_alert(args: list[str]) -> AlertSpec:
     return AlertSpec(
         coin=coin, kind=kind, threshold_8h=threshold, minutes_before=minutes, venue=venue
     )
+
+
+TRACK_EXAMPLE = "/track bybit BTCUSD 112467 @ 93722 3x"
+_SYMBOL = re.compile(r"[A-Za-z0-9_/:.-]{2,40}")
+
+
+class TrackRequest(Frozen):
+    """A /track command: the short placed, as the venue's order form counted it."""
+
+    venue: str
+    symbol: str  # as typed: the venue's spelling or ccxt's
+    order_amount: Decimal
+    entry_price: Decimal | None = None  # None: the price to sell at now
+    leverage: Decimal | None = None  # None: the user's default
+    hedged: Holding | None = None  # None: the coins the short's face is worth at entry
+
+
+def parse_track(args: list[str]) -> TrackRequest:
+    """Parse `/track VENUE SYMBOL AMOUNT [@ ENTRY] [Nx] [for QTY COIN]`."""
+    example = TRACK_EXAMPLE
+    if len(args) < 3:
+        raise _refuse("say the venue, the contract and how much you sold", example)
+    if len(args) > 10:
+        raise _refuse(f"too many words ({len(args)})", example)
+    try:
+        venue = venue_by_name(args[0]).id
+    except InvalidInput as exc:
+        raise _refuse(exc.problem, example) from None
+    if not _SYMBOL.fullmatch(args[1]):
+        raise _refuse(f"{args[1][:20]!r} is not a contract name", example)
+    amount = _parsed(inputs.parse_quantity, args[2], example)
+    rest = " ".join(args[3:]).replace("@ ", "@")
+    entry: Decimal | None = None
+    leverage: Decimal | None = None
+    hedged: Holding | None = None
+    words = rest.split()
+    while words:
+        token = words.pop(0)
+        if token.startswith("@"):
+            if entry is not None:
+                raise _refuse("give one entry price", example)
+            entry = _parsed(inputs.parse_price, token[1:], example)
+        elif _LEVERAGE.fullmatch(token):
+            if leverage is not None:
+                raise _refuse("give one leverage", example)
+            leverage = _parsed(inputs.parse_leverage, token.lstrip("xX"), example)
+        elif token.lower() == "for" and len(words) >= 2 and hedged is None:
+            quantity = _parsed(inputs.parse_quantity, words.pop(0), f"{example} for 1.2 BTC")
+            coin = _parsed(inputs.parse_coin, words.pop(0), f"{example} for 1.2 BTC")
+            hedged = Holding(coin=coin, quantity=quantity)
+        else:
+            shown = token if len(token) <= 20 else token[:20] + "..."
+            raise _refuse(f"I don't understand {shown!r}", example)
+    return TrackRequest(
+        venue=venue,
+        symbol=args[1],
+        order_amount=amount,
+        entry_price=entry,
+        leverage=leverage,
+        hedged=hedged,
+    )

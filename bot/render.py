@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 
 from bot.defaults import UserSettings
+from bot.parsing import TRACK_EXAMPLE
 from hedgecore import fmt, wording
 from hedgecore.alerts import AlertEvent, AlertKind, AlertRule
 from hedgecore.answers import (
@@ -24,9 +25,11 @@ from hedgecore.answers import (
 )
 from hedgecore.backtest import StrategyResult
 from hedgecore.comparison import VenueComparison
+from hedgecore.inverse import price_move_pct
 from hedgecore.models import ContractKind, DataSource, HedgeLeg, LeverageRow, RiskKind
 from hedgecore.overview import FundingHistoryRow
 from hedgecore.report import risk_lines
+from hedgecore.tracking import LiquidationWarning, PositionStatus, Tiers, TrackedHedge
 from hedgecore.venues import venue_name
 
 MAX_MESSAGE_CHARS = 4096
@@ -572,3 +575,102 @@ def render_risk(answer: RiskAnswer) -> str:
         "",
     ]
     return fit("\n".join(_labelled(lines, answer.source, answer.data_line)))
+
+
+def _tracked_head(hedge: TrackedHedge) -> str:
+    kind = "perpetual" if hedge.expiry is None else f"expires {fmt.utc(hedge.expiry)}"
+    return (
+        f"#{hedge.id} <b>{e(venue_name(hedge.venue))}</b> {e(hedge.venue_symbol or hedge.symbol)} "
+        f"({e(kind)}): short {e(hedge.size_text())} at {e(fmt.price(hedge.entry_price))}, "
+        f"{e(fmt.leverage(hedge.leverage))}, for {e(fmt.coin(hedge.hedged_coins, hedge.coin))}"
+    )
+
+
+def render_tracked(hedge: TrackedHedge, tiers: Tiers, watched: bool) -> str:
+    """The answer to a newly tracked hedge: what was recorded, and what will be watched."""
+    liquidation = hedge.liquidation_price()
+    where = (
+        "it cannot be liquidated (its margin covers the whole short)"
+        if liquidation is None
+        else f"liquidation at {fmt.price_and_move(liquidation, price_move_pct(hedge.entry_price, liquidation))} from the entry"
+    )
+    levels = ", ".join(fmt.pct(t, 0) for t in tiers.pct)
+    watch = (
+        f"I will warn you when the mark comes within {levels} of it."
+        if watched
+        else "<i>Saved, but watched only while hedgebot runs on Telegram, not in this chat.</i>"
+    )
+    return "\n".join(
+        [
+            "<b>Tracking</b> " + _tracked_head(hedge),
+            f"Margin {e(fmt.coin(hedge.margin_coin, hedge.coin))} (isolated): {e(where)}.",
+            watch,
+            "/positions shows it as it stands; /untrack removes it.",
+        ]
+    )
+
+
+def _position_lines(status: PositionStatus) -> list[str]:
+    hedge = status.hedge
+    lines = [_tracked_head(hedge)]
+    mark = f"Mark {fmt.price(status.mark)}"
+    if status.liquidation_price is None or status.liquidation_distance_pct is None:
+        lines.append(f"{mark}; cannot be liquidated")
+    else:
+        lines.append(
+            f"{mark}; liquidation {fmt.price(status.liquidation_price)}, "
+            f"<b>{fmt.pct(status.liquidation_distance_pct, signed=True)}</b> away"
+        )
+    funding = status.funding
+    if funding is not None:
+        verb = "received" if funding.received_usd >= 0 else "paid"
+        estimated = (
+            f", {fmt.number(funding.estimated_hours, 0)} h of it estimated at today's rate"
+            if funding.estimated_hours
+            else ""
+        )
+        lines.append(
+            f"Funding since entry: {verb} {fmt.usd(abs(funding.received_usd))} "
+            f"(about {fmt.coin(abs(funding.received_coin), hedge.coin)}), "
+            f"{funding.settlements} settlement{'s' if funding.settlements != 1 else ''}{estimated}"
+        )
+    elif hedge.expiry is None:
+        lines.append("Funding since entry: unknown (no history and no rate from the venue)")
+    lines.append(
+        f"Holding {fmt.usd(status.holding_value_usd)} (at entry {fmt.usd(status.holding_value_at_entry_usd)}); "
+        f"with the short {fmt.usd(status.hedged_value_usd)} (at entry {fmt.usd(status.hedged_value_at_entry_usd)})"
+    )
+    if status.days_to_expiry is not None:
+        lines.append(f"Expires in {fmt.number(status.days_to_expiry, 1)} days")
+    lines.append(f"<i>{e(venue_name(hedge.venue))} quoted {fmt.utc(status.quoted_at)}</i>")
+    return lines
+
+
+def render_positions(statuses: Sequence[PositionStatus | str]) -> str:
+    """The chat's tracked hedges as they stand, one block each."""
+    if not statuses:
+        return f"You track no hedges. Example: <code>{e(TRACK_EXAMPLE)}</code>"
+    blocks = [
+        e(status) if isinstance(status, str) else "\n".join(_position_lines(status))
+        for status in statuses
+    ]
+    return fit("\n\n".join(["<b>Your tracked hedges</b>", *blocks]))
+
+
+def render_liquidation_warning(warning: LiquidationWarning) -> str:
+    """A tracked short's mark came within a tier of its liquidation price: what to do, in numbers."""
+    hedge = warning.hedge
+    name = f"{venue_name(hedge.venue)} {hedge.venue_symbol or hedge.symbol}"
+    return "\n".join(
+        [
+            f"⚠️ <b>{e(name)}</b> short #{hedge.id} is {fmt.pct(warning.distance_pct, signed=True)} "
+            f"from liquidation (within your {fmt.pct(warning.tier_pct, 0)}): mark "
+            f"{fmt.price(warning.mark)}, liquidation {fmt.price(warning.liquidation_price)}.",
+            f"Adding {_bold(fmt.coin(warning.extra_margin_coin, hedge.coin))} of margin moves "
+            f"liquidation back to {fmt.pct(warning.restore_to_pct, 0)} away "
+            f"(the short then stands at {fmt.leverage(warning.leverage_after.quantize(Decimal('0.01')))} "
+            f"instead of {fmt.leverage(hedge.leverage)}).",
+            "A stop-loss would close the hedge and leave your coins unhedged; margin keeps it.",
+            f"<i>Tracked hedge #{hedge.id} · /positions</i>",
+        ]
+    )

@@ -32,7 +32,7 @@ from hedgecore.crosshedge import best_proxy_from_closes
 from hedgecore.errors import HedgeCoreError, NoMarketData, PlanningError
 from hedgecore.history import Columns, parse_history
 from hedgecore.market.deadline import REPLY_DEADLINE_S, reply_deadline
-from hedgecore.models import DataSource, Holding, PlanSettings
+from hedgecore.models import DataSource, FundingPoint, Holding, PlanSettings
 from hedgecore.overview import (
     FundingHistoryRow,
     basis_overview,
@@ -42,6 +42,15 @@ from hedgecore.overview import (
 from hedgecore.payoff import funding_lines, payoff_curve
 from hedgecore.planning import summarise_portfolio
 from hedgecore.portfolio_risk import assess_portfolio
+from hedgecore.tracking import (
+    PlacedShort,
+    PositionStatus,
+    TrackedHedge,
+    check_declared,
+    contracts_in,
+    placed_short,
+    position_status,
+)
 from hedgecore.venues import venue_name
 
 if TYPE_CHECKING:  # the market side imports ccxt, which takes a second: loaded in Desk.open
@@ -293,6 +302,44 @@ class Desk:
 
         answer, fallback = await self._answer(ask)
         return answer.model_copy(update={"notes": (*answer.notes, *fallback)})
+
+    async def declare_short(
+        self,
+        venue: str,
+        symbol: str,
+        order_amount: Decimal,
+        entry_price: Decimal | None,
+        leverage: Decimal,
+        hedged_coins: Decimal | None,
+        opened_at: datetime,
+    ) -> PlacedShort:
+        """The short a user says they placed, checked against the contract it names: the
+        amount as the venue's order form counts it; no entry price: the price to sell at now."""
+        with reply_deadline(self._reply_deadline_s):
+            market = await self.market.contract_named(venue, symbol)
+        contracts = contracts_in(market.contract, order_amount)
+        entry = entry_price or market.quote.short_entry_price
+        check_declared(market, entry, leverage)
+        return placed_short(market, contracts, entry, leverage, opened_at, hedged_coins)
+
+    async def positions(
+        self, hedges: Sequence[TrackedHedge], now: datetime
+    ) -> list[PositionStatus | str]:
+        """Each tracked hedge as it stands, or why it cannot be told now (one line)."""
+
+        async def one(hedge: TrackedHedge) -> PositionStatus | str:
+            try:
+                market = await self.market.contract_named(hedge.venue, hedge.symbol)
+                history: list[FundingPoint] = []
+                if hedge.expiry is None:
+                    by_venue = await self.market.funding_history(hedge.coin)
+                    history = by_venue.get(hedge.venue, [])
+            except HedgeCoreError as exc:
+                return f"#{hedge.id} {venue_name(hedge.venue)} {hedge.symbol}: {exc}"
+            return position_status(hedge, market, history, now)
+
+        with reply_deadline(self._reply_deadline_s):
+            return list(await asyncio.gather(*(one(hedge) for hedge in hedges)))
 
     async def listed_coins(self) -> dict[str, tuple[str, ...]]:
         """Coins with an inverse contract on the market's venues, and where; empty when no

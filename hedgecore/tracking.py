@@ -19,15 +19,17 @@ from decimal import Decimal
 
 from pydantic import AwareDatetime, Field, field_validator
 
-from hedgecore.errors import Refused
+from hedgecore import fmt
+from hedgecore.errors import InvalidInput, Refused
 from hedgecore.inverse import (
     hedged_value_usd,
     initial_margin_coin,
     liquidation_price,
     price_move_pct,
 )
-from hedgecore.models import Frozen, FundingPoint, MarketContract, Side
+from hedgecore.models import Contract, Frozen, FundingPoint, MarketContract, OrderUnit, Side
 from hedgecore.planning import maintenance_terms
+from hedgecore.venues import venue_name
 
 DEFAULT_TIERS_PCT: tuple[Decimal, ...] = (Decimal(30), Decimal(15), Decimal(5))
 # A warned tier re-arms once the distance is back above tier x (1 + this): 5 % at 6 %.
@@ -46,6 +48,7 @@ class PlacedShort(Frozen):
     # USD face of one contract; where orders are in coins, one step's at the entry.
     contract_size_usd: Decimal = Field(gt=0)
     order_step_coin: Decimal | None = Field(default=None, gt=0)
+    order_amount_unit: OrderUnit = "contracts"
     entry_price: Decimal = Field(gt=0)
     leverage: Decimal = Field(gt=0)
     hedged_coins: Decimal = Field(gt=0)  # the holding the short stands for
@@ -61,6 +64,14 @@ class PlacedShort(Frozen):
     def notional_usd(self) -> Decimal:
         """The short's USD face, fixed when it opened."""
         return self.contracts * self.contract_size_usd
+
+    def size_text(self) -> str:
+        """The short as the venue's order form counted it: '112,467 contracts', '1.199 BTC'."""
+        if self.order_step_coin is not None:
+            return fmt.coin(self.contracts * self.order_step_coin, self.coin)
+        if self.order_amount_unit == "usd":
+            return f"{fmt.number(self.notional_usd, 0)} USD"
+        return f"{self.contracts:,} contracts"
 
     @property
     def margin_coin(self) -> Decimal:
@@ -96,6 +107,7 @@ class TrackingRefused(Refused):
 
 def admit_tracked(existing: Sequence[TrackedHedge], wanted: PlacedShort) -> None:
     """Refuse a short the chat already tracks, or one past the per-chat limit."""
+
     def order(short: PlacedShort) -> tuple[object, ...]:
         return (short.venue, short.symbol, short.contracts, short.entry_price, short.leverage)
 
@@ -104,6 +116,49 @@ def admit_tracked(existing: Sequence[TrackedHedge], wanted: PlacedShort) -> None
     if len(existing) >= MAX_TRACKED_PER_CHAT:
         raise TrackingRefused(
             f"you track {MAX_TRACKED_PER_CHAT} hedges, the most allowed: remove one with /untrack N."
+        )
+
+
+# An entry price further than this from the contract's price now is taken for a typing error.
+MAX_ENTRY_GAP = Decimal("0.5")
+
+
+def contracts_in(contract: Contract, order_amount: Decimal) -> int:
+    """The contracts an order of `order_amount` opens, as the venue's order form counts it:
+    coins on Bitget, USD on Deribit, contracts elsewhere. Refuses what is not a whole number."""
+    if contract.order_step_coin is not None:
+        unit, what = (
+            contract.order_step_coin,
+            f"steps of {contract.order_step_coin} {contract.coin}",
+        )
+    elif contract.order_amount_unit == "usd":
+        unit, what = contract.contract_size_usd, f"multiples of {contract.contract_size_usd} USD"
+    else:
+        unit, what = Decimal(1), "whole contracts"
+    count = order_amount / unit
+    whole = int(count)
+    if count != whole or whole < 1:
+        nearest = max(whole, 1) * unit
+        raise InvalidInput(
+            f"{venue_name(contract.venue)} {contract.venue_symbol or contract.symbol} is traded "
+            f"in {what}; {order_amount} is not one",
+            f"{nearest.normalize():f}",
+        )
+    return whole
+
+
+def check_declared(market: MarketContract, entry_price: Decimal, leverage: Decimal) -> None:
+    """Refuse an entry far from any recent price, or a leverage the contract does not allow."""
+    contract, mark = market.contract, market.quote.mark_price
+    name = f"{venue_name(contract.venue)} {contract.venue_symbol or contract.symbol}"
+    if abs(entry_price / mark - 1) > MAX_ENTRY_GAP:
+        raise InvalidInput(
+            f"an entry at {entry_price} is far from {name}'s {mark} now", f"@ {mark:.0f}"
+        )
+    if contract.max_leverage is not None and leverage > contract.max_leverage:
+        raise InvalidInput(
+            f"{name} allows at most {contract.max_leverage.normalize():f}x",
+            f"{contract.max_leverage.normalize():f}x",
         )
 
 
@@ -131,6 +186,7 @@ def placed_short(
         contracts=contracts,
         contract_size_usd=size_usd,
         order_step_coin=step,
+        order_amount_unit=contract.order_amount_unit,
         entry_price=entry_price,
         leverage=leverage,
         hedged_coins=hedged_coins or notional / entry_price,

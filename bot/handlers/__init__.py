@@ -19,10 +19,23 @@ from bot.handlers import (
     risk,
     settings,
     start,
+    tracking,
 )
 from bot.services import MenuEntry
 
-FEATURES = (hedge, risk, funding, basis, settings, charts, backtest, alerts, start, admin)
+FEATURES = (
+    hedge,
+    risk,
+    funding,
+    basis,
+    settings,
+    charts,
+    backtest,
+    alerts,
+    tracking,
+    start,
+    admin,
+)
 
 
 def menu() -> tuple[MenuEntry, ...]:

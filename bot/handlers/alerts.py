@@ -159,9 +159,10 @@ async def delete_button(update: Update, context: HedgeContext) -> None:
 
 
 async def check_alerts(context: HedgeContext) -> None:
-    """The minute job: evaluate every alert and send what fired."""
+    """The minute job: evaluate every alert and tracked hedge, and send what fired."""
     service = context.services.alerts
     await service.cycle(datetime.now(UTC))
+    await service.track_cycle()
     await service.deliver(context.bot)
 
 

@@ -8,6 +8,7 @@ from bot.context import HedgeApp, HedgeContext
 from bot.defaults import UserSettings, hedge_question
 from bot.handlers.charts import send_payoff_chart
 from bot.handlers.replies import Command, add_commands, error_text, refuse_error, reply
+from bot.handlers.tracking import track_plan
 from bot.keyboards import PLAN_PREFIX, BadCallback, decode, pattern, plan_keyboard
 from bot.parsing import HedgeRequest, parse_hedge
 from bot.render import render_hedge, render_how_to_place, render_leverage_table, render_risks
@@ -56,10 +57,14 @@ async def button(update: Update, context: HedgeContext) -> None:
     except BadCallback:
         await query.answer("This button is out of date: send /hedge again.")
         return
-    await query.answer()
+    if view != "s":  # tracking answers the query itself, with what it did
+        await query.answer()
     if view == "c":
         if isinstance(query.message, Message):
             await send_payoff_chart(query.message, context, request, query.from_user.id)
+        return
+    if view == "s":
+        await track_plan(query, context, request)
         return
     services = context.services
     defaults = await services.store.user_settings(query.from_user.id)

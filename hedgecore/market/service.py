@@ -22,7 +22,7 @@ from functools import partial
 from typing import Any, TypeVar
 
 from hedgecore import fmt
-from hedgecore.errors import NoMarketData
+from hedgecore.errors import NoMarketData, PlanningError
 from hedgecore.market.breaker import CircuitBreaker
 from hedgecore.market.cache import Cached, TtlCache
 from hedgecore.market.deadline import current_deadline
@@ -322,6 +322,34 @@ class MarketService:
             as_of=self.now(),
             source=self.source,
         )
+
+    async def contract_named(self, venue: str, name: str) -> MarketContract:
+        """The venue's inverse contract that `name` spells, in the venue's own way (BTCUSD_PERP)
+        or ccxt's (BTC/USD:BTC), any case; with its quote."""
+        asked = self._venues.get(venue)
+        if asked is None:
+            raise PlanningError(f"this bot does not ask {venue_name(venue)} for prices")
+        markets = await self._in_time(asked, self._markets(asked))
+        wanted = name.strip().upper()
+        market = next(
+            (m for m in markets if wanted in (str(m.get("id", "")).upper(), str(m["symbol"]))),
+            None,
+        )
+        if market is None:
+            own = ", ".join(sorted({str(m.get("id", m["symbol"])).upper() for m in markets})[:8])
+            linear = " (USDT- and USDC-margined contracts are linear: they hedge no coins)"
+            raise PlanningError(
+                f"{venue_name(venue)} lists no coin-margined contract {name.strip()[:24]!r}"
+                f"{linear if wanted.endswith(('USDT', 'USDC')) else ''}; its own: {own}"
+            )
+        found = await self.coin_markets(str(market["base"]), [venue])
+        quoted = next((c for c in found.contracts if c.contract.symbol == market["symbol"]), None)
+        if quoted is None:
+            raise NoMarketData(
+                f"no price for {venue_name(venue)} {market['symbol']} right now"
+                + (f" ({found.notes[0]})" if found.notes else "")
+            )
+        return quoted
 
     async def coins(self) -> dict[str, tuple[str, ...]]:
         """Coins with an inverse contract somewhere, and the venues listing them."""

@@ -1,0 +1,172 @@
+"""/track, /positions, /untrack and the plan's "I placed this" button: hedges the bot stays with.
+
+The user declares the short they placed (no API keys); the minute job (with the funding alerts)
+warns when the mark comes near its liquidation price.
+"""
+
+from datetime import UTC, datetime
+
+from telegram import CallbackQuery, Update
+from telegram.ext import CallbackQueryHandler
+
+from bot.context import HedgeApp, HedgeContext
+from bot.defaults import hedge_question
+from bot.handlers.replies import Command, add_commands, error_text, refuse, refuse_error, reply
+from bot.keyboards import (
+    POSITIONS_PREFIX,
+    BadCallback,
+    decode_positions,
+    pattern,
+    positions_buttons,
+)
+from bot.parsing import TRACK_EXAMPLE, HedgeRequest, TrackRequest, parse_track
+from bot.render import render_positions, render_tracked
+from hedgecore.alerts import MAX_ALERT_ID
+from hedgecore.errors import HedgeCoreError, Refused
+from hedgecore.tracking import PlacedShort, Tiers, TrackedHedge, admit_tracked
+
+
+async def _record(context: HedgeContext, chat_id: int, placed: PlacedShort) -> str:
+    """Track `placed` for the chat under the product's rules; returns the HTML answer."""
+    tracked = await context.services.store.add_tracked(
+        chat_id, placed, lambda existing: admit_tracked(existing, placed)
+    )
+    return render_tracked(tracked, Tiers(), watched=context.application.running)
+
+
+async def _declare(context: HedgeContext, user_id: int, request: TrackRequest) -> PlacedShort:
+    """The short `request` describes, checked against its contract."""
+    defaults = await context.services.store.user_settings(user_id)
+    placed = await context.services.desk.declare_short(
+        request.venue,
+        request.symbol,
+        request.order_amount,
+        request.entry_price,
+        request.leverage or defaults.leverage,
+        request.hedged.quantity if request.hedged else None,
+        datetime.now(UTC),
+    )
+    if request.hedged is not None and request.hedged.coin != placed.coin:
+        raise Refused(
+            f"{placed.venue_symbol or placed.symbol} is a {placed.coin} contract: a short on it "
+            f"hedges {placed.coin}, not {request.hedged.coin}"
+        )
+    return placed
+
+
+async def track(update: Update, context: HedgeContext) -> None:
+    """Track a short placed by hand: /track VENUE SYMBOL AMOUNT [@ ENTRY] [Nx] [for QTY COIN]."""
+    chat, user = update.effective_chat, update.effective_user
+    if chat is None or user is None:
+        return
+    try:
+        placed = await _declare(context, user.id, parse_track(context.args or []))
+        answer = await _record(context, chat.id, placed)
+    except HedgeCoreError as exc:
+        await refuse_error(update, exc, TRACK_EXAMPLE)
+        return
+    await reply(update, answer)
+
+
+async def track_plan(query: CallbackQuery, context: HedgeContext, request: HedgeRequest) -> None:
+    """The plan's "I placed this": track its best leg as the plan sized it."""
+    chat = query.message.chat if query.message else None
+    if chat is None:
+        return
+    services = context.services
+    try:
+        defaults = await services.store.user_settings(query.from_user.id)
+        result = await services.desk.hedge(hedge_question(request, defaults))
+        plan = result.plans[0].plan
+        leg = plan.best
+        if leg.margin_currency != plan.holding.coin:
+            raise Refused("a cross hedge cannot be tracked yet: track its short with /track")
+        placed = await services.desk.declare_short(
+            leg.venue,
+            leg.symbol,
+            leg.order_amount,
+            leg.entry_price,
+            leg.leverage,
+            plan.holding.quantity * plan.hedge_ratio,
+            datetime.now(UTC),
+        )
+        answer = await _record(context, chat.id, placed)
+    except HedgeCoreError as exc:
+        await query.answer()
+        await query.get_bot().send_message(chat.id, error_text(exc, TRACK_EXAMPLE))
+        return
+    await query.answer("Tracked.")
+    await query.get_bot().send_message(chat.id, answer, parse_mode="HTML")
+
+
+async def _positions_text(context: HedgeContext, chat_id: int) -> tuple[str, list[int]]:
+    hedges: list[TrackedHedge] = await context.services.store.tracked_of(chat_id)
+    statuses = await context.services.desk.positions(hedges, datetime.now(UTC)) if hedges else []
+    return render_positions(statuses), [hedge.id for hedge in hedges]
+
+
+async def positions(update: Update, context: HedgeContext) -> None:
+    """The chat's tracked hedges as they stand, with refresh and untrack buttons."""
+    chat = update.effective_chat
+    if chat is None:
+        return
+    text, ids = await _positions_text(context, chat.id)
+    await reply(update, text, positions_buttons(ids) if ids else None)
+
+
+async def untrack(update: Update, context: HedgeContext) -> None:
+    """Stop tracking one hedge (/untrack 3) or all (/untrack all)."""
+    chat = update.effective_chat
+    args = context.args or []
+    if chat is None:
+        return
+    if len(args) != 1 or not (args[0] == "all" or (args[0].isascii() and args[0].isdigit())):
+        await refuse(update, "say which hedge, or all. Example: /untrack 3")
+        return
+    hedge_id = None if args[0] == "all" else int(args[0])
+    gone = 0
+    if hedge_id is None or hedge_id <= MAX_ALERT_ID:
+        gone = await context.services.store.delete_tracked(chat.id, hedge_id)
+    await refuse(
+        update,
+        f"Stopped tracking {gone} hedge{'s' if gone != 1 else ''}."
+        if gone
+        else "No such tracked hedge: see /positions.",
+    )
+
+
+async def positions_button(update: Update, context: HedgeContext) -> None:
+    """Refresh /positions, or untrack the hedge a button names, editing the same message."""
+    query = update.callback_query
+    chat = update.effective_chat
+    if query is None or query.data is None or chat is None:
+        return
+    try:
+        hedge_id = decode_positions(query.data)
+    except BadCallback:
+        await query.answer("This button is out of date: send /positions again.")
+        return
+    if hedge_id is not None:
+        await context.services.store.delete_tracked(chat.id, hedge_id)
+        await query.answer(f"Hedge #{hedge_id} no longer tracked.")
+    else:
+        await query.answer()
+    text, ids = await _positions_text(context, chat.id)
+    await query.edit_message_text(
+        text, parse_mode="HTML", reply_markup=positions_buttons(ids) if ids else None
+    )
+
+
+COMMANDS = (
+    Command(
+        "track", "track a short you placed, and be warned before liquidation", TRACK_EXAMPLE, track
+    ),
+    Command("positions", "your tracked hedges as they stand", "/positions", positions),
+    Command("untrack", "stop tracking a hedge, or all", "/untrack 3", untrack),
+)
+
+
+def register(app: HedgeApp) -> None:
+    """Register the tracking commands and their buttons."""
+    add_commands(app, COMMANDS)
+    app.add_handler(CallbackQueryHandler(positions_button, pattern=pattern(POSITIONS_PREFIX)))
