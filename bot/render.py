@@ -595,11 +595,12 @@ def render_tracked(hedge: TrackedHedge, tiers: Tiers, watched: bool) -> str:
         else f"liquidation at {fmt.price_and_move(liquidation, price_move_pct(hedge.entry_price, liquidation))} from the entry"
     )
     levels = ", ".join(fmt.pct(t, 0) for t in tiers.pct)
-    watch = (
-        f"I will warn you when the mark comes within {levels} of it."
-        if watched
-        else "<i>Saved, but watched only while hedgebot runs on Telegram, not in this chat.</i>"
-    )
+    if liquidation is None:
+        watch = "There is no liquidation price to warn you of."
+    elif watched:
+        watch = f"I will warn you when the mark comes within {levels} of it."
+    else:
+        watch = "<i>Saved, but watched only while hedgebot runs on Telegram, not in this chat.</i>"
     return "\n".join(
         [
             "<b>Tracking</b> " + _tracked_head(hedge),
@@ -622,7 +623,9 @@ def _position_lines(status: PositionStatus) -> list[str]:
             f"<b>{fmt.pct(status.liquidation_distance_pct, signed=True)}</b> away"
         )
     funding = status.funding
-    if funding is not None:
+    if funding is not None and not funding.settlements and not funding.estimated_hours:
+        lines.append("Funding since entry: no settlement yet")
+    elif funding is not None:
         verb = "received" if funding.received_usd >= 0 else "paid"
         estimated = (
             f", {fmt.number(funding.estimated_hours, 0)} h of it estimated at today's rate"

@@ -311,20 +311,17 @@ class Desk:
         entry_price: Decimal | None,
         leverage: Decimal,
         hedged_coins: Decimal | None,
-        opened_at: datetime,
     ) -> PlacedShort:
-        """The short a user says they placed, checked against the contract it names: the
+        """The short a user says they placed now, checked against the contract it names: the
         amount as the venue's order form counts it; no entry price: the price to sell at now."""
         with reply_deadline(self._reply_deadline_s):
             market = await self.market.contract_named(venue, symbol)
         contracts = contracts_in(market.contract, order_amount)
         entry = entry_price or market.quote.short_entry_price
         check_declared(market, entry, leverage)
-        return placed_short(market, contracts, entry, leverage, opened_at, hedged_coins)
+        return placed_short(market, contracts, entry, leverage, self.market.now(), hedged_coins)
 
-    async def positions(
-        self, hedges: Sequence[TrackedHedge], now: datetime
-    ) -> list[PositionStatus | str]:
+    async def positions(self, hedges: Sequence[TrackedHedge]) -> list[PositionStatus | str]:
         """Each tracked hedge as it stands, or why it cannot be told now (one line)."""
 
         async def one(hedge: TrackedHedge) -> PositionStatus | str:
@@ -336,7 +333,7 @@ class Desk:
                     history = by_venue.get(hedge.venue, [])
             except HedgeCoreError as exc:
                 return f"#{hedge.id} {venue_name(hedge.venue)} {hedge.symbol}: {exc}"
-            return position_status(hedge, market, history, now)
+            return position_status(hedge, market, history, self.market.now())
 
         with reply_deadline(self._reply_deadline_s):
             return list(await asyncio.gather(*(one(hedge) for hedge in hedges)))

@@ -20,7 +20,7 @@ from decimal import Decimal
 from pydantic import AwareDatetime, Field, field_validator
 
 from hedgecore import fmt
-from hedgecore.errors import InvalidInput, Refused
+from hedgecore.errors import InvalidInput, PlanningError, Refused
 from hedgecore.inverse import (
     hedged_value_usd,
     initial_margin_coin,
@@ -125,7 +125,8 @@ MAX_ENTRY_GAP = Decimal("0.5")
 
 def contracts_in(contract: Contract, order_amount: Decimal) -> int:
     """The contracts an order of `order_amount` opens, as the venue's order form counts it:
-    coins on Bitget, USD on Deribit, contracts elsewhere. Refuses what is not a whole number."""
+    coins on Bitget, USD on Deribit, contracts elsewhere. Refuses what is not a whole number
+    of them."""
     if contract.order_step_coin is not None:
         unit, what = (
             contract.order_step_coin,
@@ -138,11 +139,9 @@ def contracts_in(contract: Contract, order_amount: Decimal) -> int:
     count = order_amount / unit
     whole = int(count)
     if count != whole or whole < 1:
-        nearest = max(whole, 1) * unit
-        raise InvalidInput(
+        raise PlanningError(
             f"{venue_name(contract.venue)} {contract.venue_symbol or contract.symbol} is traded "
-            f"in {what}; {order_amount} is not one",
-            f"{nearest.normalize():f}",
+            f"in {what}: {order_amount.normalize():f} is not"
         )
     return whole
 
@@ -153,7 +152,8 @@ def check_declared(market: MarketContract, entry_price: Decimal, leverage: Decim
     name = f"{venue_name(contract.venue)} {contract.venue_symbol or contract.symbol}"
     if abs(entry_price / mark - 1) > MAX_ENTRY_GAP:
         raise InvalidInput(
-            f"an entry at {entry_price} is far from {name}'s {mark} now", f"@ {mark:.0f}"
+            f"an entry at {fmt.price(entry_price)} is far from {name}'s {fmt.price(mark)} now",
+            f"@ {mark:.0f}",
         )
     if contract.max_leverage is not None and leverage > contract.max_leverage:
         raise InvalidInput(

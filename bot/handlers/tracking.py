@@ -4,8 +4,6 @@ The user declares the short they placed (no API keys); the minute job (with the 
 warns when the mark comes near its liquidation price.
 """
 
-from datetime import UTC, datetime
-
 from telegram import CallbackQuery, Update
 from telegram.ext import CallbackQueryHandler
 
@@ -44,7 +42,6 @@ async def _declare(context: HedgeContext, user_id: int, request: TrackRequest) -
         request.entry_price,
         request.leverage or defaults.leverage,
         request.hedged.quantity if request.hedged else None,
-        datetime.now(UTC),
     )
     if request.hedged is not None and request.hedged.coin != placed.coin:
         raise Refused(
@@ -88,7 +85,6 @@ async def track_plan(query: CallbackQuery, context: HedgeContext, request: Hedge
             leg.entry_price,
             leg.leverage,
             plan.holding.quantity * plan.hedge_ratio,
-            datetime.now(UTC),
         )
         answer = await _record(context, chat.id, placed)
     except HedgeCoreError as exc:
@@ -101,7 +97,7 @@ async def track_plan(query: CallbackQuery, context: HedgeContext, request: Hedge
 
 async def _positions_text(context: HedgeContext, chat_id: int) -> tuple[str, list[int]]:
     hedges: list[TrackedHedge] = await context.services.store.tracked_of(chat_id)
-    statuses = await context.services.desk.positions(hedges, datetime.now(UTC)) if hedges else []
+    statuses = await context.services.desk.positions(hedges) if hedges else []
     return render_positions(statuses), [hedge.id for hedge in hedges]
 
 
