@@ -1,0 +1,256 @@
+"""Tracked hedges end to end: /track, the plan's button, /positions, and liquidation warnings
+from the minute job through the outbox, on the real Application, the fake Bot API and SQLite."""
+
+from collections.abc import AsyncIterator
+from decimal import Decimal as D
+from pathlib import Path
+
+import pytest
+
+from bot.alerting import AlertService
+from bot.store.sqlite import SqliteStore
+from hedgecore.tracking import MAX_TRACKED_PER_CHAT, TrackedHedge, admit_tracked
+
+from .conftest import RunningBot, start_bot, stop_bot
+from .fake_telegram import FakeTelegram, keyboard_of
+from .test_alerts import CHAT, NOW, ScriptedMarket, install, say
+
+HAND = "/track bybit BTCUSD 112467 @ 93722.4 3x for 1.2 BTC"
+
+
+class MovingMarket(ScriptedMarket):
+    """The scripted Bybit market, whose BTC perpetual's mark the test moves."""
+
+    async def set_mark(self, price: int) -> None:
+        for structure in ("tickers", "funding_rates"):
+            self.recorded[structure]["BTC/USD:BTC"]["markPrice"] = float(price)
+        await self.service.coin_markets("BTC")
+        await self.service.cache.settled()
+
+
+@pytest.fixture
+async def tracking(
+    telegram: FakeTelegram, tmp_path: Path
+) -> AsyncIterator[tuple[RunningBot, MovingMarket, AlertService]]:
+    db = tmp_path / "tracking.sqlite3"
+    bot = RunningBot(telegram, await start_bot(telegram, db), db, "aiohttp")
+    market = MovingMarket()
+    alerts = install(bot.app, market)
+    await market.set_mark(93722)
+    yield bot, market, alerts
+    await stop_bot(bot.app)
+
+
+def comparable(hedge: TrackedHedge) -> dict[str, object]:
+    return hedge.model_dump(exclude={"id", "chat_id", "opened_at"})
+
+
+async def test_track_by_hand_records_the_short_with_its_liquidation_price(
+    tracking: tuple[RunningBot, MovingMarket, AlertService],
+) -> None:
+    bot, _, _ = tracking
+    answer = await say(bot, HAND)
+    # 3x: margin a third of N/E; liquidated at E x (1 - 0.5 %) x 1.5 = 139,880.68 (Bybit's first
+    # risk limit, 0.5 %).
+    assert answer.startswith(
+        "<b>Tracking</b> #1 <b>Bybit</b> BTCUSD (perpetual): short 112,467 contracts at "
+        "93,722.40 USD, 3x, for 1.2 BTC"
+    )
+    assert "liquidation at 139,880.68 USD (+49.25%) from the entry" in answer
+    assert "I will warn you when the mark comes within 30%, 15%, 5% of it." in answer
+    assert await say(bot, HAND) == "you already track that short; see /positions."
+
+
+async def test_a_rising_mark_warns_at_30_15_and_5_percent_once_each_with_the_margin_to_add(
+    tracking: tuple[RunningBot, MovingMarket, AlertService],
+) -> None:
+    bot, market, alerts = tracking
+    await say(bot, HAND)  # liquidated at 139,880.68
+    fired: list[int] = []
+    sent_before = len(bot.telegram.sent())
+    for price in (100_000, 108_000, 110_000, 118_000, 122_000, 125_000, 134_000, 134_500):
+        await market.set_mark(price)
+        fired.append(await alerts.track_cycle())
+        await alerts.deliver(bot.app.bot)  # as the minute job does after each cycle
+    # 139,880.68 / 108,000 = +29.5 %, / 122,000 = +14.7 %, / 134,000 = +4.4 %.
+    assert fired == [0, 1, 0, 0, 1, 0, 1, 0]
+    warnings = [str(m.params["text"]) for m in bot.telegram.sent()[sent_before:]]
+    assert [w.split(" from liquidation")[0] for w in warnings] == [
+        "⚠️ <b>Bybit BTCUSD</b> short #1 is +29.52%",
+        "⚠️ <b>Bybit BTCUSD</b> short #1 is +14.66%",
+        "⚠️ <b>Bybit BTCUSD</b> short #1 is +4.39%",
+    ]
+    # At 134,000: back to 30 % away means liquidation at 174,200; the margin that puts it there
+    # is N/E - N(1 - 0.005)/174,200 = 1.2000013 - 0.6423919 = 0.5576094 BTC, of which 0.4000004
+    # is posted: 0.1576090 BTC more, and the short then stands at 1.2000013 / 0.5576094 = 2.15x.
+    assert (
+        "Adding <b>0.15760898 BTC</b> of margin moves liquidation back to 30% away" in warnings[2]
+    )
+    assert "(the short then stands at 2.15x instead of 3x)" in warnings[2]
+    assert "A stop-loss would close the hedge and leave your coins unhedged" in warnings[2]
+
+
+async def test_a_warning_queued_before_a_restart_is_sent_once(
+    tracking: tuple[RunningBot, MovingMarket, AlertService], telegram: FakeTelegram
+) -> None:
+    bot, market, alerts = tracking
+    await say(bot, HAND)
+    await market.set_mark(125_000)
+    assert await alerts.track_cycle() == 1
+    sent_before = len(telegram.sent())
+    await stop_bot(bot.app)
+    bot.app = await start_bot(telegram, bot.db)
+    restarted = install(bot.app, market)
+    assert await restarted.track_cycle() == 0  # the warned tier survived the restart
+    assert await restarted.deliver(bot.app.bot) == 1
+    assert await restarted.deliver(bot.app.bot) == 0
+    (warning,) = telegram.sent()[sent_before:]
+    assert "within your 15%" in str(warning.params["text"])
+
+
+async def test_the_plans_button_and_track_by_hand_record_the_same_short(
+    replayed_venues: RunningBot,
+) -> None:
+    telegram = replayed_venues.telegram
+    telegram.send_text("/hedge 1.2 BTC bybit 3x", chat_id=77)
+    (plan,) = await telegram.wait_for("sendMessage", 1)
+    buttons = {b["text"]: b["callback_data"] for row in keyboard_of(plan) for b in row}
+    message = {"message_id": 905, "date": 0, "chat": {"id": 77, "type": "private"}, "text": "x"}
+    telegram.press(buttons["I placed this: track it"], message)
+    (tracked,) = (await telegram.wait_for("sendMessage", 2))[1:]
+    # The plan's best leg at 3x is Bybit's quarterly, sold at its bid 95,012: 1.2 x 95,012 =
+    # 114,014.4 USD, so 114,014 contracts of 1 USD.
+    assert str(tracked.params["text"]).startswith(
+        "<b>Tracking</b> #1 <b>Bybit</b> BTCUSDM25 (expires 2025-06-27 08:00 UTC): short "
+        "114,014 contracts at 95,012.00 USD, 3x, for 1.2 BTC"
+    )
+    telegram.send_text("/track bybit BTCUSDM25 114014 @ 95012 3x for 1.2 BTC", chat_id=78)
+    await telegram.wait_for("sendMessage", 3)
+    store = replayed_venues.app.bot_data.services.store
+    (by_button,), (by_hand,) = await store.tracked_of(77), await store.tracked_of(78)
+    assert comparable(by_button) == comparable(by_hand)
+
+
+async def test_positions_shows_each_hedge_and_its_buttons_refresh_and_untrack(
+    replayed_venues: RunningBot,
+) -> None:
+    telegram = replayed_venues.telegram
+    for n, command in enumerate(
+        (
+            "/track bybit BTCUSD 112467 @ 93722 3x",
+            "/track bitget btcusd 1.199 2x",
+            "/track deribit BTC-PERPETUAL 112460 5x for 1.2 BTC",
+        ),
+        start=1,
+    ):
+        telegram.send_text(command)
+        await telegram.wait_for("sendMessage", n)  # one after the other: numbered in order
+    telegram.send_text("/positions")
+    (listing,) = (await telegram.wait_for("sendMessage", 4))[3:]
+    text = str(listing.params["text"])
+    assert "#2 <b>Bitget</b> BTCUSD (perpetual): short 1.199 BTC at 93,716.50 USD, 2x" in text
+    assert "Mark 93,716.90 USD; liquidation 186,683.27 USD, <b>+99.20%</b> away" in text
+    assert "#3 <b>Deribit</b> BTC-PERPETUAL (perpetual): short 112,460 USD" in text
+    assert "Funding since entry: no settlement yet" in text
+    assert text.count("<i>Bybit quoted 2025-04-28 08:00 UTC</i>") == 1
+    buttons = {b["text"]: b["callback_data"] for row in keyboard_of(listing) for b in row}
+    assert set(buttons) == {"Refresh", "Untrack #1", "Untrack #2", "Untrack #3"}
+    message = {"message_id": 906, "date": 0, "chat": {"id": 77, "type": "private"}, "text": "x"}
+    telegram.press(buttons["Untrack #2"], message)
+    (edit,) = await telegram.wait_for("editMessageText", 1)
+    assert "Bitget" not in str(edit.params["text"])
+    telegram.send_text("/untrack all")
+    (gone,) = (await telegram.wait_for("sendMessage", 5))[4:]
+    assert gone.params["text"] == "Stopped tracking 2 hedges."
+
+
+@pytest.mark.parametrize(
+    ("command", "answer"),
+    [
+        (
+            "/track bybit BTCUSDT 100",
+            "Bybit lists no coin-margined contract 'BTCUSDT' (USDT- and USDC-margined contracts "
+            "are linear: they hedge no coins); its own: BTCUSD, BTCUSDM25, ETHUSD. "
+            "Example: /track bybit BTCUSD 112467 @ 93722 3x",
+        ),
+        (
+            "/track binanse BTCUSD_PERP 10",
+            "unknown venue 'binanse' (did you mean binance?). "
+            "Example: /track bybit BTCUSD 112467 @ 93722 3x",
+        ),
+        (
+            "/track bybit BTCUSD 0",
+            "quantity must be more than zero, got '0'. "
+            "Example: /track bybit BTCUSD 112467 @ 93722 3x",
+        ),
+        (
+            "/track bybit BTCUSD 10 @ 6000",
+            "an entry at 6,000.00 USD is far from Bybit BTCUSD's 93,722.40 USD now. "
+            "Example: @ 93722",
+        ),
+        (
+            "/track bitget BTCUSD 1.1995",
+            "Bitget BTCUSD is traded in steps of 0.001 BTC: 1.1995 is not. "
+            "Example: /track bybit BTCUSD 112467 @ 93722 3x",
+        ),
+        (
+            "/track okx BTC-USD-SWAP 10 126x",
+            "leverage must be between 1x and 125x, got '126x'. "
+            "Example: /track bybit BTCUSD 112467 @ 93722 3x",
+        ),
+        (
+            "/track okx ETH-USD-SWAP 10 for 1 BTC",
+            "ETH-USD-SWAP is a ETH contract: a short on it hedges ETH, not BTC",
+        ),
+        ("/track weex BTCUSD 1", None),
+    ],
+)
+async def test_bad_tracking_input_gets_one_line_with_an_example(
+    replayed_venues: RunningBot, command: str, answer: str | None
+) -> None:
+    replayed_venues.telegram.send_text(command)
+    (reply,) = await replayed_venues.telegram.wait_for("sendMessage", 1)
+    text = str(reply.params["text"])
+    assert "\n" not in text
+    if answer is None:
+        assert text.startswith("Weex lists no coin-margined contracts")
+    else:
+        assert text == answer
+
+
+async def test_the_store_keeps_tracked_hedges_and_warned_tiers_across_reopening(
+    tmp_path: Path,
+) -> None:
+    from hedgecore.tracking import PlacedShort
+
+    from .test_alerts import NOW as OPENED
+
+    placed = PlacedShort(
+        venue="okx",
+        symbol="BTC/USD:BTC",
+        venue_symbol="BTC-USD-SWAP",
+        coin="BTC",
+        contracts=1124,
+        contract_size_usd=D(100),
+        entry_price=D("93719.8"),
+        leverage=D(3),
+        hedged_coins=D("1.2"),
+        maintenance_margin_rate=D("0.004"),
+        opened_at=OPENED,
+    )
+    store = await SqliteStore.open(tmp_path / "t.sqlite3")
+    first = await store.add_tracked(CHAT, placed, lambda existing: admit_tracked(existing, placed))
+    await store.commit_tracking({first.id: frozenset({D(30), D(15)})}, [(CHAT, "warned")])
+    await store.close()
+    store = await SqliteStore.open(tmp_path / "t.sqlite3")
+    assert await store.tracked_of(CHAT) == [first]
+    assert await store.tracking_warned() == {first.id: frozenset({D(30), D(15)})}
+    for n in range(2, MAX_TRACKED_PER_CHAT + 1):
+        other = placed.model_copy(update={"contracts": n})
+        await store.add_tracked(CHAT, other, lambda existing, o=other: admit_tracked(existing, o))
+    one_more = placed.model_copy(update={"contracts": 5000})
+    with pytest.raises(Exception, match="you track 20 hedges, the most allowed"):
+        await store.add_tracked(CHAT, one_more, lambda e: admit_tracked(e, one_more))
+    assert await store.delete_tracked(CHAT, first.id) == 1
+    assert await store.tracking_warned() == {}
+    await store.close()
