@@ -41,6 +41,9 @@ async def test_start_registers_the_menu_and_explains_itself(running: RunningBot)
         "alert",
         "alerts",
         "unalert",
+        "track",
+        "positions",
+        "untrack",
         "help",
     ]
     text = await ask(running, "/start")
@@ -72,6 +75,7 @@ async def test_hedge_leads_with_the_answer(each_transport: RunningBot) -> None:
         "How to place it",
         "Leverage table",
         "Chart",
+        "I placed this: track it",
     ]
 
 

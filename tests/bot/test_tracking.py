@@ -1,7 +1,7 @@
 """Tracked hedges end to end: /track, the plan's button, /positions, and liquidation warnings
 from the minute job through the outbox, on the real Application, the fake Bot API and SQLite."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from decimal import Decimal as D
 from pathlib import Path
 
@@ -9,7 +9,13 @@ import pytest
 
 from bot.alerting import AlertService
 from bot.store.sqlite import SqliteStore
-from hedgecore.tracking import MAX_TRACKED_PER_CHAT, TrackedHedge, admit_tracked
+from hedgecore.tracking import (
+    MAX_TRACKED_PER_CHAT,
+    PlacedShort,
+    TrackedHedge,
+    TrackingRefused,
+    admit_tracked,
+)
 
 from .conftest import RunningBot, start_bot, stop_bot
 from .fake_telegram import FakeTelegram, keyboard_of
@@ -221,10 +227,6 @@ async def test_bad_tracking_input_gets_one_line_with_an_example(
 async def test_the_store_keeps_tracked_hedges_and_warned_tiers_across_reopening(
     tmp_path: Path,
 ) -> None:
-    from hedgecore.tracking import PlacedShort
-
-    from .test_alerts import NOW as OPENED
-
     placed = PlacedShort(
         venue="okx",
         symbol="BTC/USD:BTC",
@@ -236,7 +238,7 @@ async def test_the_store_keeps_tracked_hedges_and_warned_tiers_across_reopening(
         leverage=D(3),
         hedged_coins=D("1.2"),
         maintenance_margin_rate=D("0.004"),
-        opened_at=OPENED,
+        opened_at=NOW,
     )
     store = await SqliteStore.open(tmp_path / "t.sqlite3")
     first = await store.add_tracked(CHAT, placed, lambda existing: admit_tracked(existing, placed))
@@ -245,12 +247,17 @@ async def test_the_store_keeps_tracked_hedges_and_warned_tiers_across_reopening(
     store = await SqliteStore.open(tmp_path / "t.sqlite3")
     assert await store.tracked_of(CHAT) == [first]
     assert await store.tracking_warned() == {first.id: frozenset({D(30), D(15)})}
-    for n in range(2, MAX_TRACKED_PER_CHAT + 1):
+    for n in range(2, MAX_TRACKED_PER_CHAT + 2):
         other = placed.model_copy(update={"contracts": n})
-        await store.add_tracked(CHAT, other, lambda existing, o=other: admit_tracked(existing, o))
-    one_more = placed.model_copy(update={"contracts": 5000})
-    with pytest.raises(Exception, match="you track 20 hedges, the most allowed"):
-        await store.add_tracked(CHAT, one_more, lambda e: admit_tracked(e, one_more))
+
+        def admit(existing: Sequence[TrackedHedge], wanted: PlacedShort = other) -> None:
+            admit_tracked(existing, wanted)
+
+        if n <= MAX_TRACKED_PER_CHAT:
+            await store.add_tracked(CHAT, other, admit)
+        else:
+            with pytest.raises(TrackingRefused, match="you track 20 hedges, the most allowed"):
+                await store.add_tracked(CHAT, other, admit)
     assert await store.delete_tracked(CHAT, first.id) == 1
     assert await store.tracking_warned() == {}
     await store.close()
