@@ -23,7 +23,7 @@ from bot.render import render_alert, render_liquidation_warning
 from bot.store import Store
 from hedgecore.alerts import FundingObservation, RuleIndex, evaluate
 from hedgecore.market.service import MarketService
-from hedgecore.tracking import evaluate_liquidation
+from hedgecore.tracking import TrackingIndex, evaluate_liquidation
 
 log = logging.getLogger(__name__)
 SEND_BATCH = 30  # chats per round
@@ -48,6 +48,7 @@ class AlertService:
         self._store = store
         self._market = market
         self._index: RuleIndex | None = None
+        self._tracking: TrackingIndex | None = None
         self._cycle_lock = asyncio.Lock()
         self._last_sent: dict[int, float] = {}  # chat -> monotonic time of its last message
         self.fired = 0  # alerts queued since start
@@ -92,27 +93,29 @@ class AlertService:
             self.fired += len(messages)
             return len(messages)
 
+    def tracking_changed(self) -> None:
+        """A hedge was tracked or untracked, or a chat paused: rebuild the index next cycle."""
+        self._tracking = None
+
     async def track_cycle(self) -> int:
         """Warn every tracked hedge whose mark came within a new tier of its liquidation price;
         returns how many warnings were queued.
 
-        Marks come from the market cache, one request per venue and coin however many hedges.
+        Marks come from the market cache, one request per venue however many hedges.
         """
-        hedges = await self._store.active_tracked()
-        if not hedges:
+        if self._tracking is None:
+            self._tracking = TrackingIndex(await self._store.active_tracked())
+        if not len(self._tracking):
             return 0
-        venues_by_coin: dict[str, set[str]] = {}
-        for hedge in hedges:
-            venues_by_coin.setdefault(hedge.coin, set()).add(hedge.venue)
         marks: dict[tuple[str, str], Decimal] = {}
-        for coin, venues in sorted(venues_by_coin.items()):
+        for coin, venues in sorted(self._tracking.watched.items()):
             found = await self._market.coin_markets(coin, sorted(venues))
             marks |= {
                 (m.contract.venue, m.contract.symbol): m.quote.mark_price for m in found.contracts
             }
-        result = evaluate_liquidation(hedges, marks, await self._store.tracking_warned())
+        result = evaluate_liquidation(self._tracking, marks, await self._store.tracking_warned())
         messages = [(w.hedge.chat_id, render_liquidation_warning(w)) for w in result.warnings]
-        await self._store.commit_tracking(result.warned, messages)
+        await self._store.commit_tracking(result.changed, messages)
         self.fired += len(messages)
         return len(messages)
 
@@ -186,6 +189,7 @@ class AlertService:
             # The user blocked the bot: pause their alerts until they /start again.
             await self._store.pause_chat(chat_id)
             self.rules_changed()
+            self.tracking_changed()
             return "blocked"
         except TelegramError as exc:
             log.warning("alert to a chat not sent, will retry: %s", type(exc).__name__)

@@ -84,12 +84,16 @@ def liquidation_price(
         # k N^2 u^2 + N(1 + mmr) u - C = 0 with C = m + d + N/E
         c = margin_coin + deduction_coin + n / entry_price
         b = n * (_ONE + mmr)
+        if not k:  # linear in u: the root is b / c (no square root to take)
+            return b / c
         return (b + (b * b + 4 * k * n * n * c).sqrt()) / (2 * c)
     # k N^2 u^2 - N(1 - mmr) u + D = 0 with D = N/E - m - d
     d = n / entry_price - margin_coin - deduction_coin
     if d <= 0:
         return None
     b = n * (_ONE - mmr)
+    if not k:
+        return b / d
     discriminant = b * b - 4 * k * n * n * d
     if discriminant < 0:  # below maintenance at every price: liquidated as it opens
         return entry_price

@@ -12,10 +12,11 @@ repeat it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from functools import cached_property
 
 from pydantic import AwareDatetime, Field, field_validator
 
@@ -35,6 +36,7 @@ DEFAULT_TIERS_PCT: tuple[Decimal, ...] = (Decimal(30), Decimal(15), Decimal(5))
 # A warned tier re-arms once the distance is back above tier x (1 + this): 5 % at 6 %.
 REARM_SHARE = Decimal("0.2")
 MAX_TRACKED_PER_CHAT = 20
+_NOTHING_WARNED: frozenset[Decimal] = frozenset()
 
 
 class PlacedShort(Frozen):
@@ -60,7 +62,7 @@ class PlacedShort(Frozen):
     opened_at: AwareDatetime
     expiry: AwareDatetime | None = None
 
-    @property
+    @cached_property
     def notional_usd(self) -> Decimal:
         """The short's USD face, fixed when it opened."""
         return self.contracts * self.contract_size_usd
@@ -73,7 +75,7 @@ class PlacedShort(Frozen):
             return f"{fmt.number(self.notional_usd, 0)} USD"
         return f"{self.contracts:,} contracts"
 
-    @property
+    @cached_property
     def margin_coin(self) -> Decimal:
         """The isolated margin behind the short: the opening margin and any added since."""
         return (
@@ -243,10 +245,30 @@ class LiquidationWarning:
 
 @dataclass(frozen=True, slots=True)
 class TrackingEvaluation:
-    """The warnings of one cycle, and each hedge's warned tiers after it."""
+    """The warnings of one cycle, and the warned tiers of the hedges whose tiers changed."""
 
     warnings: tuple[LiquidationWarning, ...]
-    warned: Mapping[int, frozenset[Decimal]]
+    changed: Mapping[int, frozenset[Decimal]]
+
+
+class TrackingIndex:
+    """Tracked hedges with their liquidation prices worked out once: they change only when a
+    hedge does, and the minute cycle reads them for every hedge."""
+
+    def __init__(self, hedges: Iterable[TrackedHedge]) -> None:
+        self.rows = tuple((hedge, hedge.liquidation_price()) for hedge in hedges)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    @property
+    def watched(self) -> dict[str, set[str]]:
+        """The venues whose marks the cycle needs, by coin: those of hedges that can be liquidated."""
+        venues: dict[str, set[str]] = {}
+        for hedge, liquidation in self.rows:
+            if liquidation is not None:
+                venues.setdefault(hedge.coin, set()).add(hedge.venue)
+        return venues
 
 
 class Tiers(Frozen):
@@ -277,7 +299,7 @@ def next_warned(
 
 
 def evaluate_liquidation(
-    hedges: Sequence[TrackedHedge],
+    index: TrackingIndex,
     marks: Mapping[tuple[str, str], Decimal],
     warned: Mapping[int, frozenset[Decimal]],
     tiers: Mapping[int, Tiers] | None = None,
@@ -287,18 +309,25 @@ def evaluate_liquidation(
     `marks` are by (venue, symbol); a hedge without a mark this cycle keeps its state. `tiers`
     are by chat (default 30, 15 and 5 %).
     """
+    default = Tiers()
     warnings: list[LiquidationWarning] = []
-    after: dict[int, frozenset[Decimal]] = {}
-    for hedge in hedges:
-        before = warned.get(hedge.id, frozenset())
-        mark = marks.get((hedge.venue, hedge.symbol))
-        liquidation = hedge.liquidation_price()
-        if mark is None or liquidation is None:
-            after[hedge.id] = before if mark is None else frozenset()
+    changed: dict[int, frozenset[Decimal]] = {}
+    for hedge, liquidation in index.rows:
+        before = warned.get(hedge.id, _NOTHING_WARNED)
+        if liquidation is None:
+            if before:
+                changed[hedge.id] = _NOTHING_WARNED
             continue
-        chat_tiers = (tiers or {}).get(hedge.chat_id, Tiers())
+        mark = marks.get((hedge.venue, hedge.symbol))
+        if mark is None:
+            continue
+        chat_tiers = tiers.get(hedge.chat_id, default) if tiers else default
         distance = price_move_pct(mark, liquidation)
-        tier, after[hedge.id] = next_warned(before, distance, chat_tiers)
+        if not before and distance > chat_tiers.pct[0]:
+            continue  # the usual case: far away and nothing to re-arm
+        tier, after = next_warned(before, distance, chat_tiers)
+        if after != before:
+            changed[hedge.id] = after
         if tier is None:
             continue
         restore_to = chat_tiers.pct[0]
@@ -315,7 +344,7 @@ def evaluate_liquidation(
                 leverage_after=effective_leverage(hedge, extra),
             )
         )
-    return TrackingEvaluation(warnings=tuple(warnings), warned=after)
+    return TrackingEvaluation(warnings=tuple(warnings), changed=changed)
 
 
 class FundingTally(Frozen):

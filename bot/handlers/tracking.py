@@ -29,6 +29,7 @@ async def _record(context: HedgeContext, chat_id: int, placed: PlacedShort) -> s
     tracked = await context.services.store.add_tracked(
         chat_id, placed, lambda existing: admit_tracked(existing, placed)
     )
+    context.services.alerts.tracking_changed()
     return render_tracked(tracked, Tiers(), watched=context.application.running)
 
 
@@ -123,6 +124,7 @@ async def untrack(update: Update, context: HedgeContext) -> None:
     gone = 0
     if hedge_id is None or hedge_id <= MAX_ALERT_ID:
         gone = await context.services.store.delete_tracked(chat.id, hedge_id)
+        context.services.alerts.tracking_changed()
     await refuse(
         update,
         f"Stopped tracking {gone} hedge{'s' if gone != 1 else ''}."
@@ -144,6 +146,7 @@ async def positions_button(update: Update, context: HedgeContext) -> None:
         return
     if hedge_id is not None:
         await context.services.store.delete_tracked(chat.id, hedge_id)
+        context.services.alerts.tracking_changed()
         await query.answer(f"Hedge #{hedge_id} no longer tracked.")
     else:
         await query.answer()

@@ -89,9 +89,9 @@ class Store(Protocol):
         ...
 
     async def commit_tracking(
-        self, warned: Mapping[int, frozenset[Decimal]], messages: list[tuple[int, str]]
+        self, changed: Mapping[int, frozenset[Decimal]], messages: list[tuple[int, str]]
     ) -> None:
-        """Record the warned tiers and queue their messages in one transaction."""
+        """Record the warned tiers that changed and queue their messages in one transaction."""
         ...
 
     async def pending_messages(self, limit: int) -> list[tuple[int, int, str]]:

@@ -345,20 +345,23 @@ class SqliteStore:
         }
 
     async def commit_tracking(
-        self, warned: Mapping[int, frozenset[Decimal]], messages: list[tuple[int, str]]
+        self, changed: Mapping[int, frozenset[Decimal]], messages: list[tuple[int, str]]
     ) -> None:
-        """Record the warned tiers and queue their messages in one transaction."""
-        rows = [
+        """Record the warned tiers that changed and queue their messages in one transaction."""
+        kept = [
             (hedge_id, ",".join(str(t) for t in sorted(tiers)))
-            for hedge_id, tiers in warned.items()
+            for hedge_id, tiers in changed.items()
+            if tiers
         ]
+        cleared = [(hedge_id,) for hedge_id, tiers in changed.items() if not tiers]
 
         def write(db: sqlite3.Connection) -> None:
             with _transaction(db):
                 db.executemany(
                     "INSERT INTO tracking_warned (hedge_id, tiers) VALUES (?, ?) ON CONFLICT (hedge_id) DO UPDATE SET tiers = excluded.tiers",
-                    rows,
+                    kept,
                 )
+                db.executemany("DELETE FROM tracking_warned WHERE hedge_id = ?", cleared)
                 db.executemany("INSERT INTO outbox (chat_id, text) VALUES (?, ?)", messages)
 
         await self._run(write)

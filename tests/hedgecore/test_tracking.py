@@ -13,6 +13,7 @@ from hedgecore.tracking import (
     REARM_SHARE,
     Tiers,
     TrackedHedge,
+    TrackingIndex,
     effective_leverage,
     evaluate_liquidation,
     funding_since_entry,
@@ -95,8 +96,10 @@ def warnings_along(
     warned: dict[int, frozenset[D]] = {}
     fired: list[D | None] = []
     for mark in marks:
-        result = evaluate_liquidation([hedge], {KEY: mark}, warned, {hedge.chat_id: tiers})
-        warned = dict(result.warned)
+        result = evaluate_liquidation(
+            TrackingIndex([hedge]), {KEY: mark}, warned, {hedge.chat_id: tiers}
+        )
+        warned |= result.changed
         fired.append(result.warnings[0].tier_pct if result.warnings else None)
     return fired
 
@@ -159,10 +162,10 @@ def test_a_rising_price_warns_at_30_15_and_5_percent_once_each() -> None:
 
 def test_a_jump_past_several_tiers_warns_once_for_the_tightest() -> None:
     hedge = short()
-    result = evaluate_liquidation([hedge], {KEY: D(135_000)}, {})
+    result = evaluate_liquidation(TrackingIndex([hedge]), {KEY: D(135_000)}, {})
     (warning,) = result.warnings
     assert warning.tier_pct == D(5)
-    assert result.warned[hedge.id] == {D(30), D(15), D(5)}
+    assert result.changed[hedge.id] == {D(30), D(15), D(5)}
     # The advice moves it back to the loosest tier, 30 %, and says the leverage that makes.
     assert warning.restore_to_pct == D(30)
     restored = hedge.liquidation_price(hedge.margin_coin + warning.extra_margin_coin)
@@ -173,11 +176,11 @@ def test_a_jump_past_several_tiers_warns_once_for_the_tightest() -> None:
 def test_a_fully_collateralised_short_and_a_missing_mark_never_warn() -> None:
     one_x = short(leverage=D(1))
     assert one_x.liquidation_price() is None
-    assert evaluate_liquidation([one_x], {KEY: D(500_000)}, {}).warnings == ()
+    assert evaluate_liquidation(TrackingIndex([one_x]), {KEY: D(500_000)}, {}).warnings == ()
     hedge = short()
     kept = {hedge.id: frozenset({D(30)})}
-    result = evaluate_liquidation([hedge], {}, kept)
-    assert (result.warnings, result.warned) == ((), kept)
+    result = evaluate_liquidation(TrackingIndex([hedge]), {}, kept)
+    assert (result.warnings, result.changed) == ((), {})  # no mark: the state stays as it was
 
 
 def test_tiers_are_percentages_and_kept_loosest_first() -> None:
