@@ -8,12 +8,19 @@ within that share of the liquidation price, and re-arm only once the distance ha
 the tier by a margin (hysteresis), so a price hovering at a tier does not warn every cycle. A
 jump past several tiers in one cycle warns once, for the tightest: the looser ones would only
 repeat it.
+
+Slower watches (`evaluate_watch`) tell when funding turns against a tracked perpetual (then a
+daily line with the cost so far while it stays there), remind 7 days and 1 day before a dated
+future expires with what rolling would lock in, and say when the coins received as funding have
+grown past 1 % of the holding, with the contracts that would hedge them.
 """
 
 from __future__ import annotations
 
+import bisect
+import itertools
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import cached_property
@@ -21,12 +28,14 @@ from functools import cached_property
 from pydantic import AwareDatetime, Field, field_validator
 
 from hedgecore import fmt
+from hedgecore.alerts import MIN_HYSTERESIS_8H
 from hedgecore.errors import InvalidInput, PlanningError, Refused
 from hedgecore.inverse import (
     hedged_value_usd,
     initial_margin_coin,
     liquidation_price,
     price_move_pct,
+    rate_per_8h,
 )
 from hedgecore.models import Contract, Frozen, FundingPoint, MarketContract, OrderUnit, Side
 from hedgecore.planning import maintenance_terms
@@ -438,3 +447,198 @@ def position_status(
         if hedge.expiry is None
         else Decimal((hedge.expiry - now).total_seconds()) / 86400,
     )
+
+
+# Funding "against the short" clears once it is back above zero by this much (per 8 hours), so a
+# rate hovering at zero does not warn every cycle (the funding alerts' own minimum hysteresis).
+AGAINST_CLEARS_8H = MIN_HYSTERESIS_8H
+DAILY = timedelta(days=1)
+EXPIRY_REMINDER_DAYS = (7, 1)
+UNHEDGED_SHARE = Decimal("0.01")  # funding coins past 1 % of the holding are worth hedging
+
+
+class FundingLedger:
+    """A perpetual's settled funding as running sums: the rates since any moment in one lookup."""
+
+    def __init__(self, points: Iterable[FundingPoint]) -> None:
+        settled = sorted((p.time, p.rate) for p in points)
+        self._times = [t for t, _ in settled]
+        self._sums = list(itertools.accumulate((r for _, r in settled), initial=Decimal(0)))
+
+    def rates_between(self, start: datetime, end: datetime) -> Decimal:
+        """The sum of the rates settled after `start` and up to `end`."""
+        first = bisect.bisect_right(self._times, start)
+        last = bisect.bisect_right(self._times, end)
+        return self._sums[last] - self._sums[first] if last > first else Decimal(0)
+
+
+@dataclass(frozen=True, slots=True)
+class ContractReading:
+    """What one cycle saw of a contract: its mark and, for a perpetual, its funding."""
+
+    mark: Decimal
+    funding_rate: Decimal | None = None
+    funding_interval_hours: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RollChoice:
+    """A dated future one could roll into: what its premium locks in."""
+
+    venue: str
+    symbol: str
+    expiry: datetime
+    basis_pct: Decimal
+    basis_apr_pct: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class WatchState:
+    """What the slower watches remember of one hedge between cycles."""
+
+    against_since: datetime | None = None  # funding turned against the short then
+    against_told: datetime | None = None  # the last line said about it
+    expiry_told: frozenset[int] = frozenset()  # the days-before reminders sent
+    unhedged_told: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class FundingAgainst:
+    """Funding on a tracked perpetual turned against the short (or is still against it)."""
+
+    hedge: TrackedHedge
+    rate: Decimal
+    interval_hours: Decimal
+    since: datetime
+    cost_usd: Decimal  # paid since it turned, as the settlements charged it
+    first: bool  # False: the daily line while it stays against
+
+
+@dataclass(frozen=True, slots=True)
+class ExpiryReminder:
+    """A tracked dated future expires soon: what rolling would lock in."""
+
+    hedge: TrackedHedge
+    days_before: int
+    expiry: datetime
+    rolls: tuple[RollChoice, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class UnhedgedFunding:
+    """The coins the short received as funding are now a share of the holding worth hedging."""
+
+    hedge: TrackedHedge
+    received_coin: Decimal
+    share_pct: Decimal
+    contracts_to_add: int
+
+
+WatchEvent = FundingAgainst | ExpiryReminder | UnhedgedFunding
+
+
+@dataclass(frozen=True, slots=True)
+class WatchEvaluation:
+    """The events of one cycle, and the states that changed."""
+
+    events: tuple[WatchEvent, ...]
+    changed: Mapping[int, WatchState]
+
+
+def _against(
+    hedge: TrackedHedge,
+    reading: ContractReading,
+    ledger: FundingLedger | None,
+    state: WatchState,
+    now: datetime,
+) -> tuple[FundingAgainst | None, WatchState]:
+    if reading.funding_rate is None or reading.funding_interval_hours is None:
+        return None, state
+    rate, hours = reading.funding_rate, reading.funding_interval_hours
+    if state.against_since is None:
+        if rate >= 0:
+            return None, state
+        since = now
+        event = FundingAgainst(hedge, rate, hours, since, Decimal(0), first=True)
+        return event, replace(state, against_since=since, against_told=now)
+    if rate_per_8h(rate, hours) >= AGAINST_CLEARS_8H:
+        return None, replace(state, against_since=None, against_told=None)
+    if state.against_told is not None and now - state.against_told < DAILY:
+        return None, state
+    paid = ledger.rates_between(state.against_since, now) if ledger else Decimal(0)
+    cost = -hedge.notional_usd * paid
+    event = FundingAgainst(hedge, rate, hours, state.against_since, cost, first=False)
+    return event, replace(state, against_told=now)
+
+
+def _expiry(
+    hedge: TrackedHedge, state: WatchState, now: datetime, rolls: Sequence[RollChoice]
+) -> tuple[ExpiryReminder | None, WatchState]:
+    if hedge.expiry is None or now >= hedge.expiry:
+        return None, state
+    days_left = (hedge.expiry - now) / DAILY
+    due = [d for d in EXPIRY_REMINDER_DAYS if days_left <= d and d not in state.expiry_told]
+    if not due:
+        return None, state
+    later = tuple(r for r in rolls if r.expiry > hedge.expiry)
+    told = state.expiry_told | frozenset(d for d in EXPIRY_REMINDER_DAYS if days_left <= d)
+    return ExpiryReminder(hedge, min(due), hedge.expiry, later), replace(state, expiry_told=told)
+
+
+def _unhedged(
+    hedge: TrackedHedge,
+    reading: ContractReading,
+    ledger: FundingLedger | None,
+    state: WatchState,
+    now: datetime,
+) -> tuple[UnhedgedFunding | None, WatchState]:
+    if ledger is None or state.unhedged_told:
+        return None, state
+    received_coin = hedge.notional_usd * ledger.rates_between(hedge.opened_at, now) / reading.mark
+    if received_coin < hedge.hedged_coins * UNHEDGED_SHARE:
+        return None, state
+    to_add = int(received_coin * reading.mark / hedge.contract_size_usd)
+    event = UnhedgedFunding(
+        hedge, received_coin, received_coin / hedge.hedged_coins * 100, max(to_add, 1)
+    )
+    return event, replace(state, unhedged_told=True)
+
+
+def evaluate_watch(
+    index: TrackingIndex,
+    readings: Mapping[tuple[str, str], ContractReading],
+    ledgers: Mapping[tuple[str, str], FundingLedger],
+    rolls: Mapping[str, Sequence[RollChoice]],
+    states: Mapping[int, WatchState],
+    now: datetime,
+) -> WatchEvaluation:
+    """Funding turning against each tracked perpetual (then a daily line with the cost while it
+    stays there), reminders 7 days and 1 day before a dated future expires with what rolling
+    would lock in, and the funding received once it is worth hedging (1 % of the holding).
+
+    `readings` and `ledgers` are by (venue, symbol), `rolls` (the coin's dated futures) by coin;
+    a hedge without a reading this cycle keeps its state.
+    """
+    events: list[WatchEvent] = []
+    changed: dict[int, WatchState] = {}
+    for hedge, _ in index.rows:
+        key = (hedge.venue, hedge.symbol)
+        reading = readings.get(key)
+        if reading is None:
+            continue
+        before = states.get(hedge.id, WatchState())
+        ledger = ledgers.get(key)
+        state = before
+        found: list[WatchEvent | None] = []
+        if hedge.expiry is None:
+            event, state = _against(hedge, reading, ledger, state, now)
+            found.append(event)
+            event_unhedged, state = _unhedged(hedge, reading, ledger, state, now)
+            found.append(event_unhedged)
+        else:
+            reminder, state = _expiry(hedge, state, now, rolls.get(hedge.coin, ()))
+            found.append(reminder)
+        events += [e for e in found if e is not None]
+        if state != before:
+            changed[hedge.id] = state
+    return WatchEvaluation(events=tuple(events), changed=changed)

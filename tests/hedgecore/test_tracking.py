@@ -11,11 +11,20 @@ from hypothesis import strategies as st
 from hedgecore.models import FundingPoint, MarginTier, TierUnit
 from hedgecore.tracking import (
     REARM_SHARE,
+    ContractReading,
+    ExpiryReminder,
+    FundingAgainst,
+    FundingLedger,
+    PlacedShort,
+    RollChoice,
     Tiers,
     TrackedHedge,
     TrackingIndex,
+    UnhedgedFunding,
+    WatchState,
     effective_leverage,
     evaluate_liquidation,
+    evaluate_watch,
     funding_since_entry,
     liquidation_distance_pct,
     margin_for_distance_coin,
@@ -88,6 +97,10 @@ def test_the_advised_margin_moves_liquidation_where_it_says(
 
 
 DEFAULT_TIERS = Tiers()
+
+
+def tracked(placed: PlacedShort, hedge_id: int = 1) -> TrackedHedge:
+    return TrackedHedge(id=hedge_id, chat_id=77, **placed.model_dump(exclude={"id", "chat_id"}))
 
 
 def warnings_along(
@@ -265,3 +278,101 @@ def test_a_one_x_hedge_status_holds_its_value_and_cannot_be_liquidated() -> None
     # No history at all: two days at today's 0.01 % per 8 h, and labelled estimated.
     assert status.funding.estimated_hours == 48
     assert status.funding.received_usd == D(72000) * D("0.0001") / 8 * 48
+
+
+def watch_once(
+    hedge: TrackedHedge,
+    reading: ContractReading,
+    now: datetime,
+    states: dict[int, WatchState],
+    points: list[FundingPoint] = [],  # noqa: B006 - read only
+    rolls: tuple[RollChoice, ...] = (),
+) -> list[object]:
+    result = evaluate_watch(
+        TrackingIndex([hedge]),
+        {(hedge.venue, hedge.symbol): reading},
+        {(hedge.venue, hedge.symbol): FundingLedger(points)},
+        {hedge.coin: rolls},
+        states,
+        now,
+    )
+    states |= result.changed
+    return list(result.events)
+
+
+def test_funding_turning_against_the_short_warns_once_then_daily_with_the_cost() -> None:
+    hedge = tracked(short())
+    states: dict[int, WatchState] = {}
+    paying = ContractReading(D(93722), D("0.0001"), D(8))
+    against = ContractReading(D(93722), D("-0.0002"), D(8))
+    assert watch_once(hedge, paying, OPENED + timedelta(hours=1), states) == []
+    (turned,) = watch_once(hedge, against, OPENED + timedelta(hours=2), states)
+    assert isinstance(turned, FundingAgainst)
+    assert turned.first
+    # Hovering below zero: nothing more within the day.
+    assert watch_once(hedge, against, OPENED + timedelta(hours=20), states) == []
+    # A day on, one line with the cost of the settlements since it turned (two at -0.02 %).
+    points = points_every_8h(OPENED + timedelta(hours=8), [D("-0.0002"), D("-0.0002")])
+    (daily,) = watch_once(hedge, against, OPENED + timedelta(hours=26), states, points)
+    assert isinstance(daily, FundingAgainst)
+    assert not daily.first
+    assert daily.cost_usd == D(112_467) * D("0.0004")
+    # Back above zero by less than the margin: still against; past it: cleared, and re-armed.
+    assert (
+        watch_once(
+            hedge,
+            ContractReading(D(93722), D("0.000005"), D(8)),
+            OPENED + timedelta(hours=27),
+            states,
+        )
+        == []
+    )
+    assert states[hedge.id].against_since is not None
+    watch_once(hedge, paying, OPENED + timedelta(hours=28), states)
+    assert states[hedge.id].against_since is None
+    (again,) = watch_once(hedge, against, OPENED + timedelta(hours=29), states)
+    assert isinstance(again, FundingAgainst)
+    assert again.first
+
+
+def test_a_dated_future_is_reminded_7_days_and_1_day_before_with_what_rolling_locks_in() -> None:
+    expiry = OPENED + timedelta(days=30)
+    hedge = tracked(short().model_copy(update={"expiry": expiry, "symbol": "BTC/USD:BTC-250528"}))
+    states: dict[int, WatchState] = {}
+    reading = ContractReading(D(94000))
+    later = RollChoice("okx", "BTC/USD:BTC-250627", expiry + timedelta(days=30), D("1.3"), D("8.0"))
+    earlier = RollChoice("okx", "BTC/USD:BTC-250430", OPENED + timedelta(days=2), D("0.1"), D("9"))
+    assert watch_once(hedge, reading, expiry - timedelta(days=8), states) == []
+    (week,) = watch_once(hedge, reading, expiry - timedelta(days=6), states, rolls=(later, earlier))
+    assert isinstance(week, ExpiryReminder)
+    assert (week.days_before, week.rolls) == (7, (later,))  # only contracts expiring after it
+    assert watch_once(hedge, reading, expiry - timedelta(days=5), states) == []
+    (day,) = watch_once(hedge, reading, expiry - timedelta(hours=20), states)
+    assert isinstance(day, ExpiryReminder)
+    assert day.days_before == 1
+    # Tracked already inside a day: one reminder, the 1-day one.
+    fresh: dict[int, WatchState] = {}
+    (only,) = watch_once(hedge, reading, expiry - timedelta(hours=3), fresh)
+    assert isinstance(only, ExpiryReminder)
+    assert only.days_before == 1
+
+
+def test_funding_received_past_1_percent_of_the_holding_says_what_to_add() -> None:
+    hedge = tracked(short(leverage=D(1)))  # 112,467 USD short for 1.2 BTC
+    states: dict[int, WatchState] = {}
+    reading = ContractReading(D(100_000), D("0.0003"), D(8))
+    # 0.03 % a settlement: 1 % of 1.2 BTC (0.012 BTC = 1,200 USD at 100,000) takes 36 of them.
+    points = points_every_8h(OPENED + timedelta(hours=8), [D("0.0003")] * 40)
+    assert watch_once(hedge, reading, OPENED + timedelta(hours=8 * 35), states, points) == []
+    (unhedged,) = watch_once(hedge, reading, OPENED + timedelta(hours=8 * 36), states, points)
+    assert isinstance(unhedged, UnhedgedFunding)
+    assert unhedged.received_coin == D(112_467) * D("0.0003") * 36 / D(100_000)
+    assert unhedged.contracts_to_add == 1214  # 1,214.6 USD of 1 USD contracts
+    assert watch_once(hedge, reading, OPENED + timedelta(hours=8 * 40), states, points) == []
+
+
+def test_a_ledger_sums_the_settlements_after_one_moment_up_to_another() -> None:
+    ledger = FundingLedger(points_every_8h(OPENED, [D(1), D(2), D(4), D(8)]))
+    assert ledger.rates_between(OPENED, OPENED + timedelta(hours=16)) == D(6)
+    assert ledger.rates_between(OPENED - timedelta(hours=1), OPENED) == D(1)
+    assert ledger.rates_between(OPENED + timedelta(hours=30), OPENED + timedelta(hours=40)) == 0
