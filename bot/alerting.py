@@ -12,18 +12,26 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from datetime import datetime
-from decimal import Decimal
+from datetime import datetime, timedelta
 
 from telegram import Bot
 from telegram.constants import ParseMode
 from telegram.error import Forbidden, TelegramError
 
-from bot.render import render_alert, render_liquidation_warning
+from bot.render import render_alert, render_liquidation_warning, render_watch_event
 from bot.store import Store
 from hedgecore.alerts import FundingObservation, RuleIndex, evaluate
 from hedgecore.market.service import MarketService
-from hedgecore.tracking import TrackingIndex, evaluate_liquidation
+from hedgecore.tracking import (
+    EXPIRY_REMINDER_DAYS,
+    ContractReading,
+    FundingLedger,
+    RollChoice,
+    TrackingIndex,
+    evaluate_liquidation,
+    evaluate_watch,
+    roll_choices,
+)
 
 log = logging.getLogger(__name__)
 SEND_BATCH = 30  # chats per round
@@ -97,25 +105,47 @@ class AlertService:
         """A hedge was tracked or untracked, or a chat paused: rebuild the index next cycle."""
         self._tracking = None
 
-    async def track_cycle(self) -> int:
-        """Warn every tracked hedge whose mark came within a new tier of its liquidation price;
-        returns how many warnings were queued.
+    async def track_cycle(self, now: datetime) -> int:
+        """Evaluate every tracked hedge: liquidation distance, funding against the short, expiry
+        and funding worth hedging; queue the messages and returns how many.
 
-        Marks come from the market cache, one request per venue however many hedges.
+        Marks and funding come from the market cache, one request per venue however many
+        hedges; funding history (for the cost and the coins received) is cached for an hour.
         """
         if self._tracking is None:
             self._tracking = TrackingIndex(await self._store.active_tracked())
         if not len(self._tracking):
             return 0
-        marks: dict[tuple[str, str], Decimal] = {}
-        for coin, venues in sorted(self._tracking.watched.items()):
-            found = await self._market.coin_markets(coin, sorted(venues))
-            marks |= {
-                (m.contract.venue, m.contract.symbol): m.quote.mark_price for m in found.contracts
-            }
-        result = evaluate_liquidation(self._tracking, marks, await self._store.tracking_warned())
-        messages = [(w.hedge.chat_id, render_liquidation_warning(w)) for w in result.warnings]
-        await self._store.commit_tracking(result.changed, messages)
+        readings: dict[tuple[str, str], ContractReading] = {}
+        ledgers: dict[tuple[str, str], FundingLedger] = {}
+        rolls: dict[str, tuple[RollChoice, ...]] = {}
+        for coin, venues in sorted(self._tracking.venues_by_coin.items()):
+            expiring = self._tracking.expiring(
+                coin, now + timedelta(days=max(EXPIRY_REMINDER_DAYS))
+            )
+            found = await self._market.coin_markets(coin, None if expiring else sorted(venues))
+            for m in found.contracts:
+                funding = m.funding
+                readings[(m.contract.venue, m.contract.symbol)] = ContractReading(
+                    m.quote.mark_price,
+                    funding.rate if funding else None,
+                    funding.interval_hours if funding else None,
+                )
+            if expiring:
+                rolls[coin] = roll_choices(found.contracts, now)
+            if self._tracking.has_perpetuals(coin):
+                history = await self._market.funding_history(coin)
+                ledgers |= {
+                    (venue, coin): FundingLedger(points) for venue, points in history.items()
+                }
+        marks = {key: reading.mark for key, reading in readings.items()}
+        warned = evaluate_liquidation(self._tracking, marks, await self._store.tracking_warned())
+        watched = evaluate_watch(
+            self._tracking, readings, ledgers, rolls, await self._store.watch_states(), now
+        )
+        messages = [(w.hedge.chat_id, render_liquidation_warning(w)) for w in warned.warnings]
+        messages += [(event.hedge.chat_id, render_watch_event(event)) for event in watched.events]
+        await self._store.commit_tracking(warned.changed, watched.changed, messages)
         self.fired += len(messages)
         return len(messages)
 

@@ -25,11 +25,19 @@ from hedgecore.answers import (
 )
 from hedgecore.backtest import StrategyResult
 from hedgecore.comparison import VenueComparison
-from hedgecore.inverse import price_move_pct
+from hedgecore.inverse import annualise_rate, intervals_per_day, price_move_pct
 from hedgecore.models import ContractKind, DataSource, HedgeLeg, LeverageRow, RiskKind
 from hedgecore.overview import FundingHistoryRow
 from hedgecore.report import risk_lines
-from hedgecore.tracking import LiquidationWarning, PositionStatus, Tiers, TrackedHedge
+from hedgecore.tracking import (
+    ExpiryReminder,
+    FundingAgainst,
+    LiquidationWarning,
+    PositionStatus,
+    Tiers,
+    TrackedHedge,
+    WatchEvent,
+)
 from hedgecore.venues import venue_name
 
 MAX_MESSAGE_CHARS = 4096
@@ -663,10 +671,9 @@ def render_positions(statuses: Sequence[PositionStatus | str]) -> str:
 def render_liquidation_warning(warning: LiquidationWarning) -> str:
     """A tracked short's mark came within a tier of its liquidation price: what to do, in numbers."""
     hedge = warning.hedge
-    name = f"{venue_name(hedge.venue)} {hedge.venue_symbol or hedge.symbol}"
     return "\n".join(
         [
-            f"⚠️ <b>{e(name)}</b> short #{hedge.id} is {fmt.pct(warning.distance_pct, signed=True)} "
+            f"⚠️ <b>{e(_short_name(hedge))}</b> short #{hedge.id} is {fmt.pct(warning.distance_pct, signed=True)} "
             f"from liquidation (within your {fmt.pct(warning.tier_pct, 0)}): mark "
             f"{fmt.price(warning.mark)}, liquidation {fmt.price(warning.liquidation_price)}.",
             f"Adding {_bold(fmt.coin(warning.extra_margin_coin, hedge.coin))} of margin moves "
@@ -675,5 +682,68 @@ def render_liquidation_warning(warning: LiquidationWarning) -> str:
             f"instead of {fmt.leverage(hedge.leverage)}).",
             "A stop-loss would close the hedge and leave your coins unhedged; margin keeps it.",
             f"<i>Tracked hedge #{hedge.id} · /positions</i>",
+        ]
+    )
+
+
+def _short_name(hedge: TrackedHedge) -> str:
+    return f"{venue_name(hedge.venue)} {hedge.venue_symbol or hedge.symbol}"
+
+
+def render_watch_event(event: WatchEvent) -> str:
+    """A slower watch's message: funding against a short, an expiry near, funding to hedge."""
+    hedge = event.hedge
+    footer = f"<i>Tracked hedge #{hedge.id} · /positions</i>"
+    if isinstance(event, FundingAgainst):
+        rate = (
+            f"{fmt.rate(event.rate)} per {fmt.hours(event.interval_hours)} "
+            f"({fmt.pct(annualise_rate(event.rate, event.interval_hours) * 100, signed=True)} a year)"
+        )
+        per_day = -hedge.notional_usd * event.rate * intervals_per_day(event.interval_hours)
+        if event.first:
+            head = (
+                f"📉 Funding on <b>{e(_short_name(hedge))}</b> turned against your short #{hedge.id}: "
+                f"{rate}. At this rate the short <b>pays</b> about {fmt.usd(per_day)} a day."
+            )
+            tail = "I will send a line a day with the cost while it stays negative."
+        else:
+            head = (
+                f"📉 Funding on <b>{e(_short_name(hedge))}</b> is still against your short "
+                f"#{hedge.id}: {rate}."
+            )
+            tail = (
+                f"Paid since {fmt.utc(event.since)}: {fmt.usd(event.cost_usd)} "
+                f"(about {fmt.usd(per_day)} a day now)."
+            )
+        return "\n".join([head, tail, footer])
+    if isinstance(event, ExpiryReminder):
+        when = "in 1 day" if event.days_before == 1 else f"within {event.days_before} days"
+        lines = [
+            f"⏳ Your <b>{e(_short_name(hedge))}</b> short #{hedge.id} expires {when}, at "
+            f"{fmt.utc(event.expiry)}: the hedge ends then unless you roll it."
+        ]
+        if event.rolls:
+            lines.append("Rolling into a later future locks in its premium now:")
+            lines += [
+                f"• {e(venue_name(r.venue))} {e(r.symbol)} (to {r.expiry:%Y-%m-%d}): "
+                f"{fmt.pct(r.basis_pct, signed=True)} ({fmt.pct(r.basis_apr_pct, signed=True)} a year)"
+                for r in event.rolls[:3]
+            ]
+        else:
+            lines.append("No later dated future is quoted now: a perpetual keeps the hedge open.")
+        return "\n".join([*lines, footer])
+    step = hedge.order_step_coin
+    more = (
+        f"{fmt.coin(event.contracts_to_add * step, hedge.coin)}"
+        if step is not None
+        else f"{event.contracts_to_add:,} contracts"
+    )
+    return "\n".join(
+        [
+            f"💰 Your <b>{e(_short_name(hedge))}</b> short #{hedge.id} has received "
+            f"{fmt.coin(event.received_coin, hedge.coin)} of funding, {fmt.pct(event.share_pct)} "
+            f"of the {fmt.coin(hedge.hedged_coins, hedge.coin)} it hedges; those coins are not hedged.",
+            f"Selling {_bold(more)} more would hedge them.",
+            footer,
         ]
     )

@@ -31,6 +31,8 @@ from hedgecore import fmt
 from hedgecore.alerts import MIN_HYSTERESIS_8H
 from hedgecore.errors import InvalidInput, PlanningError, Refused
 from hedgecore.inverse import (
+    annualise_basis,
+    basis,
     hedged_value_usd,
     initial_margin_coin,
     liquidation_price,
@@ -270,14 +272,24 @@ class TrackingIndex:
     def __len__(self) -> int:
         return len(self.rows)
 
-    @property
-    def watched(self) -> dict[str, set[str]]:
-        """The venues whose marks the cycle needs, by coin: those of hedges that can be liquidated."""
+    @cached_property
+    def venues_by_coin(self) -> dict[str, set[str]]:
+        """The venues each coin's hedges are on: whose quotes a cycle needs."""
         venues: dict[str, set[str]] = {}
-        for hedge, liquidation in self.rows:
-            if liquidation is not None:
-                venues.setdefault(hedge.coin, set()).add(hedge.venue)
+        for hedge, _ in self.rows:
+            venues.setdefault(hedge.coin, set()).add(hedge.venue)
         return venues
+
+    def expiring(self, coin: str, before: datetime) -> bool:
+        """Whether a dated future on `coin` expires before `before` (then rolls are asked for)."""
+        return any(
+            hedge.coin == coin and hedge.expiry is not None and hedge.expiry <= before
+            for hedge, _ in self.rows
+        )
+
+    def has_perpetuals(self, coin: str) -> bool:
+        """Whether a perpetual on `coin` is tracked (then its funding history is asked for)."""
+        return any(hedge.coin == coin and hedge.expiry is None for hedge, _ in self.rows)
 
 
 class Tiers(Frozen):
@@ -616,8 +628,8 @@ def evaluate_watch(
     stays there), reminders 7 days and 1 day before a dated future expires with what rolling
     would lock in, and the funding received once it is worth hedging (1 % of the holding).
 
-    `readings` and `ledgers` are by (venue, symbol), `rolls` (the coin's dated futures) by coin;
-    a hedge without a reading this cycle keeps its state.
+    `readings` are by (venue, symbol), `ledgers` (each venue's perpetual) by (venue, coin) and
+    `rolls` (the coin's dated futures) by coin; a hedge without a reading keeps its state.
     """
     events: list[WatchEvent] = []
     changed: dict[int, WatchState] = {}
@@ -627,7 +639,7 @@ def evaluate_watch(
         if reading is None:
             continue
         before = states.get(hedge.id, WatchState())
-        ledger = ledgers.get(key)
+        ledger = ledgers.get((hedge.venue, hedge.coin))
         state = before
         found: list[WatchEvent | None] = []
         if hedge.expiry is None:
@@ -642,3 +654,24 @@ def evaluate_watch(
         if state != before:
             changed[hedge.id] = state
     return WatchEvaluation(events=tuple(events), changed=changed)
+
+
+def roll_choices(markets: Iterable[MarketContract], now: datetime) -> tuple[RollChoice, ...]:
+    """The dated futures among `markets` and what a short opened on each now would lock in."""
+    choices = []
+    for market in markets:
+        expiry = market.contract.expiry
+        if expiry is None or expiry <= now:
+            continue
+        premium = basis(market.quote.short_entry_price, market.quote.index_price)
+        days = Decimal((expiry - now).total_seconds()) / 86400
+        choices.append(
+            RollChoice(
+                venue=market.contract.venue,
+                symbol=market.contract.venue_symbol or market.contract.symbol,
+                expiry=expiry,
+                basis_pct=premium * 100,
+                basis_apr_pct=annualise_basis(premium, days) * 100,
+            )
+        )
+    return tuple(sorted(choices, key=lambda c: c.basis_apr_pct, reverse=True))

@@ -161,8 +161,9 @@ async def delete_button(update: Update, context: HedgeContext) -> None:
 async def check_alerts(context: HedgeContext) -> None:
     """The minute job: evaluate every alert and tracked hedge, and send what fired."""
     service = context.services.alerts
-    await service.cycle(datetime.now(UTC))
-    await service.track_cycle()
+    now = datetime.now(UTC)
+    await service.cycle(now)
+    await service.track_cycle(now)
     await service.deliver(context.bot)
 
 

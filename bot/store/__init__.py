@@ -15,7 +15,7 @@ from typing import Protocol
 
 from bot.defaults import UserSettings
 from hedgecore.alerts import AlertRule, AlertSpec, AlertState
-from hedgecore.tracking import PlacedShort, TrackedHedge
+from hedgecore.tracking import PlacedShort, TrackedHedge, WatchState
 
 
 class StoreUnavailable(RuntimeError):
@@ -88,10 +88,18 @@ class Store(Protocol):
         """The liquidation tiers each tracked hedge was last warned of (and not recovered from)."""
         ...
 
+    async def watch_states(self) -> dict[int, WatchState]:
+        """What the slower watches remember of each tracked hedge."""
+        ...
+
     async def commit_tracking(
-        self, changed: Mapping[int, frozenset[Decimal]], messages: list[tuple[int, str]]
+        self,
+        warned: Mapping[int, frozenset[Decimal]],
+        watched: Mapping[int, WatchState],
+        messages: list[tuple[int, str]],
     ) -> None:
-        """Record the warned tiers that changed and queue their messages in one transaction."""
+        """Record the warned tiers and watch states that changed, and queue their messages, in
+        one transaction."""
         ...
 
     async def pending_messages(self, limit: int) -> list[tuple[int, int, str]]:

@@ -25,7 +25,7 @@ from typing import TypeVar
 from bot.defaults import UserSettings
 from bot.store import SchemaTooNew, StoreUnavailable
 from hedgecore.alerts import AlertKind, AlertRule, AlertSpec, AlertState, GroupState
-from hedgecore.tracking import PlacedShort, TrackedHedge
+from hedgecore.tracking import PlacedShort, TrackedHedge, WatchState
 
 T = TypeVar("T")
 SETTINGS_CACHE_SIZE = 50_000
@@ -86,6 +86,10 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE TABLE tracking_warned (
         hedge_id INTEGER PRIMARY KEY,
         tiers    TEXT NOT NULL
+    );
+    CREATE TABLE tracking_watch (
+        hedge_id INTEGER PRIMARY KEY,
+        state    TEXT NOT NULL
     );
     """,
 )
@@ -326,10 +330,11 @@ class SqliteStore:
 
         def write(db: sqlite3.Connection) -> int:
             with _transaction(db):
-                db.execute(
-                    f"DELETE FROM tracking_warned WHERE hedge_id IN (SELECT id FROM tracked_hedges WHERE {which})",
-                    args,
-                )
+                for table in ("tracking_warned", "tracking_watch"):
+                    db.execute(
+                        f"DELETE FROM {table} WHERE hedge_id IN (SELECT id FROM tracked_hedges WHERE {which})",
+                        args,
+                    )
                 return int(db.execute(f"DELETE FROM tracked_hedges WHERE {which}", args).rowcount)
 
         return await self._run(write)
@@ -344,16 +349,28 @@ class SqliteStore:
             for hedge_id, tiers in rows
         }
 
+    async def watch_states(self) -> dict[int, WatchState]:
+        """What the slower watches remember of each tracked hedge."""
+        rows = await self._run(
+            lambda db: db.execute("SELECT hedge_id, state FROM tracking_watch").fetchall()
+        )
+        return {hedge_id: watch_from_json(state) for hedge_id, state in rows}
+
     async def commit_tracking(
-        self, changed: Mapping[int, frozenset[Decimal]], messages: list[tuple[int, str]]
+        self,
+        warned: Mapping[int, frozenset[Decimal]],
+        watched: Mapping[int, WatchState],
+        messages: list[tuple[int, str]],
     ) -> None:
-        """Record the warned tiers that changed and queue their messages in one transaction."""
+        """Record the warned tiers and watch states that changed, and queue their messages, in
+        one transaction."""
         kept = [
             (hedge_id, ",".join(str(t) for t in sorted(tiers)))
-            for hedge_id, tiers in changed.items()
+            for hedge_id, tiers in warned.items()
             if tiers
         ]
-        cleared = [(hedge_id,) for hedge_id, tiers in changed.items() if not tiers]
+        cleared = [(hedge_id,) for hedge_id, tiers in warned.items() if not tiers]
+        states = [(hedge_id, watch_to_json(state)) for hedge_id, state in watched.items()]
 
         def write(db: sqlite3.Connection) -> None:
             with _transaction(db):
@@ -362,6 +379,10 @@ class SqliteStore:
                     kept,
                 )
                 db.executemany("DELETE FROM tracking_warned WHERE hedge_id = ?", cleared)
+                db.executemany(
+                    "INSERT INTO tracking_watch (hedge_id, state) VALUES (?, ?) ON CONFLICT (hedge_id) DO UPDATE SET state = excluded.state",
+                    states,
+                )
                 db.executemany("INSERT INTO outbox (chat_id, text) VALUES (?, ?)", messages)
 
         await self._run(write)
@@ -499,6 +520,33 @@ def _tracked(db: sqlite3.Connection, where: str, args: tuple[object, ...]) -> li
         TrackedHedge(id=hedge_id, chat_id=chat_id, **json.loads(placed))
         for hedge_id, chat_id, placed in rows
     ]
+
+
+def watch_to_json(state: WatchState) -> str:
+    """A hedge's watch state as stored."""
+    return json.dumps(
+        {
+            "against_since": state.against_since and state.against_since.isoformat(),
+            "against_told": state.against_told and state.against_told.isoformat(),
+            "expiry_told": sorted(state.expiry_told),
+            "unhedged_told": state.unhedged_told,
+        }
+    )
+
+
+def watch_from_json(text: str) -> WatchState:
+    """A hedge's watch state from its stored form."""
+    raw = json.loads(text)
+
+    def moment(value: str | None) -> datetime | None:
+        return None if value is None else datetime.fromisoformat(value)
+
+    return WatchState(
+        against_since=moment(raw["against_since"]),
+        against_told=moment(raw["against_told"]),
+        expiry_told=frozenset(raw["expiry_told"]),
+        unhedged_told=raw["unhedged_told"],
+    )
 
 
 def state_to_json(state: AlertState) -> str:

@@ -2,6 +2,7 @@
 from the minute job through the outbox, on the real Application, the fake Bot API and SQLite."""
 
 from collections.abc import AsyncIterator, Sequence
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal as D
 from pathlib import Path
 
@@ -14,12 +15,14 @@ from hedgecore.tracking import (
     PlacedShort,
     TrackedHedge,
     TrackingRefused,
+    WatchState,
     admit_tracked,
 )
 
 from .conftest import RunningBot, start_bot, stop_bot
 from .fake_telegram import FakeTelegram, keyboard_of
 from .test_alerts import CHAT, NOW, ScriptedMarket, install, say
+from .test_e2e import ask
 
 HAND = "/track bybit BTCUSD 112467 @ 93722.4 3x for 1.2 BTC"
 
@@ -76,7 +79,7 @@ async def test_a_rising_mark_warns_at_30_15_and_5_percent_once_each_with_the_mar
     sent_before = len(bot.telegram.sent())
     for price in (100_000, 108_000, 110_000, 118_000, 122_000, 125_000, 134_000, 134_500):
         await market.set_mark(price)
-        fired.append(await alerts.track_cycle())
+        fired.append(await alerts.track_cycle(NOW))
         await alerts.deliver(bot.app.bot)  # as the minute job does after each cycle
     # 139,880.68 / 108,000 = +29.5 %, / 122,000 = +14.7 %, / 134,000 = +4.4 %.
     assert fired == [0, 1, 0, 0, 1, 0, 1, 0]
@@ -102,12 +105,12 @@ async def test_a_warning_queued_before_a_restart_is_sent_once(
     bot, market, alerts = tracking
     await say(bot, HAND)
     await market.set_mark(125_000)
-    assert await alerts.track_cycle() == 1
+    assert await alerts.track_cycle(NOW) == 1
     sent_before = len(telegram.sent())
     await stop_bot(bot.app)
     bot.app = await start_bot(telegram, bot.db)
     restarted = install(bot.app, market)
-    assert await restarted.track_cycle() == 0  # the warned tier survived the restart
+    assert await restarted.track_cycle(NOW) == 0  # the warned tier survived the restart
     assert await restarted.deliver(bot.app.bot) == 1
     assert await restarted.deliver(bot.app.bot) == 0
     (warning,) = telegram.sent()[sent_before:]
@@ -242,11 +245,15 @@ async def test_the_store_keeps_tracked_hedges_and_warned_tiers_across_reopening(
     )
     store = await SqliteStore.open(tmp_path / "t.sqlite3")
     first = await store.add_tracked(CHAT, placed, lambda existing: admit_tracked(existing, placed))
-    await store.commit_tracking({first.id: frozenset({D(30), D(15)})}, [(CHAT, "warned")])
+    watch = WatchState(against_since=NOW, against_told=NOW, expiry_told=frozenset({7}))
+    await store.commit_tracking(
+        {first.id: frozenset({D(30), D(15)})}, {first.id: watch}, [(CHAT, "warned")]
+    )
     await store.close()
     store = await SqliteStore.open(tmp_path / "t.sqlite3")
     assert await store.tracked_of(CHAT) == [first]
     assert await store.tracking_warned() == {first.id: frozenset({D(30), D(15)})}
+    assert await store.watch_states() == {first.id: watch}
     for n in range(2, MAX_TRACKED_PER_CHAT + 2):
         other = placed.model_copy(update={"contracts": n})
 
@@ -260,4 +267,44 @@ async def test_the_store_keeps_tracked_hedges_and_warned_tiers_across_reopening(
                 await store.add_tracked(CHAT, other, admit)
     assert await store.delete_tracked(CHAT, first.id) == 1
     assert await store.tracking_warned() == {}
+    assert await store.watch_states() == {}
     await store.close()
+
+
+async def test_funding_turning_against_a_tracked_short_is_said_once_then_daily(
+    tracking: tuple[RunningBot, MovingMarket, AlertService],
+) -> None:
+    bot, market, alerts = tracking
+    await say(bot, HAND)
+    assert await alerts.track_cycle(NOW) == 0
+    await market.set_rate("-0.0002")
+    assert await alerts.track_cycle(NOW) == 1
+    assert await alerts.track_cycle(NOW + timedelta(hours=12)) == 0
+    assert await alerts.deliver(bot.app.bot) == 1
+    text = str(bot.telegram.sent()[-1].params["text"])
+    # 112,467 USD x 0.02 % x 3 settlements a day = 67.48 USD a day.
+    assert text.startswith(
+        "📉 Funding on <b>Bybit BTCUSD</b> turned against your short #1: -0.0200% per 8h "
+        "(-21.90% a year). At this rate the short <b>pays</b> about 67.48 USD a day."
+    )
+    assert await alerts.track_cycle(NOW + timedelta(hours=25)) == 1  # the daily line
+    await alerts.deliver(bot.app.bot)
+    assert "is still against your short #1" in str(bot.telegram.sent()[-1].params["text"])
+
+
+async def test_a_tracked_quarterly_is_reminded_a_week_before_it_expires(
+    replayed_venues: RunningBot,
+) -> None:
+    await ask(replayed_venues, "/track okx BTC-USD-250627 1124 3x")
+    services = replayed_venues.app.bot_data.services
+    expiry = datetime(2025, 6, 27, 8, tzinfo=UTC)
+    assert await services.alerts.track_cycle(expiry - timedelta(days=8)) == 0
+    assert await services.alerts.track_cycle(expiry - timedelta(days=6)) == 1
+    assert await services.alerts.track_cycle(expiry - timedelta(days=5)) == 0
+    assert await services.alerts.deliver(replayed_venues.app.bot) == 1
+    text = str(replayed_venues.telegram.sent()[-1].params["text"])
+    assert text.startswith(
+        "⏳ Your <b>OKX BTC-USD-250627</b> short #1 expires within 7 days, at 2025-06-27 08:00 UTC"
+    )
+    # The replay quotes only June quarterlies: nothing later to roll into.
+    assert "No later dated future is quoted now: a perpetual keeps the hedge open." in text

@@ -291,7 +291,7 @@ def watch_once(
     result = evaluate_watch(
         TrackingIndex([hedge]),
         {(hedge.venue, hedge.symbol): reading},
-        {(hedge.venue, hedge.symbol): FundingLedger(points)},
+        {(hedge.venue, hedge.coin): FundingLedger(points)},
         {hedge.coin: rolls},
         states,
         now,
