@@ -2,8 +2,9 @@
 
 Prints JSON lines: seconds to build the index (each hedge's liquidation price, worked out once
 per change of hedges), then to evaluate a first cycle (no state yet), a quiet cycle after the
-marks moved a little, and a cycle after a 10 % jump that warns many; each the median of five
-runs, measured side by side in one process. Target: each cycle under 1 s.
+marks moved a little, a cycle after a 10 % jump that warns many, and the slower watches when
+funding turns against every short at once; each the median of five runs, measured side by side
+in one process. Target: each cycle under 1 s.
 Usage: .venv/bin/python bench/tracking.py
 """
 
@@ -15,17 +16,22 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from hedgecore.models import FundingPoint
 from hedgecore.tracking import (
+    ContractReading,
+    FundingLedger,
     TrackedHedge,
     TrackingEvaluation,
     TrackingIndex,
+    WatchEvaluation,
     evaluate_liquidation,
+    evaluate_watch,
 )
 
 VENUES = ("bybit", "binancecoinm", "okx", "deribit", "krakenfutures")
@@ -39,6 +45,7 @@ def hedges(count: int, rng: random.Random) -> list[TrackedHedge]:
     for hedge_id in range(1, count + 1):
         coin = rng.choice(list(COINS))
         entry = COINS[coin] * Decimal(rng.randint(80, 120)) / 100
+        contracts = rng.randint(1, 200_000)
         made.append(
             TrackedHedge(
                 id=hedge_id,
@@ -46,11 +53,11 @@ def hedges(count: int, rng: random.Random) -> list[TrackedHedge]:
                 venue=rng.choice(VENUES),
                 symbol=f"{coin}/USD:{coin}",
                 coin=coin,
-                contracts=rng.randint(1, 200_000),
+                contracts=contracts,
                 contract_size_usd=Decimal(1),
                 entry_price=entry,
                 leverage=Decimal(rng.choice((1, 2, 3, 5, 10, 20))),
-                hedged_coins=Decimal(1),
+                hedged_coins=contracts / entry,
                 maintenance_margin_rate=Decimal("0.005"),
                 opened_at=OPENED,
             )
@@ -66,7 +73,7 @@ def marks(move: Decimal) -> dict[tuple[str, str], Decimal]:
     }
 
 
-def median_s(work: Callable[[], TrackingEvaluation]) -> float:
+def median_s(work: Callable[[], object]) -> float:
     times = []
     for _ in range(RUNS):
         start = time.perf_counter()
@@ -89,13 +96,41 @@ def main() -> None:
         )
     )
     warned = evaluate_liquidation(tracked, marks(Decimal(1)), {}).changed
-    cycles: dict[str, Callable[[], TrackingEvaluation]] = {
+    readings = {
+        key: ContractReading(mark, Decimal("-0.0001"), Decimal(8))
+        for key, mark in marks(Decimal(1)).items()
+    }
+    ledgers = {
+        (venue, coin): FundingLedger(
+            FundingPoint(
+                time=OPENED + timedelta(hours=8 * i),
+                rate=Decimal("0.0001"),
+                interval_hours=Decimal(8),
+            )
+            for i in range(90)
+        )
+        for venue in VENUES
+        for coin in COINS
+    }
+    paying = {
+        key: ContractReading(mark, Decimal("0.00001"), Decimal(8))
+        for key, mark in marks(Decimal(1)).items()
+    }
+    later = OPENED + timedelta(days=20)
+    cycles: dict[str, Callable[[], TrackingEvaluation | WatchEvaluation]] = {
         "first": lambda: evaluate_liquidation(tracked, marks(Decimal(1)), {}),
         "quiet": lambda: evaluate_liquidation(tracked, marks(Decimal("1.001")), warned),
         "jump_10pct": lambda: evaluate_liquidation(tracked, marks(Decimal("1.1")), warned),
+        # Funding pays the shorts and 20 days of it are below 1 % of each holding: the usual.
+        "watch_quiet": lambda: evaluate_watch(tracked, paying, ledgers, {}, {}, later),
+        # Funding turns against every short at once, and the funding received is worth hedging.
+        "watch_all_against": lambda: evaluate_watch(tracked, readings, ledgers, {}, {}, later),
     }
     for name, work in cycles.items():
-        warning_count = len(work().warnings)
+        result = work()
+        warning_count = len(
+            result.warnings if isinstance(result, TrackingEvaluation) else result.events
+        )
         print(
             json.dumps(
                 {
