@@ -547,6 +547,7 @@ class UnhedgedFunding:
 
 
 WatchEvent = FundingAgainst | ExpiryReminder | UnhedgedFunding
+_NOT_WATCHED = WatchState()
 
 
 @dataclass(frozen=True, slots=True)
@@ -606,9 +607,10 @@ def _unhedged(
 ) -> tuple[UnhedgedFunding | None, WatchState]:
     if ledger is None or state.unhedged_told:
         return None, state
-    received_coin = hedge.notional_usd * ledger.rates_between(hedge.opened_at, now) / reading.mark
-    if received_coin < hedge.hedged_coins * UNHEDGED_SHARE:
+    received_usd = hedge.notional_usd * ledger.rates_between(hedge.opened_at, now)
+    if received_usd < hedge.hedged_coins * UNHEDGED_SHARE * reading.mark:
         return None, state
+    received_coin = received_usd / reading.mark
     to_add = int(received_coin * reading.mark / hedge.contract_size_usd)
     event = UnhedgedFunding(
         hedge, received_coin, received_coin / hedge.hedged_coins * 100, max(to_add, 1)
@@ -634,24 +636,21 @@ def evaluate_watch(
     events: list[WatchEvent] = []
     changed: dict[int, WatchState] = {}
     for hedge, _ in index.rows:
-        key = (hedge.venue, hedge.symbol)
-        reading = readings.get(key)
+        reading = readings.get((hedge.venue, hedge.symbol))
         if reading is None:
             continue
-        before = states.get(hedge.id, WatchState())
-        ledger = ledgers.get((hedge.venue, hedge.coin))
+        before = states.get(hedge.id, _NOT_WATCHED)
         state = before
-        found: list[WatchEvent | None] = []
         if hedge.expiry is None:
-            event, state = _against(hedge, reading, ledger, state, now)
-            found.append(event)
-            event_unhedged, state = _unhedged(hedge, reading, ledger, state, now)
-            found.append(event_unhedged)
+            ledger = ledgers.get((hedge.venue, hedge.coin))
+            against, state = _against(hedge, reading, ledger, state, now)
+            unhedged, state = _unhedged(hedge, reading, ledger, state, now)
+            events += [e for e in (against, unhedged) if e is not None]
         else:
             reminder, state = _expiry(hedge, state, now, rolls.get(hedge.coin, ()))
-            found.append(reminder)
-        events += [e for e in found if e is not None]
-        if state != before:
+            if reminder is not None:
+                events.append(reminder)
+        if state is not before:
             changed[hedge.id] = state
     return WatchEvaluation(events=tuple(events), changed=changed)
 
