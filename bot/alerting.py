@@ -18,18 +18,26 @@ from telegram import Bot
 from telegram.constants import ParseMode
 from telegram.error import Forbidden, TelegramError
 
-from bot.render import render_alert, render_liquidation_warning, render_watch_event
+from bot.render import (
+    render_alert,
+    render_digest,
+    render_liquidation_warning,
+    render_watch_event,
+)
 from bot.store import Store
 from hedgecore.alerts import FundingObservation, RuleIndex, evaluate
 from hedgecore.market.service import MarketService
 from hedgecore.tracking import (
     EXPIRY_REMINDER_DAYS,
     ContractReading,
+    DigestEntry,
     FundingLedger,
     RollChoice,
     TrackingIndex,
+    digest_entry,
     evaluate_liquidation,
     evaluate_watch,
+    next_digest_at,
     roll_choices,
 )
 
@@ -139,13 +147,39 @@ class AlertService:
                     (venue, coin): FundingLedger(points) for venue, points in history.items()
                 }
         marks = {key: reading.mark for key, reading in readings.items()}
-        warned = evaluate_liquidation(self._tracking, marks, await self._store.tracking_warned())
+        chats = await self._store.chat_watches()
+        tiers = {chat_id: watch.tiers for chat_id, watch in chats.items()}
+        warned = evaluate_liquidation(
+            self._tracking, marks, await self._store.tracking_warned(), tiers
+        )
         watched = evaluate_watch(
             self._tracking, readings, ledgers, rolls, await self._store.watch_states(), now
         )
         messages = [(w.hedge.chat_id, render_liquidation_warning(w)) for w in warned.warnings]
         messages += [(event.hedge.chat_id, render_watch_event(event)) for event in watched.events]
-        await self._store.commit_tracking(warned.changed, watched.changed, messages)
+        due = {
+            chat_id: watch
+            for chat_id, watch in chats.items()
+            if watch.digest and watch.next_digest_at is not None and watch.next_digest_at <= now
+        }
+        digests: dict[int, list[DigestEntry]] = {chat_id: [] for chat_id in due}
+        for hedge, liquidation in self._tracking.rows:
+            reading = readings.get((hedge.venue, hedge.symbol))
+            if hedge.chat_id in digests and reading is not None:
+                ledger = ledgers.get((hedge.venue, hedge.coin))
+                digests[hedge.chat_id].append(
+                    digest_entry(hedge, liquidation, reading, ledger, now)
+                )
+        messages += [
+            (chat_id, render_digest(entries, now))
+            for chat_id, entries in digests.items()
+            if entries
+        ]
+        sent = {
+            chat_id: watch.model_copy(update={"next_digest_at": next_digest_at(now)})
+            for chat_id, watch in due.items()
+        }
+        await self._store.commit_tracking(warned.changed, watched.changed, sent, messages)
         self.fired += len(messages)
         return len(messages)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from decimal import Decimal
 
 from bot.defaults import UserSettings
@@ -30,6 +31,7 @@ from hedgecore.models import ContractKind, DataSource, HedgeLeg, LeverageRow, Ri
 from hedgecore.overview import FundingHistoryRow
 from hedgecore.report import risk_lines
 from hedgecore.tracking import (
+    DigestEntry,
     ExpiryReminder,
     FundingAgainst,
     LiquidationWarning,
@@ -614,7 +616,7 @@ def render_tracked(hedge: TrackedHedge, tiers: Tiers, watched: bool) -> str:
             "<b>Tracking</b> " + _tracked_head(hedge),
             f"Margin {e(fmt.coin(hedge.margin_coin, hedge.coin))} (isolated): {e(where)}.",
             watch,
-            "/positions shows it as it stands; /untrack removes it.",
+            "/positions shows it as it stands; /untrack removes it; /tiers changes the distances.",
         ]
     )
 
@@ -747,3 +749,27 @@ def render_watch_event(event: WatchEvent) -> str:
             footer,
         ]
     )
+
+
+def render_digest(entries: Sequence[DigestEntry], now: datetime) -> str:
+    """The weekly digest of a chat's tracked hedges."""
+    lines = [f"🗓 <b>Your hedges this week</b> (to {fmt.utc(now)})"]
+    for entry in entries:
+        hedge = entry.hedge
+        funding = (
+            ""
+            if entry.funding_week_usd is None
+            else f"; funding {fmt.usd(entry.funding_week_usd, signed=True)} this week"
+        )
+        distance = (
+            "cannot be liquidated"
+            if entry.liquidation_distance_pct is None
+            else f"liquidation {fmt.pct(entry.liquidation_distance_pct, signed=True)} away"
+        )
+        lines.append(
+            f"#{hedge.id} {e(_short_name(hedge))}: {distance}{funding}; with the short "
+            f"{fmt.usd(entry.hedged_value_usd)} (at entry {fmt.usd(entry.hedged_value_at_entry_usd)}), "
+            f"mark {fmt.price(entry.mark)}"
+        )
+    lines.append("<i>/digest off stops it · /positions</i>")
+    return fit("\n".join(lines))

@@ -21,7 +21,7 @@ import bisect
 import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from functools import cached_property
 
@@ -674,3 +674,60 @@ def roll_choices(markets: Iterable[MarketContract], now: datetime) -> tuple[Roll
             )
         )
     return tuple(sorted(choices, key=lambda c: c.basis_apr_pct, reverse=True))
+
+
+DIGEST_WEEKDAY = 0  # Monday
+DIGEST_HOUR_UTC = 8
+WEEK = timedelta(days=7)
+
+
+class ChatWatch(Frozen):
+    """A chat's choices for its tracked hedges: warning tiers, and the weekly digest."""
+
+    tiers: Tiers = Tiers()
+    digest: bool = False
+    next_digest_at: AwareDatetime | None = None
+
+
+def next_digest_at(after: datetime) -> datetime:
+    """The first Monday 08:00 UTC after `after`: when a weekly digest goes out."""
+    moment = after.astimezone(UTC).replace(hour=DIGEST_HOUR_UTC, minute=0, second=0, microsecond=0)
+    moment += timedelta(days=(DIGEST_WEEKDAY - moment.weekday()) % 7)
+    return moment if moment > after else moment + WEEK
+
+
+@dataclass(frozen=True, slots=True)
+class DigestEntry:
+    """One tracked hedge's week: funding, distance to liquidation, value against entry."""
+
+    hedge: TrackedHedge
+    mark: Decimal
+    funding_week_usd: Decimal | None  # None: a dated future, or no funding history
+    liquidation_distance_pct: Decimal | None
+    hedged_value_usd: Decimal
+    hedged_value_at_entry_usd: Decimal
+
+
+def digest_entry(
+    hedge: TrackedHedge,
+    liquidation: Decimal | None,
+    reading: ContractReading,
+    ledger: FundingLedger | None,
+    now: datetime,
+) -> DigestEntry:
+    """A tracked hedge's line in the weekly digest, from this cycle's reading."""
+    start = max(now - WEEK, hedge.opened_at)
+    funding = None
+    if hedge.expiry is None and ledger is not None:
+        funding = hedge.notional_usd * ledger.rates_between(start, now)
+    coins, entry = hedge.hedged_coins, hedge.entry_price
+    return DigestEntry(
+        hedge=hedge,
+        mark=reading.mark,
+        funding_week_usd=funding,
+        liquidation_distance_pct=None
+        if liquidation is None
+        else price_move_pct(reading.mark, liquidation),
+        hedged_value_usd=hedged_value_usd(coins, hedge.notional_usd, entry, reading.mark),
+        hedged_value_at_entry_usd=hedged_value_usd(coins, hedge.notional_usd, entry, entry),
+    )

@@ -1,8 +1,11 @@
-"""/track, /positions, /untrack and the plan's "I placed this" button: hedges the bot stays with.
+"""/track, /positions, /untrack, /digest, /tiers and the plan's "I placed this" button: hedges
+the bot stays with.
 
 The user declares the short they placed (no API keys); the minute job (with the funding alerts)
 warns when the mark comes near its liquidation price.
 """
+
+from datetime import UTC, datetime
 
 from telegram import CallbackQuery, Update
 from telegram.ext import CallbackQueryHandler
@@ -19,9 +22,12 @@ from bot.keyboards import (
 )
 from bot.parsing import TRACK_EXAMPLE, HedgeRequest, TrackRequest, parse_track
 from bot.render import render_positions, render_tracked
+from hedgecore import fmt, inputs
 from hedgecore.alerts import MAX_ALERT_ID
-from hedgecore.errors import HedgeCoreError, Refused
-from hedgecore.tracking import PlacedShort, Tiers, TrackedHedge, admit_tracked
+from hedgecore.errors import HedgeCoreError, InvalidInput, Refused
+from hedgecore.tracking import PlacedShort, Tiers, TrackedHedge, admit_tracked, next_digest_at
+
+TIERS_EXAMPLE = "/tiers 30 15 5"
 
 
 async def _record(context: HedgeContext, chat_id: int, placed: PlacedShort) -> str:
@@ -30,7 +36,8 @@ async def _record(context: HedgeContext, chat_id: int, placed: PlacedShort) -> s
         chat_id, placed, lambda existing: admit_tracked(existing, placed)
     )
     context.services.alerts.tracking_changed()
-    return render_tracked(tracked, Tiers(), watched=context.application.running)
+    watch = await context.services.store.chat_watch(chat_id)
+    return render_tracked(tracked, watch.tiers, watched=context.application.running)
 
 
 async def _declare(context: HedgeContext, user_id: int, request: TrackRequest) -> PlacedShort:
@@ -156,12 +163,67 @@ async def positions_button(update: Update, context: HedgeContext) -> None:
     )
 
 
+async def digest(update: Update, context: HedgeContext) -> None:
+    """Turn the weekly digest of the chat's tracked hedges on or off."""
+    chat = update.effective_chat
+    args = [a.lower() for a in context.args or []]
+    if chat is None:
+        return
+    if args not in (["on"], ["off"]):
+        await refuse(update, "say on or off. Example: /digest on")
+        return
+    store = context.services.store
+    watch = await store.chat_watch(chat.id)
+    if args == ["on"]:
+        when = next_digest_at(datetime.now(UTC))
+        await store.save_chat_watch(
+            chat.id, watch.model_copy(update={"digest": True, "next_digest_at": when})
+        )
+        await refuse(update, f"Weekly digest on: the first comes {fmt.utc(when)}.")
+    else:
+        await store.save_chat_watch(chat.id, watch.model_copy(update={"digest": False}))
+        await refuse(update, "Weekly digest off.")
+
+
+def _tiers(args: list[str]) -> Tiers:
+    """The tiers `/tiers 30 15 5` gives (percent signs optional), or the defaults for reset."""
+    if args == ["reset"]:
+        return Tiers()
+    if not 1 <= len(args) <= 5:
+        raise InvalidInput("give one to five distances in percent, or reset", TIERS_EXAMPLE)
+    try:
+        return Tiers(pct=tuple(inputs.parse_quantity(a.removesuffix("%")) for a in args))
+    except (InvalidInput, ValueError):
+        raise InvalidInput("tiers are percentages between 0 and 100", TIERS_EXAMPLE) from None
+
+
+async def tiers(update: Update, context: HedgeContext) -> None:
+    """Show or set how close to liquidation the chat's warnings come (30 %, 15 %, 5 %)."""
+    chat = update.effective_chat
+    if chat is None:
+        return
+    store = context.services.store
+    watch = await store.chat_watch(chat.id)
+    if context.args:
+        try:
+            chosen = _tiers(context.args)
+        except InvalidInput as exc:
+            await refuse_error(update, exc, TIERS_EXAMPLE)
+            return
+        watch = watch.model_copy(update={"tiers": chosen})
+        await store.save_chat_watch(chat.id, watch)
+    levels = ", ".join(fmt.pct(t, 0) for t in watch.tiers.pct)
+    await refuse(update, f"Liquidation warnings at {levels} from the liquidation price.")
+
+
 COMMANDS = (
     Command(
         "track", "track a short you placed, and be warned before liquidation", TRACK_EXAMPLE, track
     ),
     Command("positions", "your tracked hedges as they stand", "/positions", positions),
     Command("untrack", "stop tracking a hedge, or all", "/untrack 3", untrack),
+    Command("digest", "a weekly digest of your tracked hedges, on or off", "/digest on", digest),
+    Command("tiers", "how close to liquidation the warnings come", TIERS_EXAMPLE, tiers),
 )
 
 

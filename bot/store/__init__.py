@@ -15,7 +15,7 @@ from typing import Protocol
 
 from bot.defaults import UserSettings
 from hedgecore.alerts import AlertRule, AlertSpec, AlertState
-from hedgecore.tracking import PlacedShort, TrackedHedge, WatchState
+from hedgecore.tracking import ChatWatch, PlacedShort, TrackedHedge, WatchState
 
 
 class StoreUnavailable(RuntimeError):
@@ -92,14 +92,27 @@ class Store(Protocol):
         """What the slower watches remember of each tracked hedge."""
         ...
 
+    async def chat_watch(self, chat_id: int) -> ChatWatch:
+        """A chat's tiers and digest choice (the defaults if it never chose)."""
+        ...
+
+    async def save_chat_watch(self, chat_id: int, watch: ChatWatch) -> None:
+        """Store a chat's tiers and digest choice."""
+        ...
+
+    async def chat_watches(self) -> dict[int, ChatWatch]:
+        """Every chat that chose its own tiers or the digest."""
+        ...
+
     async def commit_tracking(
         self,
         warned: Mapping[int, frozenset[Decimal]],
         watched: Mapping[int, WatchState],
+        chats: Mapping[int, ChatWatch],
         messages: list[tuple[int, str]],
     ) -> None:
-        """Record the warned tiers and watch states that changed, and queue their messages, in
-        one transaction."""
+        """Record the warned tiers, watch states and chats' digest times that changed, and
+        queue their messages, in one transaction."""
         ...
 
     async def pending_messages(self, limit: int) -> list[tuple[int, int, str]]:

@@ -25,7 +25,7 @@ from typing import TypeVar
 from bot.defaults import UserSettings
 from bot.store import SchemaTooNew, StoreUnavailable
 from hedgecore.alerts import AlertKind, AlertRule, AlertSpec, AlertState, GroupState
-from hedgecore.tracking import PlacedShort, TrackedHedge, WatchState
+from hedgecore.tracking import ChatWatch, PlacedShort, TrackedHedge, WatchState
 
 T = TypeVar("T")
 SETTINGS_CACHE_SIZE = 50_000
@@ -90,6 +90,10 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE TABLE tracking_watch (
         hedge_id INTEGER PRIMARY KEY,
         state    TEXT NOT NULL
+    );
+    CREATE TABLE chat_watch (
+        chat_id INTEGER PRIMARY KEY,
+        watch   TEXT NOT NULL
     );
     """,
 )
@@ -356,14 +360,40 @@ class SqliteStore:
         )
         return {hedge_id: watch_from_json(state) for hedge_id, state in rows}
 
+    async def chat_watch(self, chat_id: int) -> ChatWatch:
+        """A chat's tiers and digest choice (the defaults if it never chose)."""
+        row = await self._run(
+            lambda db: db.execute(
+                "SELECT watch FROM chat_watch WHERE chat_id = ?", (chat_id,)
+            ).fetchone()
+        )
+        return ChatWatch() if row is None else ChatWatch.model_validate_json(row[0])
+
+    async def save_chat_watch(self, chat_id: int, watch: ChatWatch) -> None:
+        """Store a chat's tiers and digest choice."""
+        await self._run(
+            lambda db: db.execute(
+                "INSERT INTO chat_watch (chat_id, watch) VALUES (?, ?) ON CONFLICT (chat_id) DO UPDATE SET watch = excluded.watch",
+                (chat_id, watch.model_dump_json()),
+            )
+        )
+
+    async def chat_watches(self) -> dict[int, ChatWatch]:
+        """Every chat that chose its own tiers or the digest."""
+        rows = await self._run(
+            lambda db: db.execute("SELECT chat_id, watch FROM chat_watch").fetchall()
+        )
+        return {chat_id: ChatWatch.model_validate_json(watch) for chat_id, watch in rows}
+
     async def commit_tracking(
         self,
         warned: Mapping[int, frozenset[Decimal]],
         watched: Mapping[int, WatchState],
+        chats: Mapping[int, ChatWatch],
         messages: list[tuple[int, str]],
     ) -> None:
-        """Record the warned tiers and watch states that changed, and queue their messages, in
-        one transaction."""
+        """Record the warned tiers, watch states and chats' digest times that changed, and
+        queue their messages, in one transaction."""
         kept = [
             (hedge_id, ",".join(str(t) for t in sorted(tiers)))
             for hedge_id, tiers in warned.items()
@@ -371,6 +401,7 @@ class SqliteStore:
         ]
         cleared = [(hedge_id,) for hedge_id, tiers in warned.items() if not tiers]
         states = [(hedge_id, watch_to_json(state)) for hedge_id, state in watched.items()]
+        chat_rows = [(chat_id, watch.model_dump_json()) for chat_id, watch in chats.items()]
 
         def write(db: sqlite3.Connection) -> None:
             with _transaction(db):
@@ -382,6 +413,10 @@ class SqliteStore:
                 db.executemany(
                     "INSERT INTO tracking_watch (hedge_id, state) VALUES (?, ?) ON CONFLICT (hedge_id) DO UPDATE SET state = excluded.state",
                     states,
+                )
+                db.executemany(
+                    "INSERT INTO chat_watch (chat_id, watch) VALUES (?, ?) ON CONFLICT (chat_id) DO UPDATE SET watch = excluded.watch",
+                    chat_rows,
                 )
                 db.executemany("INSERT INTO outbox (chat_id, text) VALUES (?, ?)", messages)
 

@@ -44,6 +44,8 @@ async def test_start_registers_the_menu_and_explains_itself(running: RunningBot)
         "track",
         "positions",
         "untrack",
+        "digest",
+        "tiers",
         "help",
     ]
     text = await ask(running, "/start")

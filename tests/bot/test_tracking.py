@@ -247,7 +247,7 @@ async def test_the_store_keeps_tracked_hedges_and_warned_tiers_across_reopening(
     first = await store.add_tracked(CHAT, placed, lambda existing: admit_tracked(existing, placed))
     watch = WatchState(against_since=NOW, against_told=NOW, expiry_told=frozenset({7}))
     await store.commit_tracking(
-        {first.id: frozenset({D(30), D(15)})}, {first.id: watch}, [(CHAT, "warned")]
+        {first.id: frozenset({D(30), D(15)})}, {first.id: watch}, {}, [(CHAT, "warned")]
     )
     await store.close()
     store = await SqliteStore.open(tmp_path / "t.sqlite3")
@@ -308,3 +308,53 @@ async def test_a_tracked_quarterly_is_reminded_a_week_before_it_expires(
     )
     # The replay quotes only June quarterlies: nothing later to roll into.
     assert "No later dated future is quoted now: a perpetual keeps the hedge open." in text
+
+
+async def test_a_chats_own_tiers_decide_its_warnings(
+    tracking: tuple[RunningBot, MovingMarket, AlertService],
+) -> None:
+    bot, market, alerts = tracking
+    assert await say(bot, "/tiers 20 10% 3") == (
+        "Liquidation warnings at 20%, 10%, 3% from the liquidation price."
+    )
+    assert await say(bot, "/tiers 120") == (
+        "tiers are percentages between 0 and 100. Example: /tiers 30 15 5"
+    )
+    assert "comes within 20%, 10%, 3% of it" in await say(bot, HAND)
+    fired = []
+    for price in (108_000, 118_000, 122_000, 130_000):  # +29.5, +18.5, +14.7, +7.6 % away
+        await market.set_mark(price)
+        fired.append(await alerts.track_cycle(NOW))
+    assert fired == [0, 1, 0, 1]
+
+
+async def test_the_weekly_digest_comes_on_monday_once_a_week(
+    tracking: tuple[RunningBot, MovingMarket, AlertService],
+) -> None:
+    bot, market, alerts = tracking
+    await say(bot, HAND)
+    answer = await say(bot, "/digest on")
+    assert answer.startswith("Weekly digest on: the first comes ")
+    store = bot.app.bot_data.services.store
+    watch = await store.chat_watch(CHAT)
+    assert watch.next_digest_at is not None
+    assert watch.next_digest_at.weekday() == 0
+    assert watch.next_digest_at.hour == 8
+    # Move the digest to the market's own week, then run the job past it.
+    monday = datetime(2025, 4, 28, 8, tzinfo=UTC)  # the recording's moment, a Monday
+    await store.save_chat_watch(CHAT, watch.model_copy(update={"next_digest_at": monday}))
+    await market.set_mark(100_000)
+    assert await alerts.track_cycle(monday + timedelta(minutes=1)) == 1
+    assert await alerts.track_cycle(monday + timedelta(minutes=2)) == 0
+    await alerts.deliver(bot.app.bot)
+    text = str(bot.telegram.sent()[-1].params["text"])
+    assert text.startswith("🗓 <b>Your hedges this week</b>")
+    # 139,880.68 / 100,000: liquidation +39.88 % away. 1.2 BTC and the short at 100,000:
+    # Q P + N (1 - P/E) = 120,000 - 7,533.13 = 112,466.87 USD: its value at entry, 1.2 x
+    # 93,722.4 = 112,466.88, less the 0.12 USD the short's extra contract fraction costs.
+    assert (
+        "#1 Bybit BTCUSD: liquidation +39.88% away; funding 0.00 USD this week; with the short "
+        "112,466.87 USD (at entry 112,466.88 USD), mark 100,000.00 USD"
+    ) in text
+    assert (await store.chat_watch(CHAT)).next_digest_at == monday + timedelta(days=7)
+    assert await say(bot, "/digest off") == "Weekly digest off."

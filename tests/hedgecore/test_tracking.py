@@ -28,6 +28,7 @@ from hedgecore.tracking import (
     funding_since_entry,
     liquidation_distance_pct,
     margin_for_distance_coin,
+    next_digest_at,
     placed_short,
     position_status,
 )
@@ -376,3 +377,11 @@ def test_a_ledger_sums_the_settlements_after_one_moment_up_to_another() -> None:
     assert ledger.rates_between(OPENED, OPENED + timedelta(hours=16)) == D(6)
     assert ledger.rates_between(OPENED - timedelta(hours=1), OPENED) == D(1)
     assert ledger.rates_between(OPENED + timedelta(hours=30), OPENED + timedelta(hours=40)) == 0
+
+
+def test_the_digest_goes_out_the_first_monday_08_00_utc_after() -> None:
+    sunday = datetime(2025, 4, 27, 23, 0, tzinfo=UTC)
+    assert next_digest_at(sunday) == datetime(2025, 4, 28, 8, tzinfo=UTC)
+    monday_8 = datetime(2025, 4, 28, 8, tzinfo=UTC)
+    assert next_digest_at(monday_8) == datetime(2025, 5, 5, 8, tzinfo=UTC)
+    assert next_digest_at(monday_8 - timedelta(seconds=1)) == monday_8
