@@ -8,13 +8,15 @@ from bot.render import render_help
 
 
 async def help_command(update: Update, context: HedgeContext) -> None:
-    """Explain the bot and list the commands with an example each; /start also resumes alerts."""
+    """Explain the bot and list the commands with an example each; /start also resumes the
+    alerts and tracked hedges of a chat that had blocked the bot."""
     services = context.services
     text = render_help(services.menu)
     chat = update.effective_chat
     if chat is not None and await services.store.resume_chat(chat.id):
         services.alerts.rules_changed()
-        text += "\n\nWelcome back: your alerts are on again."
+        services.alerts.tracking_changed()
+        text += "\n\nWelcome back: your alerts and tracked hedges are watched again."
     await reply(update, text)
 
 

@@ -147,7 +147,9 @@ async def test_a_user_who_blocked_the_bot_is_paused_until_start(
     await alerts.deliver(bot.app.bot)
     assert [c.method for c in telegram.calls].count("403") == 1
     telegram.blocked_chats.clear()
-    assert (await say(bot, "/start")).endswith("Welcome back: your alerts are on again.")
+    assert (await say(bot, "/start")).endswith(
+        "Welcome back: your alerts and tracked hedges are watched again."
+    )
     await market.set_rate("0.00001")
     await alerts.cycle(NOW)
     await market.set_rate("0.0003")

@@ -358,3 +358,24 @@ async def test_the_weekly_digest_comes_on_monday_once_a_week(
     ) in text
     assert (await store.chat_watch(CHAT)).next_digest_at == monday + timedelta(days=7)
     assert await say(bot, "/digest off") == "Weekly digest off."
+
+
+async def test_a_chat_that_blocked_the_bot_is_not_warned_until_start(
+    tracking: tuple[RunningBot, MovingMarket, AlertService], telegram: FakeTelegram
+) -> None:
+    bot, market, alerts = tracking
+    await say(bot, HAND)
+    telegram.blocked_chats.add(CHAT)
+    await market.set_mark(108_000)
+    assert await alerts.track_cycle(NOW) == 1
+    assert await alerts.deliver(bot.app.bot) == 0
+    assert [c.method for c in telegram.calls].count("403") == 1
+    # Paused: the price runs on, but nothing is queued or tried.
+    await market.set_mark(122_000)
+    assert await alerts.track_cycle(NOW) == 0
+    telegram.blocked_chats.clear()
+    assert (await say(bot, "/start")).endswith(
+        "Welcome back: your alerts and tracked hedges are watched again."
+    )
+    await market.set_mark(134_000)
+    assert await alerts.track_cycle(NOW) == 1
