@@ -7,7 +7,7 @@ Callback data (at most 64 bytes) starts with its feature's prefix:
 - "a:del:ID" delete an alert;
 - "w:COIN [WORDS]" a step of the /alert walk-through: the coin, then the words of the command;
 - "k:QTY:COIN[:QTY:COIN...]" under /risk: plan the hedge of the holdings to hedge first;
-- "t:r" refresh /positions, "t:u:ID" stop tracking a hedge.
+- "t:r" refresh /positions, "t:e:ID" how to correct a tracked hedge, "t:u:ID" stop tracking it.
 """
 
 from __future__ import annotations
@@ -259,28 +259,37 @@ def decode_hedge_first(data: str) -> tuple[Holding, ...]:
 
 
 def positions_buttons(hedge_ids: list[int]) -> InlineKeyboardMarkup:
-    """Refresh, and an untrack button for each tracked hedge, four to a row."""
-    untrack = [
-        InlineKeyboardButton(
-            f"Untrack #{hedge_id}", callback_data=f"{POSITIONS_PREFIX}u:{hedge_id}"
-        )
+    """Refresh, and edit and untrack buttons for each tracked hedge, two hedges to a row."""
+    pairs = [
+        button
         for hedge_id in hedge_ids
+        for button in (
+            InlineKeyboardButton(
+                f"Edit #{hedge_id}", callback_data=f"{POSITIONS_PREFIX}e:{hedge_id}"
+            ),
+            InlineKeyboardButton(
+                f"Untrack #{hedge_id}", callback_data=f"{POSITIONS_PREFIX}u:{hedge_id}"
+            ),
+        )
     ]
     refresh = [InlineKeyboardButton("Refresh", callback_data=f"{POSITIONS_PREFIX}r")]
-    return InlineKeyboardMarkup([refresh, *(untrack[i : i + 4] for i in range(0, len(untrack), 4))])
+    return InlineKeyboardMarkup([refresh, *(pairs[i : i + 4] for i in range(0, len(pairs), 4))])
 
 
-def decode_positions(data: str) -> int | None:
-    """The hedge an untrack button names, or None for refresh."""
+PositionsAction = Literal["refresh", "edit", "untrack"]
+
+
+def decode_positions(data: str) -> tuple[PositionsAction, int | None]:
+    """What a /positions button asks: refresh, or edit or untrack the hedge it names."""
     action = data.removeprefix(POSITIONS_PREFIX)
     if not data.startswith(POSITIONS_PREFIX):
         raise BadCallback(data)
     if action == "r":
-        return None
-    digits = action.removeprefix("u:")
-    if not action.startswith("u:") or not (digits.isascii() and digits.isdigit()):
+        return "refresh", None
+    kind, _, digits = action.partition(":")
+    if kind not in ("e", "u") or not (digits.isascii() and digits.isdigit()):
         raise BadCallback(data)
     hedge_id = int(digits)
     if not 0 < hedge_id <= MAX_ALERT_ID:
         raise BadCallback(data)
-    return hedge_id
+    return ("edit" if kind == "e" else "untrack"), hedge_id

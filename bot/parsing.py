@@ -251,3 +251,43 @@ def parse_track(args: list[str]) -> TrackRequest:
         leverage=leverage,
         hedged=hedged,
     )
+
+
+EDIT_EXAMPLE = "/edit 1 @ 93800 3x +0.15"
+
+
+class EditRequest(Frozen):
+    """An /edit command: a tracked hedge's entry, leverage or margin added since, as changed."""
+
+    hedge_id: int
+    entry_price: Decimal | None = None
+    leverage: Decimal | None = None
+    added_margin_coin: Decimal | None = None  # margin added since opening, in all
+
+
+def parse_edit(args: list[str]) -> EditRequest:
+    """Parse `/edit N [@ ENTRY] [Nx] [+MARGIN]`."""
+    example = EDIT_EXAMPLE
+    if not args or not (args[0].isascii() and args[0].isdigit()) or len(args[0]) > 18:
+        raise _refuse(
+            "say which tracked hedge (its number in /positions) and what changed", example
+        )
+    words = " ".join(args[1:]).replace("@ ", "@").split()
+    if not words:
+        raise _refuse("say what changed: the entry, the leverage or the margin added", example)
+    entry: Decimal | None = None
+    leverage: Decimal | None = None
+    added: Decimal | None = None
+    for token in words:
+        if token.startswith("@") and entry is None:
+            entry = _parsed(inputs.parse_price, token[1:], example)
+        elif _LEVERAGE.fullmatch(token) and leverage is None:
+            leverage = _parsed(inputs.parse_leverage, token.lstrip("xX"), example)
+        elif token.startswith("+") and added is None:
+            added = _parsed(inputs.parse_quantity, token[1:], example)
+        else:
+            shown = token if len(token) <= 20 else token[:20] + "..."
+            raise _refuse(f"I don't understand {shown!r}", example)
+    return EditRequest(
+        hedge_id=int(args[0]), entry_price=entry, leverage=leverage, added_margin_coin=added
+    )

@@ -614,7 +614,13 @@ def render_tracked(hedge: TrackedHedge, tiers: Tiers, watched: bool) -> str:
     return "\n".join(
         [
             "<b>Tracking</b> " + _tracked_head(hedge),
-            f"Margin {e(fmt.coin(hedge.margin_coin, hedge.coin))} (isolated): {e(where)}.",
+            f"Margin {e(fmt.coin(hedge.margin_coin, hedge.coin))} (isolated"
+            + (
+                f", {e(fmt.coin(hedge.added_margin_coin, hedge.coin))} of it added since"
+                if hedge.added_margin_coin
+                else ""
+            )
+            + f"): {e(where)}.",
             watch,
             "/positions shows it as it stands; /untrack removes it; /tiers changes the distances.",
         ]
@@ -657,6 +663,18 @@ def _position_lines(status: PositionStatus) -> list[str]:
         lines.append(f"Expires in {fmt.number(status.days_to_expiry, 1)} days")
     lines.append(f"<i>{e(venue_name(hedge.venue))} quoted {fmt.utc(status.quoted_at)}</i>")
     return lines
+
+
+def render_edit_hint(hedge: TrackedHedge) -> str:
+    """How to correct a tracked hedge: its /edit command as it stands, to change and send."""
+    command = (
+        f"/edit {hedge.id} @ {hedge.entry_price.normalize():f} {fmt.leverage(hedge.leverage)} "
+        f"+{hedge.added_margin_coin.normalize():f}"
+    )
+    return (
+        f"To correct #{hedge.id}, send this with what differs (the entry price, the leverage, "
+        f"and the margin you added since opening, in {e(hedge.coin)}):\n<code>{e(command)}</code>"
+    )
 
 
 def render_positions(statuses: Sequence[PositionStatus | str]) -> str:

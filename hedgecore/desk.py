@@ -48,6 +48,7 @@ from hedgecore.tracking import (
     TrackedHedge,
     check_declared,
     contracts_in,
+    edited,
     placed_short,
     position_status,
 )
@@ -320,6 +321,20 @@ class Desk:
         entry = entry_price or market.quote.short_entry_price
         check_declared(market, entry, leverage)
         return placed_short(market, contracts, entry, leverage, self.market.now(), hedged_coins)
+
+    async def edit_short(
+        self,
+        hedge: TrackedHedge,
+        entry_price: Decimal | None,
+        leverage: Decimal | None,
+        added_margin_coin: Decimal | None,
+    ) -> PlacedShort:
+        """A tracked short corrected, checked against its contract as a new one would be."""
+        with reply_deadline(self._reply_deadline_s):
+            market = await self.market.contract_named(hedge.venue, hedge.symbol)
+        changed = edited(hedge, entry_price, leverage, added_margin_coin)
+        check_declared(market, changed.entry_price, changed.leverage)
+        return changed
 
     async def positions(self, hedges: Sequence[TrackedHedge]) -> list[PositionStatus | str]:
         """Each tracked hedge as it stands, or why it cannot be told now (one line)."""

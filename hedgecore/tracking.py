@@ -211,6 +211,24 @@ def placed_short(
     )
 
 
+def edited(
+    hedge: PlacedShort,
+    entry_price: Decimal | None = None,
+    leverage: Decimal | None = None,
+    added_margin_coin: Decimal | None = None,
+) -> PlacedShort:
+    """The short with its entry, leverage or margin added since opening corrected."""
+    fields = hedge.model_dump(exclude={"id", "chat_id"})
+    entry = entry_price or hedge.entry_price
+    fields["entry_price"] = entry
+    fields["leverage"] = leverage or hedge.leverage
+    if added_margin_coin is not None:
+        fields["added_margin_coin"] = added_margin_coin
+    if hedge.order_step_coin is not None:  # a coin step's USD face is set by the entry
+        fields["contract_size_usd"] = hedge.order_step_coin * entry
+    return PlacedShort(**fields)
+
+
 def liquidation_distance_pct(hedge: PlacedShort, mark: Decimal) -> Decimal | None:
     """How far the mark must rise, in percent, to liquidate the short; None if it cannot be."""
     liquidation = hedge.liquidation_price()

@@ -1,5 +1,5 @@
-"""/track, /positions, /untrack, /digest, /tiers and the plan's "I placed this" button: hedges
-the bot stays with.
+"""/track, /positions, /edit, /untrack, /digest, /tiers and the plan's "I placed this" button:
+hedges the bot stays with.
 
 The user declares the short they placed (no API keys); the minute job (with the funding alerts)
 warns when the mark comes near its liquidation price.
@@ -20,8 +20,15 @@ from bot.keyboards import (
     pattern,
     positions_buttons,
 )
-from bot.parsing import TRACK_EXAMPLE, HedgeRequest, TrackRequest, parse_track
-from bot.render import render_positions, render_tracked
+from bot.parsing import (
+    EDIT_EXAMPLE,
+    TRACK_EXAMPLE,
+    HedgeRequest,
+    TrackRequest,
+    parse_edit,
+    parse_track,
+)
+from bot.render import render_edit_hint, render_positions, render_tracked
 from hedgecore import fmt, inputs
 from hedgecore.alerts import MAX_ALERT_ID
 from hedgecore.errors import HedgeCoreError, InvalidInput, Refused
@@ -141,19 +148,29 @@ async def untrack(update: Update, context: HedgeContext) -> None:
 
 
 async def positions_button(update: Update, context: HedgeContext) -> None:
-    """Refresh /positions, or untrack the hedge a button names, editing the same message."""
+    """Refresh /positions or untrack the hedge a button names (editing the same message), or
+    say how to correct it."""
     query = update.callback_query
     chat = update.effective_chat
     if query is None or query.data is None or chat is None:
         return
     try:
-        hedge_id = decode_positions(query.data)
+        action, hedge_id = decode_positions(query.data)
     except BadCallback:
         await query.answer("This button is out of date: send /positions again.")
         return
-    if hedge_id is not None:
-        await context.services.store.delete_tracked(chat.id, hedge_id)
-        context.services.alerts.tracking_changed()
+    services = context.services
+    if action == "edit":
+        hedge = next(
+            (h for h in await services.store.tracked_of(chat.id) if h.id == hedge_id), None
+        )
+        await query.answer()
+        if hedge is not None:
+            await query.get_bot().send_message(chat.id, render_edit_hint(hedge), parse_mode="HTML")
+        return
+    if action == "untrack" and hedge_id is not None:
+        await services.store.delete_tracked(chat.id, hedge_id)
+        services.alerts.tracking_changed()
         await query.answer(f"Hedge #{hedge_id} no longer tracked.")
     else:
         await query.answer()
@@ -161,6 +178,34 @@ async def positions_button(update: Update, context: HedgeContext) -> None:
     await query.edit_message_text(
         text, parse_mode="HTML", reply_markup=positions_buttons(ids) if ids else None
     )
+
+
+async def edit(update: Update, context: HedgeContext) -> None:
+    """Correct a tracked hedge: /edit N [@ ENTRY] [Nx] [+MARGIN added since opening]."""
+    chat = update.effective_chat
+    if chat is None:
+        return
+    services = context.services
+    try:
+        request = parse_edit(context.args or [])
+        hedge = next(
+            (h for h in await services.store.tracked_of(chat.id) if h.id == request.hedge_id),
+            None,
+        )
+        if hedge is None:
+            raise Refused(f"you track no hedge #{request.hedge_id}: see /positions")
+        changed = await services.desk.edit_short(
+            hedge, request.entry_price, request.leverage, request.added_margin_coin
+        )
+        tracked = await services.store.replace_tracked(chat.id, hedge.id, changed)
+        if tracked is None:
+            raise Refused(f"you track no hedge #{request.hedge_id}: see /positions")
+    except HedgeCoreError as exc:
+        await refuse_error(update, exc, EDIT_EXAMPLE)
+        return
+    services.alerts.tracking_changed()
+    watch = await services.store.chat_watch(chat.id)
+    await reply(update, render_tracked(tracked, watch.tiers, watched=context.application.running))
 
 
 async def digest(update: Update, context: HedgeContext) -> None:
@@ -222,6 +267,9 @@ COMMANDS = (
     ),
     Command("positions", "your tracked hedges as they stand", "/positions", positions),
     Command("untrack", "stop tracking a hedge, or all", "/untrack 3", untrack),
+    Command(
+        "edit", "correct a tracked hedge's entry, leverage or added margin", EDIT_EXAMPLE, edit
+    ),
     Command("digest", "a weekly digest of your tracked hedges, on or off", "/digest on", digest),
     Command("tiers", "how close to liquidation the warnings come", TIERS_EXAMPLE, tiers),
 )

@@ -72,6 +72,12 @@ class Store(Protocol):
         """Track a placed short once `admit` accepts it beside the chat's others."""
         ...
 
+    async def replace_tracked(
+        self, chat_id: int, hedge_id: int, placed: PlacedShort
+    ) -> TrackedHedge | None:
+        """Correct one of a chat's tracked hedges (its warnings start afresh); None if no such."""
+        ...
+
     async def tracked_of(self, chat_id: int) -> list[TrackedHedge]:
         """A chat's tracked hedges, oldest first."""
         ...

@@ -316,6 +316,25 @@ class SqliteStore:
 
         return await self._run(write)
 
+    async def replace_tracked(
+        self, chat_id: int, hedge_id: int, placed: PlacedShort
+    ) -> TrackedHedge | None:
+        """Correct one of a chat's tracked hedges (its warnings start afresh); None if no such."""
+
+        def write(db: sqlite3.Connection) -> bool:
+            with _transaction(db):
+                found = db.execute(
+                    "UPDATE tracked_hedges SET placed = ? WHERE chat_id = ? AND id = ?",
+                    (placed.model_dump_json(), chat_id, hedge_id),
+                ).rowcount
+                if found:
+                    db.execute("DELETE FROM tracking_warned WHERE hedge_id = ?", (hedge_id,))
+            return bool(found)
+
+        if not await self._run(write):
+            return None
+        return TrackedHedge(id=hedge_id, chat_id=chat_id, **placed.model_dump())
+
     async def tracked_of(self, chat_id: int) -> list[TrackedHedge]:
         """A chat's tracked hedges, oldest first."""
         return await self._run(lambda db: _tracked(db, "WHERE chat_id = ?", (chat_id,)))

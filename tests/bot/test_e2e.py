@@ -44,6 +44,7 @@ async def test_start_registers_the_menu_and_explains_itself(running: RunningBot)
         "track",
         "positions",
         "untrack",
+        "edit",
         "digest",
         "tiers",
         "help",

@@ -163,7 +163,9 @@ async def test_positions_shows_each_hedge_and_its_buttons_refresh_and_untrack(
     assert "Funding since entry: no settlement yet" in text
     assert text.count("<i>Bybit quoted 2025-04-28 08:00 UTC</i>") == 1
     buttons = {b["text"]: b["callback_data"] for row in keyboard_of(listing) for b in row}
-    assert set(buttons) == {"Refresh", "Untrack #1", "Untrack #2", "Untrack #3"}
+    assert set(buttons) == {"Refresh"} | {
+        f"{a} #{n}" for a in ("Edit", "Untrack") for n in (1, 2, 3)
+    }
     message = {"message_id": 906, "date": 0, "chat": {"id": 77, "type": "private"}, "text": "x"}
     telegram.press(buttons["Untrack #2"], message)
     (edit,) = await telegram.wait_for("editMessageText", 1)
@@ -379,3 +381,40 @@ async def test_a_chat_that_blocked_the_bot_is_not_warned_until_start(
     )
     await market.set_mark(134_000)
     assert await alerts.track_cycle(NOW) == 1
+
+
+async def test_margin_added_after_a_warning_is_told_with_edit_and_moves_the_liquidation(
+    tracking: tuple[RunningBot, MovingMarket, AlertService],
+) -> None:
+    bot, market, alerts = tracking
+    await say(bot, HAND)
+    await market.set_mark(134_000)
+    assert await alerts.track_cycle(NOW) == 1  # within 5 %: add 0.15760898 BTC, it said
+    answer = await say(bot, "/edit 1 +0.15760898")
+    # The advice, taken: liquidation at 1.3 x 134,000 = 174,200.00 USD, +85.87 % from the entry.
+    assert "Margin 0.55760941 BTC (isolated, 0.15760898 BTC of it added since)" in answer
+    assert "liquidation at 174,200.00 USD (+85.87%) from the entry" in answer
+    # Its warnings start afresh: just past 30 % away now (the advice rounds up), so nothing; a
+    # rise to 136,000 (+28 % away) warns of the 30 % tier again.
+    assert await alerts.track_cycle(NOW) == 0
+    await market.set_mark(136_000)
+    assert await alerts.track_cycle(NOW) == 1
+    await alerts.deliver(bot.app.bot)
+    assert "within your 30%" in str(bot.telegram.sent()[-1].params["text"])
+    assert await say(bot, "/edit 9 3x") == "you track no hedge #9: see /positions"
+    assert await say(bot, "/edit 1") == (
+        "say what changed: the entry, the leverage or the margin added. "
+        "Example: /edit 1 @ 93800 3x +0.15"
+    )
+
+
+async def test_the_edit_button_shows_the_command_to_correct(replayed_venues: RunningBot) -> None:
+    telegram = replayed_venues.telegram
+    await ask(replayed_venues, "/track bybit BTCUSD 112467 @ 93722 3x")
+    telegram.send_text("/positions")
+    (listing,) = (await telegram.wait_for("sendMessage", 2))[1:]
+    buttons = {b["text"]: b["callback_data"] for row in keyboard_of(listing) for b in row}
+    message = {"message_id": 907, "date": 0, "chat": {"id": 77, "type": "private"}, "text": "x"}
+    telegram.press(buttons["Edit #1"], message)
+    (hint,) = (await telegram.wait_for("sendMessage", 3))[2:]
+    assert str(hint.params["text"]).endswith("<code>/edit 1 @ 93722 3x +0</code>")
