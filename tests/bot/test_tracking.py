@@ -9,12 +9,16 @@ from pathlib import Path
 import pytest
 
 from bot.alerting import AlertService
+from bot.render import render_watch_event
 from bot.store.sqlite import SqliteStore
 from hedgecore.tracking import (
     MAX_TRACKED_PER_CHAT,
+    ExpiryReminder,
     PlacedShort,
+    RollChoice,
     TrackedHedge,
     TrackingRefused,
+    UnhedgedFunding,
     WatchState,
     admit_tracked,
 )
@@ -418,3 +422,51 @@ async def test_the_edit_button_shows_the_command_to_correct(replayed_venues: Run
     telegram.press(buttons["Edit #1"], message)
     (hint,) = (await telegram.wait_for("sendMessage", 3))[2:]
     assert str(hint.params["text"]).endswith("<code>/edit 1 @ 93722 3x +0</code>")
+
+
+def test_the_slower_watches_messages_carry_their_numbers() -> None:
+    hedge = TrackedHedge(
+        id=4,
+        chat_id=CHAT,
+        venue="bitget",
+        symbol="BTC/USD:BTC",
+        venue_symbol="BTCUSD",
+        coin="BTC",
+        contracts=1199,
+        contract_size_usd=D("93.7165"),
+        order_step_coin=D("0.001"),
+        order_amount_unit="coin",
+        entry_price=D("93716.5"),
+        leverage=D(1),
+        hedged_coins=D("1.199"),
+        maintenance_margin_rate=D("0.004"),
+        opened_at=NOW,
+    )
+    # 0.0125 BTC of funding at 100,000 is 1,250 USD: 13 steps of 0.001 BTC (93.7165 USD each).
+    unhedged = UnhedgedFunding(hedge, D("0.0125"), D("0.0125") / D("1.199") * 100, 13)
+    assert render_watch_event(unhedged).splitlines()[:2] == [
+        "💰 Your <b>Bitget BTCUSD</b> short #4 has received 0.0125 BTC of funding, 1.04% of the "
+        "1.199 BTC it hedges; those coins are not hedged.",
+        "Selling <b>0.013 BTC</b> more would hedge them.",
+    ]
+    expiry = datetime(2025, 6, 27, 8, tzinfo=UTC)
+    roll = RollChoice(
+        "okx", "BTC-USD-250926", datetime(2025, 9, 26, 8, tzinfo=UTC), D("2.1"), D("8.4")
+    )
+    dated = hedge.model_copy(update={"expiry": expiry, "venue_symbol": "BTCUSDM25"})
+    text = render_watch_event(ExpiryReminder(dated, 1, expiry, (roll,)))
+    assert text.splitlines()[:3] == [
+        "⏳ Your <b>Bitget BTCUSDM25</b> short #4 expires in 1 day, at 2025-06-27 08:00 UTC: the "
+        "hedge ends then unless you roll it.",
+        "Rolling into a later future locks in its premium now:",
+        "• OKX BTC-USD-250926 (to 2025-09-26): +2.10% (+8.40% a year)",
+    ]
+
+
+async def test_a_contract_is_named_in_the_venues_spelling_or_ccxts(
+    replayed_venues: RunningBot,
+) -> None:
+    own = await ask(replayed_venues, "/track okx btc-usd-swap 1124 3x")
+    unified = await ask(replayed_venues, "/track okx BTC/USD:BTC 1000 3x")
+    assert own.startswith("<b>Tracking</b> #1 <b>OKX</b> BTC-USD-SWAP (perpetual): short 1,124")
+    assert unified.startswith("<b>Tracking</b> #2 <b>OKX</b> BTC-USD-SWAP (perpetual): short 1,000")
