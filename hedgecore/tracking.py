@@ -20,10 +20,11 @@ from __future__ import annotations
 import bisect
 import itertools
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from functools import cached_property
+from typing import NamedTuple
 
 from pydantic import AwareDatetime, Field, field_validator
 
@@ -522,9 +523,9 @@ class RollChoice:
     basis_apr_pct: Decimal
 
 
-@dataclass(frozen=True, slots=True)
-class WatchState:
-    """What the slower watches remember of one hedge between cycles."""
+class WatchState(NamedTuple):
+    """What the slower watches remember of one hedge between cycles (a tuple: the minute cycle
+    replaces one for each hedge whose watch changed, and tuples do it fastest)."""
 
     against_since: datetime | None = None  # funding turned against the short then
     against_told: datetime | None = None  # the last line said about it
@@ -591,15 +592,15 @@ def _against(
             return None, state
         since = now
         event = FundingAgainst(hedge, rate, hours, since, Decimal(0), first=True)
-        return event, replace(state, against_since=since, against_told=now)
+        return event, state._replace(against_since=since, against_told=now)
     if rate_per_8h(rate, hours) >= AGAINST_CLEARS_8H:
-        return None, replace(state, against_since=None, against_told=None)
+        return None, state._replace(against_since=None, against_told=None)
     if state.against_told is not None and now - state.against_told < DAILY:
         return None, state
     paid = ledger.rates_between(state.against_since, now) if ledger else Decimal(0)
     cost = -hedge.notional_usd * paid
     event = FundingAgainst(hedge, rate, hours, state.against_since, cost, first=False)
-    return event, replace(state, against_told=now)
+    return event, state._replace(against_told=now)
 
 
 def _expiry(
@@ -613,7 +614,7 @@ def _expiry(
         return None, state
     later = tuple(r for r in rolls if r.expiry > hedge.expiry)
     told = state.expiry_told | frozenset(d for d in EXPIRY_REMINDER_DAYS if days_left <= d)
-    return ExpiryReminder(hedge, min(due), hedge.expiry, later), replace(state, expiry_told=told)
+    return ExpiryReminder(hedge, min(due), hedge.expiry, later), state._replace(expiry_told=told)
 
 
 def _unhedged(
@@ -633,7 +634,7 @@ def _unhedged(
     event = UnhedgedFunding(
         hedge, received_coin, received_coin / hedge.hedged_coins * 100, max(to_add, 1)
     )
-    return event, replace(state, unhedged_told=True)
+    return event, state._replace(unhedged_told=True)
 
 
 def evaluate_watch(
