@@ -26,7 +26,7 @@ from urllib.parse import parse_qs, urlsplit
 from bybit_8h_series import daily_klines, funding_history, load_bars, ms
 from bybit_8h_series import envelope as bybit_envelope
 
-from hedgecore.market.feeds import CcxtFeed, make_exchange
+from hedgecore.market.ccxt_feed import CcxtFeed, make_exchange
 from hedgecore.market.snapshot import record_snapshot, write_snapshot
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -40,7 +40,8 @@ from urllib.parse import urlsplit
 from bybit_8h_series import daily_klines, funding_history, load_bars, ms
 from bybit_8h_series import envelope as bybit_envelope
 
-from hedgecore.market.feeds import Quotes, make_exchange
+from hedgecore.market.ccxt_feed import make_exchange
+from hedgecore.market.feeds import Quotes
 from hedgecore.market.normalise import CcxtDict, is_inverse_contract
 from hedgecore.market.snapshot import record_snapshot, write_snapshot
 

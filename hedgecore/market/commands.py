@@ -9,7 +9,7 @@ from pathlib import Path
 
 from hedgecore import fmt
 from hedgecore.errors import DataUnavailable
-from hedgecore.market.feeds import live_feeds
+from hedgecore.market.ccxt_feed import live_feeds
 from hedgecore.market.snapshot import record_snapshot, write_snapshot
 from hedgecore.venues import venue_name
 

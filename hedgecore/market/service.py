@@ -27,7 +27,7 @@ from hedgecore.market.breaker import CircuitBreaker
 from hedgecore.market.cache import Cached, TtlCache
 from hedgecore.market.deadline import current_deadline
 from hedgecore.market.errors import VenueUnavailable, describe_failure
-from hedgecore.market.feeds import PUBLIC_TIER_VENUES, Quotes, VenueFeed, live_feeds
+from hedgecore.market.feeds import PUBLIC_TIER_VENUES, Quotes, VenueFeed
 from hedgecore.market.normalise import (
     CcxtDict,
     InvalidMarketData,
@@ -512,4 +512,6 @@ def _funding_points(venue: str, rows: Sequence[CcxtDict]) -> list[FundingPoint]:
 
 def live_market_service(venues: Sequence[str], timeout_s: float = 8.0) -> MarketService:
     """A market service asking `venues` over the network through ccxt."""
+    from hedgecore.market.ccxt_feed import live_feeds  # ccxt loads only to talk to venues
+
     return MarketService(live_feeds(venues, timeout_s), timeout_s=timeout_s)

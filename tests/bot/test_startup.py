@@ -146,7 +146,7 @@ async def test_a_second_hedgebot_on_one_sqlite_file_is_refused_in_one_line(
 
 OFFLINE_CONSOLE = """
 import sys
-import hedgecore.market.feeds as feeds
+import hedgecore.market.ccxt_feed as feeds
 from bot.__main__ import main
 from tests.hedgecore.market.exchange_replay import point_at
 

@@ -4,7 +4,8 @@ from collections.abc import AsyncIterator, Callable
 
 import pytest
 
-from hedgecore.market.feeds import VENUE_IDS, CcxtFeed, make_exchange
+from hedgecore.market.ccxt_feed import CcxtFeed, make_exchange
+from hedgecore.market.feeds import VENUE_IDS
 from hedgecore.market.service import MarketService
 
 from .exchange_replay import T_MS, ExchangeReplay, point_at

@@ -13,7 +13,8 @@ import pytest
 
 from hedgecore import cli
 from hedgecore.desk import DEMO_NOTE
-from hedgecore.market.feeds import VENUE_IDS, make_exchange
+from hedgecore.market.ccxt_feed import make_exchange
+from hedgecore.market.feeds import VENUE_IDS
 
 from .exchange_replay import ExchangeReplay, Fault, ThreadedReplay, point_at
 
@@ -28,7 +29,7 @@ def venues(monkeypatch: pytest.MonkeyPatch) -> Iterator[ExchangeReplay]:
             point_at(exchange, replay.venue_url(venue))
             return exchange
 
-        monkeypatch.setattr("hedgecore.market.feeds.make_exchange", replayed_exchange)
+        monkeypatch.setattr("hedgecore.market.ccxt_feed.make_exchange", replayed_exchange)
         yield replay
 
 
@@ -165,7 +166,7 @@ def test_bad_snapshot_use(
 
 OFFLINE_PLAN = """
 import sys
-import hedgecore.market.feeds as feeds
+import hedgecore.market.ccxt_feed as feeds
 from hedgecore import cli
 from tests.hedgecore.market.exchange_replay import point_at
 

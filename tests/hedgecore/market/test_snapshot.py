@@ -13,7 +13,8 @@ import pytest
 from hedgecore.answers import HedgeQuestion
 from hedgecore.desk import DEMO_NOTE, Desk
 from hedgecore.errors import NoMarketData
-from hedgecore.market.feeds import VENUE_IDS, CcxtFeed
+from hedgecore.market.ccxt_feed import CcxtFeed
+from hedgecore.market.feeds import VENUE_IDS
 from hedgecore.market.plans import plan_from_market
 from hedgecore.market.service import MarketService
 from hedgecore.market.snapshot import (
