@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 from bot.logs import configure_logging, redact
-from bot.settings import SettingsError, load_settings
 
 REFUSED_TOKEN = (
     "Telegram refused TELEGRAM_BOT_TOKEN (401 Unauthorized): copy the token again from @BotFather"
@@ -46,6 +45,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     """Run the bot; returns the exit status."""
     args = parse_args(argv)
+    # Settings (pydantic and the domain models) load after the arguments: --help needs neither.
+    from bot.settings import SettingsError, load_settings
+
     try:
         settings = load_settings()
     except SettingsError as exc:
