@@ -677,15 +677,42 @@ def render_edit_hint(hedge: TrackedHedge) -> str:
     )
 
 
+def _position_line(status: PositionStatus) -> str:
+    """A tracked hedge in one line, for a list too long to show each in full."""
+    hedge = status.hedge
+    distance = (
+        "cannot be liquidated"
+        if status.liquidation_distance_pct is None
+        else f"liquidation {fmt.pct(status.liquidation_distance_pct, signed=True)} away"
+    )
+    funding = (
+        ""
+        if status.funding is None
+        else f", funding {fmt.usd(status.funding.received_usd, signed=True)}"
+    )
+    return (
+        f"#{hedge.id} {e(_short_name(hedge))}: short {e(hedge.size_text())}, {distance}{funding} "
+        f"<i>(quoted {fmt.utc(status.quoted_at)})</i>"
+    )
+
+
 def render_positions(statuses: Sequence[PositionStatus | str]) -> str:
-    """The chat's tracked hedges as they stand, one block each."""
+    """The chat's tracked hedges as they stand: one block each, or one line each when the
+    blocks would not fit in a message (then /positions N shows one in full)."""
     if not statuses:
         return f"You track no hedges. Example: <code>{e(TRACK_EXAMPLE)}</code>"
+    head = "<b>Your tracked hedges</b>"
     blocks = [
         e(status) if isinstance(status, str) else "\n".join(_position_lines(status))
         for status in statuses
     ]
-    return fit("\n\n".join(["<b>Your tracked hedges</b>", *blocks]))
+    full = "\n\n".join([head, *blocks])
+    if len(full) <= MAX_MESSAGE_CHARS:
+        return full
+    lines = [
+        e(status) if isinstance(status, str) else _position_line(status) for status in statuses
+    ]
+    return fit("\n".join([head, *lines, "", "<code>/positions 3</code> shows #3 in full."]))
 
 
 def render_liquidation_warning(warning: LiquidationWarning) -> str:

@@ -110,18 +110,31 @@ async def track_plan(query: CallbackQuery, context: HedgeContext, request: Hedge
     await query.get_bot().send_message(chat.id, answer, parse_mode="HTML")
 
 
-async def _positions_text(context: HedgeContext, chat_id: int) -> tuple[str, list[int]]:
+async def _positions_text(
+    context: HedgeContext, chat_id: int, only: int | None = None
+) -> tuple[str, list[int]]:
+    """The chat's tracked hedges as they stand (or only hedge `only`), and their numbers."""
     hedges: list[TrackedHedge] = await context.services.store.tracked_of(chat_id)
+    if only is not None:
+        hedges = [hedge for hedge in hedges if hedge.id == only]
+        if not hedges:
+            return f"You track no hedge #{only}: see /positions.", []
     statuses = await context.services.desk.positions(hedges) if hedges else []
     return render_positions(statuses), [hedge.id for hedge in hedges]
 
 
 async def positions(update: Update, context: HedgeContext) -> None:
-    """The chat's tracked hedges as they stand, with refresh and untrack buttons."""
+    """The chat's tracked hedges as they stand (/positions 3: one), with their buttons."""
     chat = update.effective_chat
+    args = context.args or []
     if chat is None:
         return
-    text, ids = await _positions_text(context, chat.id)
+    if len(args) > 1 or (
+        args and not (args[0].isascii() and args[0].isdigit() and len(args[0]) < 19)
+    ):
+        await refuse(update, "say which hedge, or nothing for all. Example: /positions 3")
+        return
+    text, ids = await _positions_text(context, chat.id, int(args[0]) if args else None)
     await reply(update, text, positions_buttons(ids) if ids else None)
 
 

@@ -470,3 +470,25 @@ async def test_a_contract_is_named_in_the_venues_spelling_or_ccxts(
     unified = await ask(replayed_venues, "/track okx BTC/USD:BTC 1000 3x")
     assert own.startswith("<b>Tracking</b> #1 <b>OKX</b> BTC-USD-SWAP (perpetual): short 1,124")
     assert unified.startswith("<b>Tracking</b> #2 <b>OKX</b> BTC-USD-SWAP (perpetual): short 1,000")
+
+
+async def test_twenty_hedges_fit_a_phone_one_line_each_and_one_in_full_by_number(
+    replayed_venues: RunningBot,
+) -> None:
+    telegram = replayed_venues.telegram
+    for n in range(1, MAX_TRACKED_PER_CHAT + 1):
+        telegram.send_text(f"/track bybit BTCUSD {10_000 + n} @ 93722 3x")
+        await telegram.wait_for("sendMessage", n)
+    telegram.send_text("/positions")
+    (listing,) = (await telegram.wait_for("sendMessage", 21))[20:]
+    text = str(listing.params["text"])
+    assert len(text) <= 4096
+    lines = text.splitlines()
+    assert lines[1].startswith("#1 Bybit BTCUSD: short 10,001 contracts, liquidation +49.25% away")
+    assert lines[1].endswith("<i>(quoted 2025-04-28 08:00 UTC)</i>")
+    assert sum(line.startswith("#") for line in lines) == 20
+    assert lines[-1] == "<code>/positions 3</code> shows #3 in full."
+    telegram.send_text("/positions 7")
+    (one,) = (await telegram.wait_for("sendMessage", 22))[21:]
+    assert "#7 <b>Bybit</b> BTCUSD (perpetual): short 10,007 contracts" in str(one.params["text"])
+    assert "Mark 93,722.40 USD; liquidation" in str(one.params["text"])
