@@ -1,8 +1,11 @@
 """Benchmark: /hedge updates per second and CPU ms per update, for both Bot API transports.
 
-The fake Bot API server runs in another process and hands out N /hedge updates through
-getUpdates; the real Application (market data from the demo snapshot, cache warm) answers them,
-then a bare echo handler does, to show what the transport alone costs.
+The fake Bot API server runs in another process and hands out N varied /hedge updates through
+getUpdates (quantities, coins, leverage and users differ, so no two replies are alike); the real
+Application (market data from the demo snapshot, cache warm) answers them, then a bare echo
+handler does, to show what the transport alone costs. As Telegram does, the server forgets the
+updates a getUpdates offset confirms, so each run answers only its own updates: the JSON line
+says how many replies came per update (1.0).
 Telegram's rate limit is off here, or its 30 messages a second would be all that is measured.
 Prints JSON lines. Usage: .venv/bin/python bench/bot_throughput.py [N]
 """
@@ -14,6 +17,7 @@ import contextlib
 import itertools
 import json
 import multiprocessing
+import random
 import sys
 import tempfile
 import time
@@ -43,6 +47,7 @@ def serve(port_out: Any) -> None:
     counter = {"sent": 0}
     ids = itertools.count(1)
     arrived = asyncio.Event()
+    rng = random.Random(7)
 
     async def handle(request: web.Request) -> web.Response:
         method = request.match_info["method"]
@@ -50,6 +55,8 @@ def serve(port_out: Any) -> None:
             # Long polling, as Telegram does it: hold the request until updates arrive.
             form = await bot_api_params(request)
             offset = int(str(form.get("offset") or 0))
+            # An offset confirms every update before it: Telegram never sends those again.
+            pending[:] = [u for u in pending if u["update_id"] >= offset]
             deadline = time.monotonic() + float(str(form.get("timeout") or 0))
             while True:
                 ready = [u for u in pending if u["update_id"] >= offset][:100]
@@ -65,9 +72,14 @@ def serve(port_out: Any) -> None:
         return plain_answer(method)
 
     async def load(request: web.Request) -> web.Response:
+        # Loads follow the answers to the one before, and a new bot starts at offset 0: drop
+        # what an earlier run saw, as its own next getUpdates would have confirmed it.
+        pending.clear()
         for _ in range(int(request.query["n"])):
             n = next(ids)
-            text = "/hedge 1.2 BTC 3x"
+            quantity = rng.randint(1, 50_000) / 1000
+            coin = rng.choice(("BTC", "ETH"))
+            text = f"/hedge {quantity} {coin} {rng.randint(1, 5)}x"
             pending.append(
                 {
                     "update_id": n,
@@ -154,9 +166,12 @@ async def run(workload: str, transport: str, base: str, db: Path, updates: int) 
                 await asyncio.sleep(0.05)
 
         await load_and_wait(5)  # warm: markets cached, connections open
+        before = await sent()
         cpu, wall = time.process_time(), time.perf_counter()
         await load_and_wait(updates)
         cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+        await asyncio.sleep(0.5)  # a replayed update would show as a reply past the count
+        replies = await sent() - before
     await poller.stop()
     await app.stop()
     if app.post_shutdown is not None:
@@ -166,6 +181,7 @@ async def run(workload: str, transport: str, base: str, db: Path, updates: int) 
         "workload": workload,
         "transport": transport,
         "updates": updates,
+        "replies_per_update": round(replies / updates, 2),
         "updates_per_s": round(updates / wall, 1),
         "cpu_ms_per_update": round(cpu * 1000 / updates, 3),
     }
