@@ -214,6 +214,10 @@ async def test_positions_shows_each_hedge_and_its_buttons_refresh_and_untrack(
             "Example: /track bybit BTCUSD 112467 @ 93722 3x",
         ),
         (
+            "/track okx BTC-USD-SWAP 10 110x",  # OKX lists it with 100x at most
+            "OKX BTC-USD-SWAP allows at most 100x. Example: 100x",
+        ),
+        (
             "/track okx ETH-USD-SWAP 10 for 1 BTC",
             "ETH-USD-SWAP is a ETH contract: a short on it hedges ETH, not BTC",
         ),
