@@ -12,6 +12,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import OrderedDict
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from telegram import Bot
@@ -60,13 +62,23 @@ CLAIM_LEASE_S = 55
 class AlertService:
     """Alert evaluation and delivery for the process; the rule index is rebuilt when rules change."""
 
-    def __init__(self, store: Store, market: MarketService) -> None:
+    def __init__(
+        self,
+        store: Store,
+        market: MarketService,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        """`clock` paces sending (monotonic seconds)."""
+        self._clock = clock
         self._store = store
         self._market = market
         self._index: RuleIndex | None = None
         self._tracking: TrackingIndex | None = None
         self._cycle_lock = asyncio.Lock()
-        self._last_sent: dict[int, float] = {}  # chat -> monotonic time of its last message
+        # Chat -> monotonic time of its last message, oldest first: a chat is remembered only
+        # while its last message still holds back its next, so the record stays as small as the
+        # chats served in the last second, however many chats there are.
+        self._last_sent: OrderedDict[int, float] = OrderedDict()
         self.fired = 0  # alerts queued since start
         self.delivered = 0  # alerts sent since start
         self.outbox_depth = 0  # waiting after the last delivery
@@ -192,7 +204,8 @@ class AlertService:
         """
         delivered = 0
         while pending := await self._store.pending_messages(PENDING_WINDOW):
-            now = time.monotonic()
+            now = self._clock()
+            self._forget_paced_chats(now)
             by_chat: dict[int, list[tuple[int, str]]] = {}
             for message_id, chat_id, text in pending:
                 if now - self._last_sent.get(chat_id, -PER_CHAT_GAP_S) >= PER_CHAT_GAP_S:
@@ -232,18 +245,29 @@ class AlertService:
         outcome = await self._send(bot, chat_id, "\n\n".join(text for _, text in messages))
         if outcome != "sent":
             return outcome, 0
-        self._last_sent[chat_id] = time.monotonic()
+        self._last_sent[chat_id] = self._clock()
+        self._last_sent.move_to_end(chat_id)
         for message_id, _ in messages:
             await self._store.mark_message(message_id, "sent")
         return outcome, len(messages)
 
+    def _forget_paced_chats(self, now: float) -> None:
+        """Drop chats whose last message no longer holds back their next one."""
+        while self._last_sent and now - next(iter(self._last_sent.values())) >= PER_CHAT_GAP_S:
+            self._last_sent.popitem(last=False)
+
+    @property
+    def chats_paced(self) -> int:
+        """How many chats are remembered for the per-chat pace (those served within a second)."""
+        return len(self._last_sent)
+
     async def _slot(self) -> None:
         """Wait until a message can go, 1/OVERALL_PER_S s after the one before it."""
         async with self._slot_lock:
-            wait_s = self._next_slot - time.monotonic()
+            wait_s = self._next_slot - self._clock()
             if wait_s > 0:
                 await asyncio.sleep(wait_s)
-            self._next_slot = max(self._next_slot, time.monotonic()) + 1 / OVERALL_PER_S
+            self._next_slot = max(self._next_slot, self._clock()) + 1 / OVERALL_PER_S
 
     async def _send(self, bot: Bot, chat_id: int, text: str) -> str:
         await self._slot()

@@ -384,3 +384,24 @@ async def test_a_write_sqlite_rolled_back_itself_reports_its_own_cause(tmp_path:
             await store.commit_cycle(await store.alert_state(), [(1, "alert")])
     finally:
         await store.close()
+
+
+async def test_the_per_chat_pace_remembers_only_the_chats_of_the_last_second(
+    running: RunningBot, tmp_path: Path
+) -> None:
+    store = await SqliteStore.open(tmp_path / "pace.sqlite3")
+    market = ScriptedMarket()
+    loop_time = asyncio.get_running_loop().time
+    skipped = {"s": 0.0}  # time the test jumps over without waiting it out
+    try:
+        sender = AlertService(store, market.service, clock=lambda: loop_time() + skipped["s"])
+        await queue_for_chats(store, range(2000, 2020))
+        assert await sender.deliver(running.app.bot) == 20
+        assert sender.chats_paced == 20  # each of them must wait its second
+        skipped["s"] += 1.5
+        await queue_for_chats(store, range(2020, 2021))
+        assert await sender.deliver(running.app.bot) == 1
+        assert sender.chats_paced == 1  # the 20 served earlier no longer hold anything back
+    finally:
+        await store.close()
+        await market.service.close()
