@@ -3,9 +3,12 @@ delivering queued alerts to a fake Bot API (in another process) that enforces Te
 
 Prints JSON lines: seconds to build the index, to evaluate a first cycle (no state yet) and a
 normal cycle after rates moved a little, and a cycle after a jump of 0.02 % per 8 hours.
-Delivery: 600 alerts queued for 300 chats, sent through the real Application's rate limiter;
-the server answers 429 to more than 30 messages a second or 1 a second per chat, and counts them.
-Usage: .venv/bin/python bench/alerts.py
+Delivery: an alert for each of 300 chats, and a second one for 30 of them queued while the
+first are being sent (so those must wait out each chat's second), through the real
+Application's rate limiter; the server answers 429 to more than 30 messages in any second or 1 a
+second per chat, and counts them.
+Usage: .venv/bin/python bench/alerts.py (everything), or bench/alerts.py delivery [RUNS] (the
+delivery alone, RUNS times, 10 by default).
 """
 
 from __future__ import annotations
@@ -131,7 +134,9 @@ def strict_telegram(port_out: Any) -> None:
     serve_until_killed(app, port_out)
 
 
-async def deliver(base: str, db: Path, alerts: int, chats: int) -> dict[str, Any]:
+async def deliver(base: str, db: Path, chats: int, again: int) -> dict[str, Any]:
+    """One alert for each of `chats` chats, then, while those are being sent, a second one for
+    the first `again` of them: the second ones must wait out each chat's second."""
     settings = BotSettings.model_validate(
         {
             "TELEGRAM_BOT_TOKEN": TOKEN,
@@ -141,33 +146,64 @@ async def deliver(base: str, db: Path, alerts: int, chats: int) -> dict[str, Any
     )
     app = build_application(settings)  # with PTB's AIORateLimiter, as in production
     store = await SqliteStore.open(db)
-    await store.commit_cycle(
-        AlertState(), [(1000 + n % chats, f"🔔 alert {n}") for n in range(alerts)]
-    )
+    await store.commit_cycle(AlertState(), [(1000 + n, f"alert {n}") for n in range(chats)])
     await app.initialize()
-    try:
-        service = AlertService(store, MarketService([]))
-        started = time.perf_counter()
-        delivered = await service.deliver(app.bot)
-        seconds = time.perf_counter() - started
-    finally:
-        await app.shutdown()
-        await store.close()
-    async with ClientSession() as http, http.get(f"{base}/control/stats") as response:
-        counts = await response.json()
+    async with ClientSession() as http:
+
+        async def counts() -> dict[str, int]:
+            async with http.get(f"{base}/control/stats") as response:
+                return dict(await response.json())
+
+        before = await counts()
+        try:
+            service = AlertService(store, MarketService([]))
+            started = time.perf_counter()
+            sending = asyncio.create_task(service.deliver(app.bot))
+            await asyncio.sleep(0.5)  # the first chats have had their message
+            await store.commit_cycle(
+                AlertState(), [(1000 + n, f"second alert {n}") for n in range(again)]
+            )
+            delivered = await sending
+            delivered += await service.deliver(app.bot)  # whatever came after its last round
+            seconds = time.perf_counter() - started
+        finally:
+            await app.shutdown()
+            await store.close()
+        after = await counts()
+    sent = after["sent"] - before["sent"]
     return {
         "bench": "alerts.delivery",
-        "alerts": alerts,
+        "alerts": chats + again,
         "chats": chats,
+        "chats_with_two": again,
         "delivered": delivered,
-        "telegram_messages": counts["sent"],
+        "telegram_messages": sent,
         "seconds": round(seconds, 2),
-        "messages_per_s": round(counts["sent"] / seconds, 1),
-        "responses_429": counts["429"],
+        "messages_per_s": round(sent / seconds, 1),
+        "responses_429": after["429"] - before["429"],
     }
 
 
+def delivery_runs(runs: int) -> None:
+    """Delivery alone, `runs` times against one strict server: 429s and messages a second."""
+    ports: multiprocessing.Queue[int] = multiprocessing.Queue()
+    server = multiprocessing.Process(target=strict_telegram, args=(ports,), daemon=True)
+    server.start()
+    try:
+        base = f"http://127.0.0.1:{ports.get(timeout=30)}"
+        with tempfile.TemporaryDirectory() as tmp:
+            for run in range(runs):
+                db = Path(tmp) / f"outbox-{run}.sqlite3"
+                result = asyncio.run(deliver(base, db, 300, 30))
+                print(json.dumps({**result, "run": run}), flush=True)
+    finally:
+        server.terminate()
+
+
 def main() -> None:
+    if sys.argv[1:2] == ["delivery"]:
+        delivery_runs(int(sys.argv[2]) if len(sys.argv) > 2 else 10)
+        return
     rng = random.Random(7)
     for count in (10_000, 100_000, 1_000_000):
         made = rules(count, rng)
@@ -204,18 +240,7 @@ def main() -> None:
             flush=True,
         )
 
-    ports: multiprocessing.Queue[int] = multiprocessing.Queue()
-    server = multiprocessing.Process(target=strict_telegram, args=(ports,), daemon=True)
-    server.start()
-    try:
-        base = f"http://127.0.0.1:{ports.get(timeout=30)}"
-        with tempfile.TemporaryDirectory() as tmp:
-            print(
-                json.dumps(asyncio.run(deliver(base, Path(tmp) / "outbox.sqlite3", 600, 300))),
-                flush=True,
-            )
-    finally:
-        server.terminate()
+    delivery_runs(1)
 
 
 if __name__ == "__main__":
