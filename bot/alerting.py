@@ -13,7 +13,7 @@ import asyncio
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 
 from telegram import Bot
@@ -27,7 +27,7 @@ from bot.render import (
     render_watch_event,
 )
 from bot.store import Store
-from hedgecore.alerts import FundingObservation, RuleIndex, evaluate
+from hedgecore.alerts import AlertRule, FundingObservation, RuleIndex, evaluate
 from hedgecore.market.service import MarketService
 from hedgecore.tracking import (
     EXPIRY_REMINDER_DAYS,
@@ -60,7 +60,8 @@ CLAIM_LEASE_S = 55
 
 
 class AlertService:
-    """Alert evaluation and delivery for the process; the rule index is rebuilt when rules change."""
+    """Alert evaluation and delivery for the process; the rule index is built once and kept up
+    to date rule by rule."""
 
     def __init__(
         self,
@@ -85,9 +86,17 @@ class AlertService:
         self._next_slot = 0.0  # monotonic time the next message may start
         self._slot_lock = asyncio.Lock()
 
-    def rules_changed(self) -> None:
-        """Rules were added, deleted, paused or resumed: rebuild the index next cycle."""
-        self._index = None
+    def rules_added(self, rules: Iterable[AlertRule]) -> None:
+        """New (or resumed) rules: put each in its place in the index, without a rebuild."""
+        if self._index is not None:
+            for rule in rules:
+                self._index.add(rule)
+
+    def rules_removed(self, rule_ids: Iterable[int]) -> None:
+        """Deleted (or paused) rules: take each out of the index."""
+        if self._index is not None:
+            for rule_id in rule_ids:
+                self._index.remove(rule_id)
 
     async def _observations(self, coins: set[str]) -> list[FundingObservation]:
         observations = []
@@ -111,7 +120,10 @@ class AlertService:
         """Evaluate every rule against fresh funding and queue the alerts; returns how many."""
         async with self._cycle_lock:
             if self._index is None:
-                self._index = RuleIndex(await self._store.active_alerts())
+                # Built once, in a worker thread: a million rules take seconds, and the event
+                # loop keeps answering meanwhile (it gets the interpreter every few ms).
+                rules = await self._store.active_alerts()
+                self._index = await asyncio.to_thread(RuleIndex, rules)
             if not len(self._index):
                 return 0
             observations = await self._observations(self._index.coins)
@@ -275,8 +287,8 @@ class AlertService:
             await bot.send_message(chat_id, text, parse_mode=ParseMode.HTML)
         except Forbidden:
             # The user blocked the bot: pause their alerts until they /start again.
+            self.rules_removed(rule.id for rule in await self._store.alerts_of(chat_id))
             await self._store.pause_chat(chat_id)
-            self.rules_changed()
             self.tracking_changed()
             return "blocked"
         except TelegramError as exc:

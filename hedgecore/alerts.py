@@ -193,27 +193,57 @@ class _Group:
     def __init__(self, kind: AlertKind, rules: Sequence[AlertRule]) -> None:
         self.kind = kind
         self.rising = kind in (AlertKind.ABOVE, AlertKind.SPREAD)  # fires when the value goes up
-        if kind is AlertKind.BEFORE:
-            self.rules = sorted(rules, key=lambda r: (r.minutes_before, r.id))
-            self.keys = [float(r.minutes_before) for r in self.rules]
-            self.clear_keys: list[float] = []
-        else:
-            # Users pick from few distinct limits: convert each once, then sort plain tuples.
-            sign = -1 if self.rising else 1
-            limited = [(rule.limit_8h, rule.id, rule) for rule in rules]
-            bounds = {
-                limit: (float(limit), float(limit + sign * hysteresis(limit)))
-                for limit in {limit for limit, _, _ in limited}
-            }
-            ordered = sorted(
-                (bounds[limit][0], rule_id, bounds[limit][1], rule)
-                for limit, rule_id, rule in limited
-            )
-            self.rules = [rule for _, _, _, rule in ordered]
-            self.keys = [key for key, _, _, _ in ordered]
-            # The value at which each rule re-arms; it rises with the limit, so it is sorted too.
-            self.clear_keys = [clear for _, _, clear, _ in ordered]
-        self.position = {rule.id: n for n, rule in enumerate(self.rules)}
+        self._sign = -1 if self.rising else 1
+        # Users pick from few distinct limits: convert each once, then sort plain tuples.
+        bounds: dict[Decimal, tuple[float, float]] = {}
+        ordered = sorted((*self._bounds(rule, bounds), rule.id, rule) for rule in rules)
+        self.rules = [rule for _, _, _, rule in ordered]
+        self.keys = [key for key, _, _, _ in ordered]
+        # The value at which each rule re-arms; it rises with the limit, so it is sorted too.
+        self.clear_keys = [clear for _, clear, _, _ in ordered]
+        # (key, id) of each position, and each rule's key: a rule is found by bisection.
+        self._order = [(key, rule_id) for key, _, rule_id, _ in ordered]
+        self._key_of = {rule_id: key for key, _, rule_id, _ in ordered}
+
+    def _bounds(
+        self, rule: AlertRule, known: dict[Decimal, tuple[float, float]] | None = None
+    ) -> tuple[float, float]:
+        """The rule's sort key (its limit, or its minutes for a reminder) and re-arm value."""
+        if self.kind is AlertKind.BEFORE:
+            return float(rule.minutes_before), float(rule.minutes_before)
+        limit = rule.limit_8h
+        found = None if known is None else known.get(limit)
+        if found is None:
+            found = (float(limit), float(limit + self._sign * hysteresis(limit)))
+            if known is not None:
+                known[limit] = found
+        return found
+
+    def __len__(self) -> int:
+        return len(self.rules)
+
+    def position(self, rule_id: int) -> int | None:
+        """Where a rule sits in the group, or None if it is not in it."""
+        key = self._key_of.get(rule_id)
+        return None if key is None else bisect.bisect_left(self._order, (key, rule_id))
+
+    def add(self, rule: AlertRule) -> None:
+        """Put a new rule in its place: found by bisection, the lists shift by one."""
+        key, clear = self._bounds(rule)
+        n = bisect.bisect_left(self._order, (key, rule.id))
+        self._order.insert(n, (key, rule.id))
+        self.rules.insert(n, rule)
+        self.keys.insert(n, key)
+        self.clear_keys.insert(n, clear)
+        self._key_of[rule.id] = key
+
+    def remove(self, rule_id: int) -> None:
+        """Take a rule out of the group (nothing if it is not in it)."""
+        n = self.position(rule_id)
+        if n is None:
+            return
+        del self._order[n], self.rules[n], self.keys[n], self.clear_keys[n]
+        del self._key_of[rule_id]
 
     def holding(self, value: float) -> range:
         """Positions of the rules whose condition holds at `value`: a prefix or a suffix."""
@@ -242,9 +272,7 @@ class _Group:
             # First sight of this group: whatever holds now counts as crossed already, not as news.
             return [], GroupState(value)
         held, holds_now, band = self.holding(previous.value), self.holding(value), self.band(value)
-        waiting = {
-            self.position[rule_id] for rule_id in previous.waiting if rule_id in self.position
-        }
+        waiting = {n for rule_id in previous.waiting if (n := self.position(rule_id)) is not None}
         # Newly holding rules were in the band or cleared: armed unless they were waiting.
         if self.rising:
             newly = range(held.stop, holds_now.stop)
@@ -260,7 +288,8 @@ class _Group:
 
 
 class RuleIndex:
-    """Rules grouped by the value they watch and sorted, so a cycle only touches rules that may change."""
+    """Rules grouped by the value they watch and sorted, so a cycle only touches rules that may
+    change; a rule added or removed is put in or taken out of its place, without a rebuild."""
 
     def __init__(self, rules: Iterable[AlertRule]) -> None:
         by_group: dict[GroupKey, list[AlertRule]] = {}
@@ -275,6 +304,26 @@ class RuleIndex:
     def group_of(self, rule_id: int) -> GroupKey | None:
         """The group a rule belongs to, or None if it is not indexed (deleted)."""
         return self._group_of.get(rule_id)
+
+    def add(self, rule: AlertRule) -> None:
+        """Index a rule (one indexed already is put in its place afresh)."""
+        self.remove(rule.id)
+        group = self._groups.get(rule.group)
+        if group is None:
+            self._groups[rule.group] = _Group(rule.kind, [rule])
+        else:
+            group.add(rule)
+        self._group_of[rule.id] = rule.group
+
+    def remove(self, rule_id: int) -> None:
+        """Forget a rule (nothing if it is not indexed)."""
+        key = self._group_of.pop(rule_id, None)
+        if key is None:
+            return
+        group = self._groups[key]
+        group.remove(rule_id)
+        if not len(group):
+            del self._groups[key]
 
     @property
     def coins(self) -> set[str]:

@@ -45,7 +45,7 @@ async def _add(context: HedgeContext, chat_id: int, args: list[str]) -> str:
     rule = await services.store.add_alert(
         chat_id, wanted, lambda existing: admit_alert(existing, wanted)
     )
-    services.alerts.rules_changed()
+    services.alerts.rules_added([rule])
     return render_new_alert(rule)
 
 
@@ -125,8 +125,13 @@ async def unalert(update: Update, context: HedgeContext) -> None:
     if rule_id is not None and rule_id > MAX_ALERT_ID:
         gone = 0  # no row can have that id
     else:
+        ids = (
+            [rule_id]
+            if rule_id is not None
+            else [r.id for r in await services.store.alerts_of(chat.id)]
+        )
         gone = await services.store.delete_alerts(chat.id, rule_id)
-        services.alerts.rules_changed()
+        services.alerts.rules_removed(ids)
     await refuse(
         update,
         f"Deleted {gone} alert{'s' if gone != 1 else ''}."
@@ -148,7 +153,7 @@ async def delete_button(update: Update, context: HedgeContext) -> None:
         return
     services = context.services
     await services.store.delete_alerts(chat.id, rule_id)
-    services.alerts.rules_changed()
+    services.alerts.rules_removed([rule_id])
     await query.answer(f"Alert #{rule_id} deleted.")
     rules = await services.store.alerts_of(chat.id)
     await query.edit_message_text(

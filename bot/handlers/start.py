@@ -14,7 +14,7 @@ async def help_command(update: Update, context: HedgeContext) -> None:
     text = render_help(services.menu)
     chat = update.effective_chat
     if chat is not None and await services.store.resume_chat(chat.id):
-        services.alerts.rules_changed()
+        services.alerts.rules_added(await services.store.alerts_of(chat.id))
         services.alerts.tracking_changed()
         text += "\n\nWelcome back: your alerts and tracked hedges are watched again."
     await reply(update, text)

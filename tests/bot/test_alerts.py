@@ -405,3 +405,17 @@ async def test_the_per_chat_pace_remembers_only_the_chats_of_the_last_second(
     finally:
         await store.close()
         await market.service.close()
+
+
+async def test_rules_added_and_deleted_after_the_index_is_built_take_effect_at_once(
+    alerting: tuple[RunningBot, ScriptedMarket, AlertService],
+) -> None:
+    bot, market, alerts = alerting
+    await say(bot, "/alert BTC above 0.03%")
+    assert await alerts.cycle(NOW) == 0  # the index is built here, with rule #1
+    await say(bot, "/alert BTC above 0.01%")  # put in its place: no rebuild
+    await market.set_rate("0.0002")
+    assert await alerts.cycle(NOW) == 1  # #2 fires (0.02 % > 0.01 %); #1 waits for 0.03 %
+    await say(bot, "/unalert 1")
+    await market.set_rate("0.0004")
+    assert await alerts.cycle(NOW) == 0  # #1 is gone from the index too

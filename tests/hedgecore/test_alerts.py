@@ -69,7 +69,17 @@ def run(
     step: timedelta = timedelta(minutes=1),
 ) -> list[list[int]]:
     """Rule ids fired at each cycle."""
-    index, state, fired = RuleIndex(rules), AlertState(), []
+    return run_index(RuleIndex(rules), snapshots, start, step)
+
+
+def run_index(
+    index: RuleIndex,
+    snapshots: list[list[FundingObservation]],
+    start: datetime = T0,
+    step: timedelta = timedelta(minutes=1),
+) -> list[list[int]]:
+    """Rule ids an index fires at each cycle."""
+    state, fired = AlertState(), []
     for n, snapshot in enumerate(snapshots):
         result = evaluate(index, snapshot, state, start + n * step)
         state = result.state
@@ -274,3 +284,49 @@ def test_any_interval_is_judged_per_8_hours(hours: int, before: D, after: D, thr
         assert fired == [[], [1]]
     if after * 8 / hours <= threshold:
         assert fired == [[], []]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    rules=st.lists(
+        st.tuples(
+            st.sampled_from(list(AlertKind)),
+            thresholds,
+            st.sampled_from([None, *VENUES]),
+            st.integers(min_value=1, max_value=120),
+        ),
+        min_size=1,
+        max_size=30,
+    ),
+    removed=st.sets(st.integers(min_value=1, max_value=30)),
+    values=st.lists(st.lists(rates, min_size=3, max_size=3), min_size=2, max_size=5),
+)
+def test_rules_added_and_removed_one_by_one_index_as_a_rebuild_does(
+    rules: list[tuple[AlertKind, D, str | None, int]],
+    removed: set[int],
+    values: list[list[D]],
+) -> None:
+    made = [
+        rule(i + 1, kind, str(t), venue, minutes if kind is AlertKind.BEFORE else 0)
+        for i, (kind, t, venue, minutes) in enumerate(rules)
+    ]
+    kept = [r for r in made if r.id not in removed]
+    incremental = RuleIndex(made[: len(made) // 2])
+    for r in made[len(made) // 2 :]:
+        incremental.add(r)
+    for rule_id in removed:
+        incremental.remove(rule_id)
+    rebuilt = RuleIndex(kept)
+
+    def layout(index: RuleIndex) -> dict[object, tuple[list[int], list[float], list[float]]]:
+        return {
+            key: ([r.id for r in group.rules], group.keys, group.clear_keys)
+            for key, group in index.groups()
+        }
+
+    assert layout(incremental) == layout(rebuilt)
+    assert len(incremental) == len(kept)
+    # And they fire alike, cycle after cycle.
+    observed = [[seen(v, str(x)) for v, x in zip(VENUES, row, strict=True)] for row in values]
+    fired = [sorted(ids) for ids in run_index(incremental, observed)]
+    assert fired == [sorted(ids) for ids in run_index(rebuilt, observed)]
