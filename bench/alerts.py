@@ -7,8 +7,10 @@ Delivery: an alert for each of 300 chats, and a second one for 30 of them queued
 first are being sent (so those must wait out each chat's second), through the real
 Application's rate limiter; the server answers 429 to more than 30 messages in any second or 1 a
 second per chat, and counts them.
-Usage: .venv/bin/python bench/alerts.py (everything), or bench/alerts.py delivery [RUNS] (the
-delivery alone, RUNS times, 10 by default).
+Loop stall: the longest the event loop waits while the alert service indexes 1M rules (in a
+worker thread), runs cycles and takes 1,000 rule changes, beside a rebuild on the loop.
+Usage: .venv/bin/python bench/alerts.py (everything), bench/alerts.py delivery [RUNS] (the
+delivery alone, RUNS times, 10 by default), or bench/alerts.py stall.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import asyncio
 import json
 import multiprocessing
 import random
+import statistics
 import sys
 import tempfile
 import time
@@ -43,7 +46,9 @@ from hedgecore.alerts import (
     RuleIndex,
     evaluate,
 )
+from hedgecore.market.feeds import SnapshotFeed
 from hedgecore.market.service import MarketService
+from hedgecore.models import DataSource
 
 VENUES = ("bybit", "binancecoinm", "okx", "deribit", "krakenfutures")
 COINS = ("BTC", "ETH")
@@ -200,9 +205,95 @@ def delivery_runs(runs: int) -> None:
         server.terminate()
 
 
+class RulesInMemory:
+    """The part of the store an alert cycle reads, in memory: a million rows of SQLite would
+    take the bench longer to write than to measure."""
+
+    def __init__(self, rules: list[AlertRule]) -> None:
+        self.rules = rules
+        self.state = AlertState()
+
+    async def active_alerts(self) -> list[AlertRule]:
+        return list(self.rules)
+
+    async def alert_state(self) -> AlertState:
+        return self.state
+
+    async def commit_cycle(self, state: AlertState, messages: list[tuple[int, str]]) -> None:
+        self.state = state
+
+
+async def loop_stalls(count: int, changes: int) -> dict[str, Any]:
+    """The longest the event loop waited while the alert service indexed `count` rules, ran
+    cycles and took `changes` rule changes; beside it, the stall of a rebuild on the loop (what
+    every rule change cost before)."""
+    rng = random.Random(7)
+    made = rules(count, rng)
+    store = RulesInMemory(made)
+    demo = json.loads(
+        (Path(__file__).resolve().parent.parent / "hedgecore/market/demo_snapshot.json").read_text()
+    )
+    market = MarketService(
+        [SnapshotFeed(venue, data) for venue, data in demo["venues"].items()],
+        clock=lambda: NOW.timestamp(),
+        source=DataSource.SNAPSHOT,
+    )
+    service = AlertService(store, market)  # type: ignore[arg-type]
+    stalls: list[float] = []
+    done = asyncio.Event()
+
+    async def watch_the_loop() -> None:
+        tick = 0.005
+        while not done.is_set():
+            started = time.perf_counter()
+            await asyncio.sleep(tick)
+            stalls.append(time.perf_counter() - started - tick)
+
+    watcher = asyncio.create_task(watch_the_loop())
+    started = time.perf_counter()
+    cycles = [asyncio.create_task(service.cycle(NOW))]  # builds the index, then evaluates
+    change_s = []
+    for n in range(changes):
+        fresh = rules(1, rng)[0].model_copy(update={"id": count + n + 1})
+        began = time.perf_counter()
+        if n % 2:
+            service.rules_removed([rng.randrange(1, count + 1)])
+        else:
+            service.rules_added([fresh])
+        change_s.append(time.perf_counter() - began)
+        if n % 250 == 249:
+            await cycles[-1]
+            cycles.append(asyncio.create_task(service.cycle(NOW + timedelta(minutes=n))))
+        await asyncio.sleep(0.001)
+    await asyncio.gather(*cycles)
+    seconds = time.perf_counter() - started
+    done.set()
+    await watcher
+    rebuild_started = time.perf_counter()
+    RuleIndex(store.rules)  # on the loop, as every rule change did before
+    rebuild_s = time.perf_counter() - rebuild_started
+    await market.close()
+    ordered = sorted(stalls)
+    return {
+        "bench": "alerts.loop_stall",
+        "rules": count,
+        "rule_changes": changes,
+        "cycles": len(cycles),
+        "seconds": round(seconds, 2),
+        "longest_stall_ms": round(ordered[-1] * 1000, 1),
+        "p99_stall_ms": round(ordered[int(len(ordered) * 0.99)] * 1000, 1),
+        "median_change_us": round(statistics.median(change_s) * 1e6, 1),
+        "longest_change_ms": round(max(change_s) * 1000, 2),
+        "rebuild_on_the_loop_s": round(rebuild_s, 2),
+    }
+
+
 def main() -> None:
     if sys.argv[1:2] == ["delivery"]:
         delivery_runs(int(sys.argv[2]) if len(sys.argv) > 2 else 10)
+        return
+    if sys.argv[1:2] == ["stall"]:
+        print(json.dumps(asyncio.run(loop_stalls(1_000_000, 1_000))), flush=True)
         return
     rng = random.Random(7)
     for count in (10_000, 100_000, 1_000_000):

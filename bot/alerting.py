@@ -10,11 +10,13 @@ each message sent, so a crash loses nothing and never repeats what was marked se
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from telegram import Bot
 from telegram.constants import ParseMode
@@ -44,6 +46,7 @@ from hedgecore.tracking import (
 )
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 SEND_BATCH = 30  # chats per round
 PENDING_WINDOW = 1000
 PER_CHAT_GAP_S = 1.0
@@ -74,6 +77,10 @@ class AlertService:
         self._store = store
         self._market = market
         self._index: RuleIndex | None = None
+        # Rule changes that arrive while a worker thread builds or reads the index: applied on
+        # the event loop once it is done, so the index is never changed under the thread.
+        self._index_busy = False
+        self._index_changes: list[AlertRule | int] = []  # a rule to add, or an id to remove
         self._tracking: TrackingIndex | None = None
         self._cycle_lock = asyncio.Lock()
         # Chat -> monotonic time of its last message, oldest first: a chat is remembered only
@@ -88,15 +95,52 @@ class AlertService:
 
     def rules_added(self, rules: Iterable[AlertRule]) -> None:
         """New (or resumed) rules: put each in its place in the index, without a rebuild."""
-        if self._index is not None:
-            for rule in rules:
-                self._index.add(rule)
+        self._index_changes += rules
+        self._apply_index_changes()
 
     def rules_removed(self, rule_ids: Iterable[int]) -> None:
         """Deleted (or paused) rules: take each out of the index."""
-        if self._index is not None:
-            for rule_id in rule_ids:
-                self._index.remove(rule_id)
+        self._index_changes += rule_ids
+        self._apply_index_changes()
+
+    def _apply_index_changes(self) -> None:
+        if self._index_busy:
+            return  # the thread working on the index is not to be disturbed: after it
+        index, changes = self._index, self._index_changes
+        self._index_changes = []
+        if index is None:
+            return  # the index, when built, reads the rules as stored then
+        for change in changes:
+            if isinstance(change, int):
+                index.remove(change)
+            else:
+                index.add(change)
+
+    async def _off_the_loop(self, work: Callable[[], T]) -> T:
+        """Run index work in a worker thread (a million rules take seconds to index and a tenth
+        of a second to evaluate), the loop answering meanwhile; then apply what changed."""
+        self._index_busy = True
+        try:
+            return await asyncio.to_thread(work)
+        finally:
+            self._index_busy = False
+            self._apply_index_changes()
+
+    async def _build_index(self) -> RuleIndex:
+        """Index every stored rule. Changes made while the rules are read are applied after
+        (adding and removing are idempotent), so none is lost whenever it lands."""
+
+        async def read_and_index() -> RuleIndex:
+            rules = await self._store.active_alerts()
+            return await asyncio.to_thread(_index_for_good, rules)
+
+        self._index_busy = True
+        try:
+            self._index = await read_and_index()
+        finally:
+            self._index_busy = False
+            self._apply_index_changes()
+        return self._index
 
     async def _observations(self, coins: set[str]) -> list[FundingObservation]:
         observations = []
@@ -119,15 +163,12 @@ class AlertService:
     async def cycle(self, now: datetime) -> int:
         """Evaluate every rule against fresh funding and queue the alerts; returns how many."""
         async with self._cycle_lock:
-            if self._index is None:
-                # Built once, in a worker thread: a million rules take seconds, and the event
-                # loop keeps answering meanwhile (it gets the interpreter every few ms).
-                rules = await self._store.active_alerts()
-                self._index = await asyncio.to_thread(RuleIndex, rules)
-            if not len(self._index):
+            index = self._index if self._index is not None else await self._build_index()
+            if not len(index):
                 return 0
-            observations = await self._observations(self._index.coins)
-            result = evaluate(self._index, observations, await self._store.alert_state(), now)
+            observations = await self._observations(index.coins)
+            state = await self._store.alert_state()
+            result = await self._off_the_loop(lambda: evaluate(index, observations, state, now))
             messages = [(event.rule.chat_id, render_alert(event)) for event in result.events]
             await self._store.commit_cycle(result.state, messages)
             self.fired += len(messages)
@@ -295,6 +336,18 @@ class AlertService:
             log.warning("alert to a chat not sent, will retry: %s", type(exc).__name__)
             return "failed"
         return "sent"
+
+
+def _index_for_good(rules: list[AlertRule]) -> RuleIndex:
+    """Index the rules with the cyclic garbage collector held off, then set what exists aside
+    for good (`gc.freeze`): a full collection walks every object and holds the interpreter
+    while it does (half a second at a million rules), and these live as long as the process."""
+    gc.disable()
+    try:
+        return RuleIndex(rules)
+    finally:
+        gc.enable()
+        gc.freeze()
 
 
 def _fit(messages: list[tuple[int, str]]) -> list[tuple[int, str]]:

@@ -194,16 +194,25 @@ class _Group:
         self.kind = kind
         self.rising = kind in (AlertKind.ABOVE, AlertKind.SPREAD)  # fires when the value goes up
         self._sign = -1 if self.rising else 1
-        # Users pick from few distinct limits: convert each once, then sort plain tuples.
+        # Users pick from few distinct limits: bucket the rules by limit and sort the few limits,
+        # not the rules (one sort of a hundred thousand rules would hold the interpreter for a
+        # tenth of a second, and the index is built beside a running event loop).
         bounds: dict[Decimal, tuple[float, float]] = {}
-        ordered = sorted((*self._bounds(rule, bounds), rule.id, rule) for rule in rules)
-        self.rules = [rule for _, _, _, rule in ordered]
-        self.keys = [key for key, _, _, _ in ordered]
+        by_limit: dict[tuple[float, float], list[AlertRule]] = {}
+        for rule in rules:
+            by_limit.setdefault(self._bounds(rule, bounds), []).append(rule)
+        self.rules: list[AlertRule] = []
+        self.keys: list[float] = []
         # The value at which each rule re-arms; it rises with the limit, so it is sorted too.
-        self.clear_keys = [clear for _, clear, _, _ in ordered]
+        self.clear_keys: list[float] = []
+        for key, clear in sorted(by_limit):
+            members = sorted(by_limit[(key, clear)], key=lambda rule: rule.id)
+            self.rules += members
+            self.keys += [key] * len(members)
+            self.clear_keys += [clear] * len(members)
         # (key, id) of each position, and each rule's key: a rule is found by bisection.
-        self._order = [(key, rule_id) for key, _, rule_id, _ in ordered]
-        self._key_of = {rule_id: key for key, _, rule_id, _ in ordered}
+        self._order = [(key, rule.id) for key, rule in zip(self.keys, self.rules, strict=True)]
+        self._key_of = {rule_id: key for key, rule_id in self._order}
 
     def _bounds(
         self, rule: AlertRule, known: dict[Decimal, tuple[float, float]] | None = None
@@ -295,15 +304,19 @@ class RuleIndex:
         by_group: dict[GroupKey, list[AlertRule]] = {}
         for rule in rules:
             by_group.setdefault(rule.group, []).append(rule)
+        # No map of every rule to its group: growing a dict of a million entries holds the
+        # interpreter for a tenth of a second at a time. The few groups are asked instead.
         self._groups = {key: _Group(key[1], members) for key, members in by_group.items()}
-        self._group_of = {rule.id: key for key, members in by_group.items() for rule in members}
 
     def __len__(self) -> int:
-        return len(self._group_of)
+        return sum(len(group) for group in self._groups.values())
 
     def group_of(self, rule_id: int) -> GroupKey | None:
         """The group a rule belongs to, or None if it is not indexed (deleted)."""
-        return self._group_of.get(rule_id)
+        return next(
+            (key for key, group in self._groups.items() if group.position(rule_id) is not None),
+            None,
+        )
 
     def add(self, rule: AlertRule) -> None:
         """Index a rule (one indexed already is put in its place afresh)."""
@@ -313,11 +326,10 @@ class RuleIndex:
             self._groups[rule.group] = _Group(rule.kind, [rule])
         else:
             group.add(rule)
-        self._group_of[rule.id] = rule.group
 
     def remove(self, rule_id: int) -> None:
         """Forget a rule (nothing if it is not indexed)."""
-        key = self._group_of.pop(rule_id, None)
+        key = self.group_of(rule_id)
         if key is None:
             return
         group = self._groups[key]
