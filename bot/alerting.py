@@ -214,11 +214,15 @@ class AlertService:
         marks = {key: reading.mark for key, reading in readings.items()}
         chats = await self._store.chat_watches()
         tiers = {chat_id: watch.tiers for chat_id, watch in chats.items()}
-        warned = evaluate_liquidation(
-            self._tracking, marks, await self._store.tracking_warned(), tiers
+        index, before, states = (
+            self._tracking,
+            await self._store.tracking_warned(),
+            await self._store.watch_states(),
         )
-        watched = evaluate_watch(
-            self._tracking, readings, ledgers, rolls, await self._store.watch_states(), now
+        # In a worker thread, as the alerts are: a hundred thousand hedges take most of a second.
+        warned = await asyncio.to_thread(evaluate_liquidation, index, marks, before, tiers)
+        watched = await asyncio.to_thread(
+            evaluate_watch, index, readings, ledgers, rolls, states, now
         )
         messages = [(w.hedge.chat_id, render_liquidation_warning(w)) for w in warned.warnings]
         messages += [(event.hedge.chat_id, render_watch_event(event)) for event in watched.events]
