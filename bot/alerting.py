@@ -82,6 +82,9 @@ class AlertService:
         self._index_busy = False
         self._index_changes: list[AlertRule | int] = []  # a rule to add, or an id to remove
         self._tracking: TrackingIndex | None = None
+        self._tracking_changes = (
+            0  # how many times hedges changed: an index built meanwhile is stale
+        )
         self._cycle_lock = asyncio.Lock()
         # Chat -> monotonic time of its last message, oldest first: a chat is remembered only
         # while its last message still holds back its next, so the record stays as small as the
@@ -177,6 +180,7 @@ class AlertService:
     def tracking_changed(self) -> None:
         """A hedge was tracked or untracked, or a chat paused: rebuild the index next cycle."""
         self._tracking = None
+        self._tracking_changes += 1
 
     async def track_cycle(self, now: datetime) -> int:
         """Evaluate every tracked hedge: liquidation distance, funding against the short, expiry
@@ -185,17 +189,21 @@ class AlertService:
         Marks and funding come from the market cache, one request per venue however many
         hedges; funding history (for the cost and the coins received) is cached for an hour.
         """
-        if self._tracking is None:
-            self._tracking = TrackingIndex(await self._store.active_tracked())
-        if not len(self._tracking):
+        tracking = self._tracking
+        if tracking is None:
+            changes = self._tracking_changes
+            hedges = await self._store.active_tracked()
+            # Each hedge's liquidation price is worked out here: off the loop too.
+            tracking = await asyncio.to_thread(TrackingIndex, hedges)
+            if changes == self._tracking_changes:  # else it missed a change: rebuild next time
+                self._tracking = tracking
+        if not len(tracking):
             return 0
         readings: dict[tuple[str, str], ContractReading] = {}
         ledgers: dict[tuple[str, str], FundingLedger] = {}
         rolls: dict[str, tuple[RollChoice, ...]] = {}
-        for coin, venues in sorted(self._tracking.venues_by_coin.items()):
-            expiring = self._tracking.expiring(
-                coin, now + timedelta(days=max(EXPIRY_REMINDER_DAYS))
-            )
+        for coin, venues in sorted(tracking.venues_by_coin.items()):
+            expiring = tracking.expiring(coin, now + timedelta(days=max(EXPIRY_REMINDER_DAYS)))
             found = await self._market.coin_markets(coin, None if expiring else sorted(venues))
             for m in found.contracts:
                 funding = m.funding
@@ -206,7 +214,7 @@ class AlertService:
                 )
             if expiring:
                 rolls[coin] = roll_choices(found.contracts, now)
-            if self._tracking.has_perpetuals(coin):
+            if tracking.has_perpetuals(coin):
                 history = await self._market.funding_history(coin)
                 ledgers |= {
                     (venue, coin): FundingLedger(points) for venue, points in history.items()
@@ -215,7 +223,7 @@ class AlertService:
         chats = await self._store.chat_watches()
         tiers = {chat_id: watch.tiers for chat_id, watch in chats.items()}
         index, before, states = (
-            self._tracking,
+            tracking,
             await self._store.tracking_warned(),
             await self._store.watch_states(),
         )
@@ -232,7 +240,7 @@ class AlertService:
             if watch.digest and watch.next_digest_at is not None and watch.next_digest_at <= now
         }
         digests: dict[int, list[DigestEntry]] = {chat_id: [] for chat_id in due}
-        for hedge, liquidation in self._tracking.rows:
+        for hedge, liquidation in tracking.rows:
             reading = readings.get((hedge.venue, hedge.symbol))
             if hedge.chat_id in digests and reading is not None:
                 ledger = ledgers.get((hedge.venue, hedge.coin))
