@@ -30,6 +30,7 @@ from bot.render import (
 )
 from bot.store import Store
 from hedgecore.alerts import AlertRule, FundingObservation, RuleIndex, evaluate
+from hedgecore.errors import NoMarketData
 from hedgecore.market.service import MarketService
 from hedgecore.tracking import (
     EXPIRY_REMINDER_DAYS,
@@ -215,7 +216,12 @@ class AlertService:
             if expiring:
                 rolls[coin] = roll_choices(found.contracts, now)
             if tracking.has_perpetuals(coin):
-                history = await self._market.funding_history(coin)
+                try:
+                    history = await self._market.funding_history(coin)
+                except NoMarketData as exc:
+                    # Funding's cost and coins wait; liquidation warnings must not.
+                    log.info("no funding history of %s this cycle: %s", coin, exc)
+                    history = {}
                 ledgers |= {
                     (venue, coin): FundingLedger(points) for venue, points in history.items()
                 }

@@ -1,5 +1,6 @@
 """/alert, /alerts, /unalert: funding-rate alerts, and the job that checks them every minute."""
 
+import logging
 from datetime import UTC, datetime
 
 from telegram import Update
@@ -25,6 +26,7 @@ from hedgecore.errors import HedgeCoreError, Refused
 from hedgecore.venues import venue_name
 
 CHECK_EVERY_S = 60
+log = logging.getLogger(__name__)
 
 
 async def _add(context: HedgeContext, chat_id: int, args: list[str]) -> str:
@@ -167,8 +169,13 @@ async def check_alerts(context: HedgeContext) -> None:
     """The minute job: evaluate every alert and tracked hedge, and send what fired."""
     service = context.services.alerts
     now = datetime.now(UTC)
-    await service.cycle(now)
-    await service.track_cycle(now)
+    # One failing (no venue answering) must not keep the other's messages, or the queued ones,
+    # from going out.
+    for step in (service.cycle, service.track_cycle):
+        try:
+            await step(now)
+        except HedgeCoreError as exc:
+            log.warning("%s skipped this minute: %s", step.__name__, exc)
     await service.deliver(context.bot)
 
 

@@ -11,6 +11,7 @@ import pytest
 from bot.alerting import AlertService
 from bot.render import render_watch_event
 from bot.store.sqlite import SqliteStore
+from hedgecore.errors import NoMarketData
 from hedgecore.tracking import (
     MAX_TRACKED_PER_CHAT,
     ExpiryReminder,
@@ -496,3 +497,17 @@ async def test_twenty_hedges_fit_a_phone_one_line_each_and_one_in_full_by_number
     (one,) = (await telegram.wait_for("sendMessage", 22))[21:]
     assert "#7 <b>Bybit</b> BTCUSD (perpetual): short 10,007 contracts" in str(one.params["text"])
     assert "Mark 93,722.40 USD; liquidation" in str(one.params["text"])
+
+
+async def test_liquidation_warnings_go_out_when_no_funding_history_can_be_had(
+    tracking: tuple[RunningBot, MovingMarket, AlertService], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bot, market, alerts = tracking
+    await say(bot, HAND)
+
+    async def nobody_answers(coin: str, days: int = 30) -> None:
+        raise NoMarketData(f"no funding history for {coin}: no venue answered")
+
+    monkeypatch.setattr(market.service, "funding_history", nobody_answers)
+    await market.set_mark(125_000)
+    assert await alerts.track_cycle(NOW) == 1  # the 15 % warning, without funding's figures
