@@ -10,13 +10,13 @@ each message sent, so a crash loses nothing and never repeats what was marked se
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from datetime import datetime, timedelta
-from typing import TypeVar
 
 from telegram import Bot
 from telegram.constants import ParseMode
@@ -47,7 +47,6 @@ from hedgecore.tracking import (
 )
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 SEND_BATCH = 30  # chats per round
 PENDING_WINDOW = 1000
 PER_CHAT_GAP_S = 1.0
@@ -120,12 +119,14 @@ class AlertService:
             else:
                 index.add(change)
 
-    async def _off_the_loop(self, work: Callable[[], T]) -> T:
-        """Run index work in a worker thread (a million rules take seconds to index and a tenth
-        of a second to evaluate), the loop answering meanwhile; then apply what changed."""
+    @contextlib.asynccontextmanager
+    async def _index_in_use(self) -> AsyncIterator[None]:
+        """While a worker thread builds or reads the index, rule changes wait; then they apply
+        (a million rules take seconds to index and a tenth of a second to evaluate: off the
+        loop, which answers meanwhile)."""
         self._index_busy = True
         try:
-            return await asyncio.to_thread(work)
+            yield
         finally:
             self._index_busy = False
             self._apply_index_changes()
@@ -133,17 +134,9 @@ class AlertService:
     async def _build_index(self) -> RuleIndex:
         """Index every stored rule. Changes made while the rules are read are applied after
         (adding and removing are idempotent), so none is lost whenever it lands."""
-
-        async def read_and_index() -> RuleIndex:
+        async with self._index_in_use():
             rules = await self._store.active_alerts()
-            return await asyncio.to_thread(_index_for_good, rules)
-
-        self._index_busy = True
-        try:
-            self._index = await read_and_index()
-        finally:
-            self._index_busy = False
-            self._apply_index_changes()
+            self._index = await asyncio.to_thread(_index_for_good, rules)
         return self._index
 
     async def _observations(self, coins: set[str]) -> list[FundingObservation]:
@@ -172,7 +165,8 @@ class AlertService:
                 return 0
             observations = await self._observations(index.coins)
             state = await self._store.alert_state()
-            result = await self._off_the_loop(lambda: evaluate(index, observations, state, now))
+            async with self._index_in_use():
+                result = await asyncio.to_thread(evaluate, index, observations, state, now)
             messages = [(event.rule.chat_id, render_alert(event)) for event in result.events]
             await self._store.commit_cycle(result.state, messages)
             self.fired += len(messages)
