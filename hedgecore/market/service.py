@@ -329,7 +329,13 @@ class MarketService:
         asked = self._venues.get(venue)
         if asked is None:
             raise PlanningError(f"this bot does not ask {venue_name(venue)} for prices")
-        markets = await self._in_time(asked, self._markets(asked))
+        try:
+            markets = await self._in_time(asked, self._markets(asked))
+        except Exception as exc:  # any venue failure, said in one line
+            raise NoMarketData(
+                f"{venue_name(venue)} cannot be asked about {name.strip()[:24]!r} right now: "
+                f"it {describe_failure(exc)}"
+            ) from exc
         wanted = name.strip().upper()
         market = next(
             (m for m in markets if wanted in (str(m.get("id", "")).upper(), str(m["symbol"]))),

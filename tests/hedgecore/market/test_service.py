@@ -8,7 +8,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from hedgecore.errors import PlanningError
+from hedgecore.errors import NoMarketData, PlanningError
 from hedgecore.market.feeds import VENUE_IDS
 from hedgecore.market.plans import plan_from_market
 from hedgecore.market.service import _funding_points
@@ -458,3 +458,13 @@ async def test_a_missing_volume_or_open_interest_leaves_the_prices_standing(
     assert (binance.bid, binance.volume_24h_usd) == (D("93716.7"), None)
     okx = found[("okx", "BTC/USD:BTC")].quote
     assert (okx.volume_24h_usd, okx.open_interest_usd) == (D(222200), None)
+
+
+async def test_a_contract_asked_of_a_venue_that_fails_is_refused_in_one_line(
+    make_service: ServiceFactory, replay: ExchangeReplay
+) -> None:
+    replay.faults["bybit"] = Fault(status=503)
+    with pytest.raises(
+        NoMarketData, match=r"^Bybit cannot be asked about 'BTCUSD' right now: it is unavailable$"
+    ):
+        await make_service().contract_named("bybit", "BTCUSD")
