@@ -83,9 +83,14 @@ def decode(data: str) -> tuple[HedgeRequest, View]:
 
 
 def plan_keyboard(
-    request: HedgeRequest, venues: list[str], leverage: Decimal, ratio: Decimal
+    request: HedgeRequest,
+    venues: list[str],
+    leverage: Decimal,
+    ratio: Decimal,
+    trackable: bool = True,
 ) -> InlineKeyboardMarkup | None:
-    """Buttons to switch venue, leverage and hedge ratio, and to show the leverage table or chart."""
+    """Buttons to switch venue, leverage and hedge ratio, to show the leverage table or chart,
+    and (unless the plan is the demo's, whose prices no short was placed at) to track it."""
     if len(request.holdings) != 1:
         return None
 
@@ -135,7 +140,9 @@ def plan_keyboard(
             button("Chart", request, leverage, ratio, "c"),
         ]
     )
-    track_row = row([button("I placed this: track it", request, leverage, ratio, "s")])
+    track_row = (
+        row([button("I placed this: track it", request, leverage, ratio, "s")]) if trackable else []
+    )
     rows = [r for r in (venue_row, leverage_row, ratio_row, detail_row, table_row, track_row) if r]
     return InlineKeyboardMarkup(rows) if rows else None
 

@@ -14,6 +14,7 @@ from bot.parsing import HedgeRequest, parse_hedge
 from bot.render import render_hedge, render_how_to_place, render_leverage_table, render_risks
 from hedgecore.answers import HedgeResult
 from hedgecore.errors import HedgeCoreError
+from hedgecore.models import DataSource
 
 EXAMPLE = "/hedge 1.2 BTC"
 
@@ -21,7 +22,8 @@ EXAMPLE = "/hedge 1.2 BTC"
 def _keyboard(request: HedgeRequest, result: HedgeResult) -> InlineKeyboardMarkup | None:
     plan = result.plans[0].plan
     venues = list(dict.fromkeys(leg.venue for leg in plan.legs))
-    return plan_keyboard(request, venues, plan.leverage, plan.hedge_ratio)
+    demo = result.plans[0].source is DataSource.DEMO
+    return plan_keyboard(request, venues, plan.leverage, plan.hedge_ratio, trackable=not demo)
 
 
 async def hedge(update: Update, context: HedgeContext) -> None:

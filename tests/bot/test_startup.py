@@ -182,5 +182,8 @@ def test_the_terminal_chat_with_no_venue_answering_shows_the_demo_and_no_log_lin
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("Demo: market recorded on 2021-04-17 16:50 UTC, not live")
     assert DEMO_NOTE in result.stdout
+    # No short was placed at the demo's 2021 prices: it offers nothing to track.
+    assert "[14] Chart" in result.stdout
+    assert "I placed this" not in result.stdout
     # The reply says which venues failed; log lines about them would only come first, as noise.
     assert result.stderr == ""
