@@ -339,18 +339,29 @@ class Desk:
     async def positions(self, hedges: Sequence[TrackedHedge]) -> list[PositionStatus | str]:
         """Each tracked hedge as it stands, or why it cannot be told now (one line)."""
 
-        async def one(hedge: TrackedHedge) -> PositionStatus | str:
+        async def history(coin: str) -> dict[str, list[FundingPoint]] | HedgeCoreError:
             try:
+                return await self.market.funding_history(coin)
+            except HedgeCoreError as exc:
+                return exc
+
+        async def one(hedge: TrackedHedge) -> PositionStatus | str:
+            by_venue = histories.get(hedge.coin, {})
+            try:
+                if isinstance(by_venue, HedgeCoreError):
+                    raise by_venue
                 market = await self.market.contract_named(hedge.venue, hedge.symbol)
-                history: list[FundingPoint] = []
-                if hedge.expiry is None:
-                    by_venue = await self.market.funding_history(hedge.coin)
-                    history = by_venue.get(hedge.venue, [])
             except HedgeCoreError as exc:
                 return f"#{hedge.id} {venue_name(hedge.venue)} {hedge.symbol}: {exc}"
-            return position_status(hedge, market, history, self.market.now())
+            points = by_venue.get(hedge.venue, [])
+            return position_status(hedge, market, points, self.market.now())
 
         with reply_deadline(self._reply_deadline_s):
+            # Funding history once per coin with a perpetual tracked, however many hedges.
+            coins = sorted({hedge.coin for hedge in hedges if hedge.expiry is None})
+            histories = dict(
+                zip(coins, await asyncio.gather(*(history(c) for c in coins)), strict=True)
+            )
             return list(await asyncio.gather(*(one(hedge) for hedge in hedges)))
 
     async def listed_coins(self) -> dict[str, tuple[str, ...]]:

@@ -299,16 +299,27 @@ class TrackingIndex:
             venues.setdefault(hedge.coin, set()).add(hedge.venue)
         return venues
 
+    @cached_property
+    def _first_expiry(self) -> dict[str, datetime]:
+        """The soonest expiry among each coin's tracked dated futures."""
+        first: dict[str, datetime] = {}
+        for hedge, _ in self.rows:
+            if hedge.expiry is not None:
+                first[hedge.coin] = min(hedge.expiry, first.get(hedge.coin, hedge.expiry))
+        return first
+
+    @cached_property
+    def _perpetual_coins(self) -> frozenset[str]:
+        return frozenset(hedge.coin for hedge, _ in self.rows if hedge.expiry is None)
+
     def expiring(self, coin: str, before: datetime) -> bool:
         """Whether a dated future on `coin` expires before `before` (then rolls are asked for)."""
-        return any(
-            hedge.coin == coin and hedge.expiry is not None and hedge.expiry <= before
-            for hedge, _ in self.rows
-        )
+        first = self._first_expiry.get(coin)
+        return first is not None and first <= before
 
     def has_perpetuals(self, coin: str) -> bool:
         """Whether a perpetual on `coin` is tracked (then its funding history is asked for)."""
-        return any(hedge.coin == coin and hedge.expiry is None for hedge, _ in self.rows)
+        return coin in self._perpetual_coins
 
 
 class Tiers(Frozen):
