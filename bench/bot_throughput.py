@@ -7,7 +7,7 @@ handler does, to show what the transport alone costs. As Telegram does, the serv
 updates a getUpdates offset confirms, so each run answers only its own updates: the JSON line
 says how many replies came per update (1.0).
 Telegram's rate limit is off here, or its 30 messages a second would be all that is measured.
-Prints JSON lines. Usage: .venv/bin/python bench/bot_throughput.py [N]
+Prints JSON lines: each run, then per workload the medians and spread over ROUNDS interleaved\nrounds. Usage: .venv/bin/python bench/bot_throughput.py [N] [ROUNDS]
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import itertools
 import json
 import multiprocessing
 import random
+import statistics
 import sys
 import tempfile
 import time
@@ -44,7 +45,7 @@ TOKEN = "123456789:AAH-benchmark-token-0123456789abcdef"
 def serve(port_out: Any) -> None:
     """The fake Bot API, in its own process: updates on demand, counts replies."""
     pending: list[dict[str, Any]] = []
-    counter = {"sent": 0}
+    counter = {"sent": 0, "typing": 0}
     ids = itertools.count(1)
     arrived = asyncio.Event()
     rng = random.Random(7)
@@ -69,6 +70,8 @@ def serve(port_out: Any) -> None:
             counter["sent"] += 1
             form = await bot_api_params(request)
             return sent_message(counter["sent"], int(str(form.get("chat_id"))))
+        if method == "sendChatAction":
+            counter["typing"] += 1
         return plain_answer(method)
 
     async def load(request: web.Request) -> web.Response:
@@ -97,7 +100,7 @@ def serve(port_out: Any) -> None:
         return web.json_response({"sent": counter["sent"]})
 
     async def stats(request: web.Request) -> web.Response:
-        return web.json_response({"sent": counter["sent"]})
+        return web.json_response(counter)
 
     app = web.Application()
     app.router.add_post("/bot{token}/{method}", handle)
@@ -154,9 +157,12 @@ async def run(workload: str, transport: str, base: str, db: Path, updates: int) 
     poller.start()
     async with ClientSession() as control:
 
-        async def sent() -> int:
+        async def counts() -> dict[str, int]:
             async with control.get(f"{base}/control/sent") as response:
-                return int((await response.json())["sent"])
+                return dict(await response.json())
+
+        async def sent() -> int:
+            return (await counts())["sent"]
 
         async def load_and_wait(n: int) -> None:
             start = await sent()
@@ -166,12 +172,13 @@ async def run(workload: str, transport: str, base: str, db: Path, updates: int) 
                 await asyncio.sleep(0.05)
 
         await load_and_wait(5)  # warm: markets cached, connections open
-        before = await sent()
+        before = await counts()
         cpu, wall = time.process_time(), time.perf_counter()
         await load_and_wait(updates)
         cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
         await asyncio.sleep(0.5)  # a replayed update would show as a reply past the count
-        replies = await sent() - before
+        after = await counts()
+        replies, typing = (after[key] - before[key] for key in ("sent", "typing"))
     await poller.stop()
     await app.stop()
     if app.post_shutdown is not None:
@@ -182,39 +189,54 @@ async def run(workload: str, transport: str, base: str, db: Path, updates: int) 
         "transport": transport,
         "updates": updates,
         "replies_per_update": round(replies / updates, 2),
+        # "typing…" is sent when a reply waits over a second, here in the queue behind others
+        "typing_per_update": round(typing / updates, 2),
         "updates_per_s": round(updates / wall, 1),
         "cpu_ms_per_update": round(cpu * 1000 / updates, 3),
     }
 
 
+def _spread(runs: list[dict[str, Any]], key: str) -> dict[str, float]:
+    values = sorted(run[key] for run in runs)
+    return {"median": statistics.median(values), "min": values[0], "max": values[-1]}
+
+
 def main() -> None:
     updates = int(sys.argv[1]) if len(sys.argv) > 1 else 300
+    rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 3
     ports: multiprocessing.Queue[int] = multiprocessing.Queue()
     server = multiprocessing.Process(target=serve, args=(ports,), daemon=True)
     server.start()
     base = f"http://127.0.0.1:{ports.get(timeout=30)}"
+    runs: dict[tuple[str, str], list[dict[str, Any]]] = {}
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            for workload in ("hedge", "echo"):
-                results = {}
-                for transport in ("httpx", "aiohttp"):
-                    db = Path(tmp) / f"{workload}-{transport}.sqlite3"
-                    results[transport] = asyncio.run(run(workload, transport, base, db, updates))
-                    print(json.dumps({"bench": "bot_throughput", **results[transport]}), flush=True)
-                ours, ptb = results["aiohttp"], results["httpx"]
-                ratio = {
-                    "bench": "bot_throughput.ratio",
-                    "workload": workload,
-                    "aiohttp_over_httpx_throughput": round(
-                        ours["updates_per_s"] / ptb["updates_per_s"], 2
-                    ),
-                    "aiohttp_over_httpx_cpu": round(
-                        ours["cpu_ms_per_update"] / ptb["cpu_ms_per_update"], 2
-                    ),
-                }
-                print(json.dumps(ratio), flush=True)
+            # Interleaved rounds: the machine's noise falls on both transports alike.
+            for round_no in range(rounds):
+                for workload in ("hedge", "echo"):
+                    for transport in ("httpx", "aiohttp"):
+                        db = Path(tmp) / f"{workload}-{transport}-{round_no}.sqlite3"
+                        result = asyncio.run(run(workload, transport, base, db, updates))
+                        runs.setdefault((workload, transport), []).append(result)
+                        print(json.dumps({"bench": "bot_throughput", **result}), flush=True)
     finally:
         server.terminate()
+    for workload in ("hedge", "echo"):
+        ours, ptb = runs[(workload, "aiohttp")], runs[(workload, "httpx")]
+        ratios = [a["updates_per_s"] / h["updates_per_s"] for a, h in zip(ours, ptb, strict=True)]
+        summary = {
+            "bench": "bot_throughput.summary",
+            "workload": workload,
+            "rounds": rounds,
+            "aiohttp_cpu_ms_per_update": _spread(ours, "cpu_ms_per_update"),
+            "httpx_cpu_ms_per_update": _spread(ptb, "cpu_ms_per_update"),
+            "aiohttp_over_httpx_throughput": {
+                "median": round(statistics.median(ratios), 2),
+                "min": round(min(ratios), 2),
+                "max": round(max(ratios), 2),
+            },
+        }
+        print(json.dumps(summary), flush=True)
 
 
 if __name__ == "__main__":

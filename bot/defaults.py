@@ -23,6 +23,9 @@ class UserSettings(BaseModel):
     venues: tuple[str, ...] = ()  # preferred venues; empty means all
 
 
+DEFAULT_SETTINGS = UserSettings()
+
+
 def hedge_question(request: HedgeRequest, defaults: UserSettings) -> HedgeQuestion:
     """The desk's question for a request, with the user's defaults where the request says nothing."""
     return HedgeQuestion(

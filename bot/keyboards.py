@@ -12,12 +12,11 @@ Callback data (at most 64 bytes) starts with its feature's prefix:
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import Literal
-
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from typing import Literal, TypedDict
 
 from bot.parsing import HedgeRequest, parse_coin_argument
 from hedgecore import inputs
@@ -46,20 +45,42 @@ class BadCallback(ValueError):
     """Callback data that this bot did not make (or an older version did)."""
 
 
+class Button(TypedDict):
+    """An inline button as the Bot API takes it."""
+
+    text: str
+    callback_data: str
+
+
+class Keyboard(TypedDict):
+    """An inline keyboard as the Bot API takes it (InlineKeyboardMarkup's JSON).
+
+    Built as JSON rather than as PTB objects: the plan's keyboard goes out with every /hedge, and
+    building and serialising its objects cost a fifth of the reply's CPU.
+    """
+
+    inline_keyboard: list[list[Button]]
+
+
+def _keyboard(rows: Sequence[list[Button]]) -> Keyboard | None:
+    kept = [row for row in rows if row]
+    return {"inline_keyboard": kept} if kept else None
+
+
+def _tail(venue: str | None, leverage: Decimal, ratio: Decimal, view: View) -> str:
+    """A plan button's callback data after its quantity and coin."""
+    return f"{venue or '-'}:{leverage.normalize():f}:{(ratio * 100).normalize():f}:{view}"
+
+
+def _plan_data(holding: Holding, tail: str) -> str | None:
+    data = f"{PLAN_PREFIX}{holding.quantity.normalize():f}:{holding.coin}:{tail}"
+    return data if len(data.encode()) <= MAX_CALLBACK_BYTES else None
+
+
 def encode(request: HedgeRequest, leverage: Decimal, ratio: Decimal, view: View) -> str | None:
     """Callback data for a single-holding plan, or None when it would not fit in 64 bytes."""
     (holding,) = request.holdings
-    data = PLAN_PREFIX + ":".join(
-        [
-            f"{holding.quantity.normalize():f}",
-            holding.coin,
-            request.venue or "-",
-            f"{leverage.normalize():f}",
-            f"{(ratio * 100).normalize():f}",
-            view,
-        ]
-    )
-    return data if len(data.encode()) <= MAX_CALLBACK_BYTES else None
+    return _plan_data(holding, _tail(request.venue, leverage, ratio, view))
 
 
 def decode(data: str) -> tuple[HedgeRequest, View]:
@@ -88,63 +109,56 @@ def plan_keyboard(
     leverage: Decimal,
     ratio: Decimal,
     trackable: bool = True,
-) -> InlineKeyboardMarkup | None:
+) -> Keyboard | None:
     """Buttons to switch venue, leverage and hedge ratio, to show the leverage table or chart,
     and (unless the plan is the demo's, whose prices no short was placed at) to track it."""
     if len(request.holdings) != 1:
         return None
+    (holding,) = request.holdings
+    layout = _plan_layout(request.venue, tuple(venues[:5]), leverage, ratio, trackable)
+    rows = []
+    for row in layout:
+        buttons = []
+        for label, tail in row:
+            data = _plan_data(holding, tail)
+            if data is not None:
+                buttons.append(Button(text=label, callback_data=data))
+        rows.append(buttons)
+    return _keyboard(rows)
 
-    def button(
-        label: str, changed: HedgeRequest, lev: Decimal, rat: Decimal, view: View = "p"
-    ) -> InlineKeyboardButton | None:
-        data = encode(changed, lev, rat, view)
-        return None if data is None else InlineKeyboardButton(label, callback_data=data)
 
-    def row(buttons: list[InlineKeyboardButton | None]) -> list[InlineKeyboardButton]:
-        return [b for b in buttons if b is not None]
-
-    venue_row = row(
-        [
-            button(
-                ("✓ " if request.venue == v else "") + venue_name(v),
-                request.model_copy(update={"venue": v}),
-                leverage,
-                ratio,
-            )
-            for v in venues[:5]
-        ]
-    )
-    leverage_row = row(
-        [
-            button(("✓ " if lev == leverage else "") + f"{lev}x", request, lev, ratio)
+@functools.lru_cache(maxsize=1024)
+def _plan_layout(
+    chosen: str | None, venues: tuple[str, ...], leverage: Decimal, ratio: Decimal, trackable: bool
+) -> tuple[tuple[tuple[str, str], ...], ...]:
+    """A plan keyboard's rows as (label, callback data after the quantity and coin): the same
+    for every quantity, so worked out once per layout."""
+    return (
+        tuple(
+            (("✓ " if chosen == v else "") + venue_name(v), _tail(v, leverage, ratio, "p"))
+            for v in venues
+        ),
+        tuple(
+            (("✓ " if lev == leverage else "") + f"{lev}x", _tail(chosen, lev, ratio, "p"))
             for lev in LEVERAGES
-        ]
-    )
-    ratio_row = row(
-        [
-            button(
-                ("✓ " if r == ratio else "") + f"{(r * 100).normalize():f}%", request, leverage, r
+        ),
+        tuple(
+            (
+                ("✓ " if r == ratio else "") + f"{(r * 100).normalize():f}%",
+                _tail(chosen, leverage, r, "p"),
             )
             for r in RATIOS
-        ]
+        ),
+        (
+            ("Risks", _tail(chosen, leverage, ratio, "r")),
+            ("How to place it", _tail(chosen, leverage, ratio, "h")),
+        ),
+        (
+            ("Leverage table", _tail(chosen, leverage, ratio, "t")),
+            ("Chart", _tail(chosen, leverage, ratio, "c")),
+        ),
+        (("I placed this: track it", _tail(chosen, leverage, ratio, "s")),) if trackable else (),
     )
-    detail_row = row(
-        [
-            button("Risks", request, leverage, ratio, "r"),
-            button("How to place it", request, leverage, ratio, "h"),
-        ]
-    )
-    table_row = row(
-        [
-            button("Leverage table", request, leverage, ratio, "t"),
-            button("Chart", request, leverage, ratio, "c"),
-        ]
-    )
-    track_row = (
-        row([button("I placed this: track it", request, leverage, ratio, "s")]) if trackable else []
-    )
-    rows = [r for r in (venue_row, leverage_row, ratio_row, detail_row, table_row, track_row) if r]
-    return InlineKeyboardMarkup(rows) if rows else None
 
 
 def pattern(prefix: str) -> str:
@@ -152,12 +166,12 @@ def pattern(prefix: str) -> str:
     return "^" + re.escape(prefix)
 
 
-def funding_chart_buttons(coins: list[str]) -> InlineKeyboardMarkup:
+def funding_chart_buttons(coins: list[str]) -> Keyboard | None:
     """A chart button for each coin of a /funding reply."""
-    return InlineKeyboardMarkup(
+    return _keyboard(
         [
             [
-                InlineKeyboardButton(f"{coin} chart", callback_data=f"{FUNDING_CHART_PREFIX}{coin}")
+                Button(text=f"{coin} chart", callback_data=f"{FUNDING_CHART_PREFIX}{coin}")
                 for coin in coins
             ]
         ]
@@ -175,15 +189,13 @@ def decode_funding_chart(data: str) -> str:
     return coin
 
 
-def delete_buttons(rule_ids: list[int]) -> InlineKeyboardMarkup | None:
+def delete_buttons(rule_ids: list[int]) -> Keyboard | None:
     """A delete button for each alert of a list, four to a row."""
     buttons = [
-        InlineKeyboardButton(f"Delete #{rule_id}", callback_data=f"{DELETE_PREFIX}{rule_id}")
+        Button(text=f"Delete #{rule_id}", callback_data=f"{DELETE_PREFIX}{rule_id}")
         for rule_id in rule_ids
     ]
-    if not buttons:
-        return None
-    return InlineKeyboardMarkup([buttons[i : i + 4] for i in range(0, len(buttons), 4)])
+    return _keyboard([buttons[i : i + 4] for i in range(0, len(buttons), 4)])
 
 
 def decode_delete(data: str) -> int:
@@ -209,23 +221,18 @@ WIZARD_CHOICES = (
 )
 
 
-def wizard_coin_buttons() -> InlineKeyboardMarkup:
+def wizard_coin_buttons() -> Keyboard | None:
     """The first step of the /alert walk-through: which coin."""
-    return InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(coin, callback_data=f"{WIZARD_PREFIX}{coin}")
-                for coin in WIZARD_COINS
-            ]
-        ]
+    return _keyboard(
+        [[Button(text=coin, callback_data=f"{WIZARD_PREFIX}{coin}") for coin in WIZARD_COINS]]
     )
 
 
-def wizard_choice_buttons(coin: str) -> InlineKeyboardMarkup:
+def wizard_choice_buttons(coin: str) -> Keyboard | None:
     """The second step: what to watch on `coin`."""
-    return InlineKeyboardMarkup(
+    return _keyboard(
         [
-            [InlineKeyboardButton(choice, callback_data=f"{WIZARD_PREFIX}{coin} {choice}")]
+            [Button(text=choice, callback_data=f"{WIZARD_PREFIX}{coin} {choice}")]
             for choice in WIZARD_CHOICES
         ]
     )
@@ -239,7 +246,7 @@ def decode_wizard(data: str) -> list[str]:
     return words
 
 
-def hedge_first_button(holdings: Sequence[Holding]) -> InlineKeyboardMarkup | None:
+def hedge_first_button(holdings: Sequence[Holding]) -> Keyboard | None:
     """'Hedge SOL and BTC' under /risk, or None when they would not fit in 64 bytes."""
     data = HEDGE_FIRST_PREFIX + ":".join(f"{h.quantity.normalize():f}:{h.coin}" for h in holdings)
     if not holdings or len(data.encode()) > MAX_CALLBACK_BYTES:
@@ -248,7 +255,7 @@ def hedge_first_button(holdings: Sequence[Holding]) -> InlineKeyboardMarkup | No
     label = "Hedge " + (
         coins[0] if len(coins) == 1 else ", ".join(coins[:-1]) + " and " + coins[-1]
     )
-    return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=data)]])
+    return _keyboard([[Button(text=label, callback_data=data)]])
 
 
 def decode_hedge_first(data: str) -> tuple[Holding, ...]:
@@ -265,22 +272,18 @@ def decode_hedge_first(data: str) -> tuple[Holding, ...]:
         raise BadCallback(data) from exc
 
 
-def positions_buttons(hedge_ids: list[int]) -> InlineKeyboardMarkup:
+def positions_buttons(hedge_ids: list[int]) -> Keyboard | None:
     """Refresh, and edit and untrack buttons for each tracked hedge, two hedges to a row."""
     pairs = [
         button
         for hedge_id in hedge_ids
         for button in (
-            InlineKeyboardButton(
-                f"Edit #{hedge_id}", callback_data=f"{POSITIONS_PREFIX}e:{hedge_id}"
-            ),
-            InlineKeyboardButton(
-                f"Untrack #{hedge_id}", callback_data=f"{POSITIONS_PREFIX}u:{hedge_id}"
-            ),
+            Button(text=f"Edit #{hedge_id}", callback_data=f"{POSITIONS_PREFIX}e:{hedge_id}"),
+            Button(text=f"Untrack #{hedge_id}", callback_data=f"{POSITIONS_PREFIX}u:{hedge_id}"),
         )
     ]
-    refresh = [InlineKeyboardButton("Refresh", callback_data=f"{POSITIONS_PREFIX}r")]
-    return InlineKeyboardMarkup([refresh, *(pairs[i : i + 4] for i in range(0, len(pairs), 4))])
+    refresh = [Button(text="Refresh", callback_data=f"{POSITIONS_PREFIX}r")]
+    return _keyboard([refresh, *(pairs[i : i + 4] for i in range(0, len(pairs), 4))])
 
 
 PositionsAction = Literal["refresh", "edit", "untrack"]

@@ -29,16 +29,22 @@ class TypingUpdateProcessor(SimpleUpdateProcessor):
         if chat is None:
             await coroutine
             return
-        typing = asyncio.create_task(_type_until_cancelled(chat))
+        # A timer, not a task per update: most replies are quicker than it, and a task that
+        # sleeps costs every one of them its scheduling.
+        typing: list[asyncio.Task[None]] = []
+        timer = asyncio.get_running_loop().call_later(
+            TYPING_AFTER_S, lambda: typing.append(asyncio.create_task(_type_until_cancelled(chat)))
+        )
         try:
             await coroutine
         finally:
-            typing.cancel()
+            timer.cancel()
+            for task in typing:
+                task.cancel()
 
 
 async def _type_until_cancelled(chat: Chat) -> None:
     while True:
-        await asyncio.sleep(TYPING_AFTER_S)
         with contextlib.suppress(TelegramError):  # a missing "typing…" costs the user nothing
             await chat.send_action(ChatAction.TYPING)
-        await asyncio.sleep(TYPING_EVERY_S - TYPING_AFTER_S)
+        await asyncio.sleep(TYPING_EVERY_S)

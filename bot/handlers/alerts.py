@@ -7,7 +7,16 @@ from telegram import Update
 from telegram.ext import CallbackQueryHandler
 
 from bot.context import HedgeApp, HedgeContext
-from bot.handlers.replies import Command, add_commands, error_text, refuse, refuse_error, reply
+from bot.handlers.replies import (
+    Command,
+    add_commands,
+    edit_answer,
+    edit_refusal,
+    error_text,
+    refuse,
+    refuse_error,
+    reply,
+)
 from bot.keyboards import (
     DELETE_PREFIX,
     WIZARD_PREFIX,
@@ -91,17 +100,18 @@ async def wizard_button(update: Update, context: HedgeContext) -> None:
         return
     await query.answer()
     if len(words) == 1:
-        await query.edit_message_text(
+        await edit_answer(
+            query,
             f"{words[0]}: tell me when funding per 8 hours is...",
-            reply_markup=wizard_choice_buttons(words[0]),
+            wizard_choice_buttons(words[0]),
         )
         return
     try:
         answer = await _add(context, chat.id, words)
     except HedgeCoreError as exc:
-        await query.edit_message_text(error_text(exc, ALERT_EXAMPLE))
+        await edit_refusal(query, error_text(exc, ALERT_EXAMPLE))
         return
-    await query.edit_message_text(answer + _unwatched(context), parse_mode="HTML")
+    await edit_answer(query, answer + _unwatched(context))
 
 
 async def alerts(update: Update, context: HedgeContext) -> None:
@@ -158,11 +168,7 @@ async def delete_button(update: Update, context: HedgeContext) -> None:
     services.alerts.rules_removed([rule_id])
     await query.answer(f"Alert #{rule_id} deleted.")
     rules = await services.store.alerts_of(chat.id)
-    await query.edit_message_text(
-        render_alert_list(rules),
-        parse_mode="HTML",
-        reply_markup=delete_buttons([r.id for r in rules]),
-    )
+    await edit_answer(query, render_alert_list(rules), delete_buttons([r.id for r in rules]))
 
 
 async def check_alerts(context: HedgeContext) -> None:

@@ -4,7 +4,7 @@ from telegram import Message, Update
 from telegram.ext import CallbackQueryHandler
 
 from bot.context import HedgeApp, HedgeContext
-from bot.defaults import UserSettings, hedge_question
+from bot.defaults import DEFAULT_SETTINGS, hedge_question
 from bot.handlers.replies import Command, add_commands, error_text, refuse_error
 from bot.keyboards import FUNDING_CHART_PREFIX, BadCallback, decode_funding_chart, pattern
 from bot.parsing import HedgeRequest, parse_hedge
@@ -21,7 +21,7 @@ async def send_payoff_chart(
 ) -> None:
     """Draw and send the payoff chart of a single-holding request."""
     services = context.services
-    defaults = await services.store.user_settings(user_id) if user_id else UserSettings()
+    defaults = await services.store.user_settings(user_id) if user_id else DEFAULT_SETTINGS
     try:
         answer = await services.desk.payoff(hedge_question(request, defaults))
     except HedgeCoreError as exc:

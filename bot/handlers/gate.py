@@ -6,6 +6,7 @@ from telegram import Update
 from telegram.ext import ApplicationHandlerStop, TypeHandler
 
 from bot.context import HedgeApp, HedgeContext
+from bot.handlers.replies import refuse
 from bot.logs import user_label
 
 log = logging.getLogger(__name__)
@@ -25,8 +26,8 @@ async def gate(update: Update, context: HedgeContext) -> None:
     if verdict == "ok":
         services.metrics.started(update)
         return
-    if verdict == "warn" and update.effective_message is not None:
-        await update.effective_message.reply_text(SLOW_DOWN, do_quote=False)
+    if verdict == "warn":
+        await refuse(update, SLOW_DOWN)
     raise ApplicationHandlerStop
 
 

@@ -1,15 +1,22 @@
 """/hedge QTY COIN [...]: plan a hedge; buttons under the plan change venue, leverage and ratio."""
 
-from telegram import InlineKeyboardMarkup, Message, Update
-from telegram.error import BadRequest
+from telegram import Message, Update
 from telegram.ext import CallbackQueryHandler
 
 from bot.context import HedgeApp, HedgeContext
-from bot.defaults import UserSettings, hedge_question
+from bot.defaults import DEFAULT_SETTINGS, hedge_question
 from bot.handlers.charts import send_payoff_chart
-from bot.handlers.replies import Command, add_commands, error_text, refuse_error, reply
+from bot.handlers.replies import (
+    Command,
+    add_commands,
+    edit_answer,
+    edit_refusal,
+    error_text,
+    refuse_error,
+    reply,
+)
 from bot.handlers.tracking import track_plan
-from bot.keyboards import PLAN_PREFIX, BadCallback, decode, pattern, plan_keyboard
+from bot.keyboards import PLAN_PREFIX, BadCallback, Keyboard, decode, pattern, plan_keyboard
 from bot.parsing import HedgeRequest, parse_hedge
 from bot.render import render_hedge, render_how_to_place, render_leverage_table, render_risks
 from hedgecore.answers import HedgeResult
@@ -19,7 +26,7 @@ from hedgecore.models import DataSource
 EXAMPLE = "/hedge 1.2 BTC"
 
 
-def _keyboard(request: HedgeRequest, result: HedgeResult) -> InlineKeyboardMarkup | None:
+def _keyboard(request: HedgeRequest, result: HedgeResult) -> Keyboard | None:
     plan = result.plans[0].plan
     venues = list(dict.fromkeys(leg.venue for leg in plan.legs))
     demo = result.plans[0].source is DataSource.DEMO
@@ -41,7 +48,7 @@ async def answer_hedge(update: Update, context: HedgeContext, request: HedgeRequ
     user = update.effective_user
     services = context.services
     try:
-        defaults = await services.store.user_settings(user.id) if user else UserSettings()
+        defaults = await services.store.user_settings(user.id) if user else DEFAULT_SETTINGS
         result = await services.desk.hedge(hedge_question(request, defaults))
     except HedgeCoreError as exc:
         await refuse_error(update, exc, EXAMPLE)
@@ -73,7 +80,7 @@ async def button(update: Update, context: HedgeContext) -> None:
     try:
         result = await services.desk.hedge(hedge_question(request, defaults))
     except HedgeCoreError as exc:
-        await query.edit_message_text(error_text(exc, EXAMPLE))
+        await edit_refusal(query, error_text(exc, EXAMPLE))
         return
     market_plan = result.plans[0]
     if view == "t":
@@ -84,13 +91,7 @@ async def button(update: Update, context: HedgeContext) -> None:
         text = render_how_to_place(market_plan)
     else:
         text = render_hedge(result)
-    try:
-        await query.edit_message_text(
-            text, parse_mode="HTML", reply_markup=_keyboard(request, result)
-        )
-    except BadRequest as exc:
-        if "not modified" not in str(exc).lower():
-            raise
+    await edit_answer(query, text, _keyboard(request, result))
 
 
 COMMANDS = (Command("hedge", "plan a hedge of your coins", "/hedge 1.2 BTC 3x", hedge),)

@@ -2,10 +2,11 @@
 
 from collections.abc import Callable, Sequence
 
-from telegram import InlineKeyboardMarkup, Update
+from telegram import Update
 
 from bot.context import HedgeContext
 from bot.handlers.replies import refuse_error, reply
+from bot.keyboards import Keyboard
 from bot.parsing import parse_coin_argument
 from hedgecore.answers import Overview
 from hedgecore.errors import HedgeCoreError
@@ -16,7 +17,7 @@ async def answer_overview(
     context: HedgeContext,
     command: str,
     render: Callable[[Sequence[Overview]], str],
-    buttons: Callable[[list[str]], InlineKeyboardMarkup] | None = None,
+    buttons: Callable[[list[str]], Keyboard | None] | None = None,
     with_history: bool = False,
 ) -> None:
     """Reply to `command [COIN]` with the rendered overview of that coin, or of BTC and ETH."""

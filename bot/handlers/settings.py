@@ -3,7 +3,7 @@
 from telegram import Update
 
 from bot.context import HedgeApp, HedgeContext
-from bot.defaults import UserSettings
+from bot.defaults import DEFAULT_SETTINGS, UserSettings
 from bot.handlers.replies import Command, add_commands, refuse_error, reply
 from bot.render import render_settings
 from hedgecore import inputs
@@ -21,7 +21,7 @@ EXAMPLES = {
 def changed(current: UserSettings, args: list[str]) -> UserSettings:
     """The settings after `/settings NAME VALUE` or `/settings reset`."""
     if args == ["reset"]:
-        return UserSettings()
+        return DEFAULT_SETTINGS
     if len(args) != 2:
         raise InvalidInput("say which setting and its value, or reset", USAGE)
     name, value = args[0].lower(), args[1]

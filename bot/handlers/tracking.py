@@ -12,7 +12,15 @@ from telegram.ext import CallbackQueryHandler
 
 from bot.context import HedgeApp, HedgeContext
 from bot.defaults import hedge_question
-from bot.handlers.replies import Command, add_commands, error_text, refuse, refuse_error, reply
+from bot.handlers.replies import (
+    Command,
+    add_commands,
+    edit_answer,
+    error_text,
+    refuse,
+    refuse_error,
+    reply,
+)
 from bot.keyboards import (
     POSITIONS_PREFIX,
     BadCallback,
@@ -188,9 +196,7 @@ async def positions_button(update: Update, context: HedgeContext) -> None:
     else:
         await query.answer()
     text, ids = await _positions_text(context, chat.id)
-    await query.edit_message_text(
-        text, parse_mode="HTML", reply_markup=positions_buttons(ids) if ids else None
-    )
+    await edit_answer(query, text, positions_buttons(ids) if ids else None)
 
 
 async def edit(update: Update, context: HedgeContext) -> None:

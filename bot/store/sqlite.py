@@ -22,7 +22,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TypeVar
 
-from bot.defaults import UserSettings
+from bot.defaults import DEFAULT_SETTINGS, UserSettings
 from bot.store import SchemaTooNew, StoreUnavailable
 from hedgecore.alerts import AlertKind, AlertRule, AlertSpec, AlertState, GroupState
 from hedgecore.tracking import ChatWatch, PlacedShort, TrackedHedge, WatchState
@@ -117,6 +117,14 @@ def _transaction(db: sqlite3.Connection) -> Iterator[None]:
     db.execute("COMMIT")
 
 
+def _user_settings(leverage: str, ratio: str, venues: str) -> UserSettings:
+    return UserSettings(
+        leverage=Decimal(leverage),
+        hedge_ratio=Decimal(ratio),
+        venues=tuple(v for v in venues.split(",") if v),
+    )
+
+
 class SqliteStore:
     """The `Store` on one SQLite file; one instance for the process."""
 
@@ -124,8 +132,11 @@ class SqliteStore:
         self._connection = connection
         self._lock_fd = lock_fd
         self._lock = asyncio.Lock()
-        # Settings are read on every /hedge and written rarely: keep the recent ones, write through.
+        # Settings are read on every /hedge and written rarely (write through). While every
+        # stored user's settings fit in the cache (few users change the defaults) all are held
+        # and a user with none is answered without a read; past that, the recent ones are kept.
         self._settings: OrderedDict[int, UserSettings] = OrderedDict()
+        self._holds_every_stored = False
 
     @classmethod
     async def open(cls, path: Path, one_process: bool = True) -> SqliteStore:
@@ -171,7 +182,23 @@ class SqliteStore:
                     os.close(lock_fd)
                 raise
 
-        return cls(*await asyncio.to_thread(lock_and_connect))
+        store = cls(*await asyncio.to_thread(lock_and_connect))
+        if one_process:  # another process's writes would not reach this cache
+            await store._hold_every_stored_setting()
+        return store
+
+    async def _hold_every_stored_setting(self) -> None:
+        def read(db: sqlite3.Connection) -> list[tuple[int, UserSettings]] | None:
+            (count,) = db.execute("SELECT COUNT(*) FROM user_settings").fetchone()
+            if count > SETTINGS_CACHE_SIZE:
+                return None
+            rows = db.execute("SELECT user_id, leverage, hedge_ratio, venues FROM user_settings")
+            return [(user_id, _user_settings(*row)) for user_id, *row in rows]
+
+        stored = await self._run(read)
+        if stored is not None:
+            self._settings.update(stored)
+            self._holds_every_stored = True
 
     async def _run(self, work: Callable[[sqlite3.Connection], T]) -> T:
         async with self._lock:
@@ -183,20 +210,15 @@ class SqliteStore:
         if cached is not None:
             self._settings.move_to_end(user_id)
             return cached
+        if self._holds_every_stored:
+            return DEFAULT_SETTINGS
 
         def read(db: sqlite3.Connection) -> UserSettings:
             row = db.execute(
                 "SELECT leverage, hedge_ratio, venues FROM user_settings WHERE user_id = ?",
                 (user_id,),
             ).fetchone()
-            if row is None:
-                return UserSettings()
-            leverage, ratio, venues = row
-            return UserSettings(
-                leverage=Decimal(leverage),
-                hedge_ratio=Decimal(ratio),
-                venues=tuple(v for v in venues.split(",") if v),
-            )
+            return DEFAULT_SETTINGS if row is None else _user_settings(*row)
 
         settings = await self._run(read)
         self._remember(user_id, settings)
@@ -228,6 +250,7 @@ class SqliteStore:
         self._settings[user_id] = settings
         self._settings.move_to_end(user_id)
         if len(self._settings) > SETTINGS_CACHE_SIZE:
+            self._holds_every_stored = False
             self._settings.popitem(last=False)
 
     async def add_alert(

@@ -219,3 +219,28 @@ def test_console_risk_and_its_button(tmp_path: Path) -> None:
     assert "[1] Hedge BTC" in out
     # Pressed: the plan of the 1.2 BTC, as /hedge 1.2 BTC gives it.
     assert "1.2 BTC (112,489.92 USD): short Bybit BTC/USD:BTC (perpetual)" in out
+
+
+async def test_store_answers_users_without_settings_from_memory_while_it_holds_every_stored(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("bot.store.sqlite.SETTINGS_CACHE_SIZE", 2)
+    path = tmp_path / "s.sqlite3"
+    first = await SqliteStore.open(path)
+    await first.save_user_settings(1, UserSettings(leverage=D(3)))
+    await first.close()
+
+    reads: list[str] = []
+    store = await SqliteStore.open(path)
+    try:
+        store._connection.set_trace_callback(reads.append)
+        assert await store.user_settings(1) == UserSettings(leverage=D(3))
+        assert await store.user_settings(99) == UserSettings()
+        assert reads == []  # both answered from memory: 1 was loaded at opening, 99 has none
+        for user in (2, 3):  # three stored: more than the cache holds
+            await store.save_user_settings(user, UserSettings(leverage=D(user)))
+        reads.clear()
+        assert await store.user_settings(99) == UserSettings()
+        assert any("FROM user_settings WHERE user_id" in sql for sql in reads)
+    finally:
+        await store.close()
