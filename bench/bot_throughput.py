@@ -22,6 +22,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,7 @@ from telegram.ext import Application, MessageHandler, filters
 from bench.loopback import bot_api_params, plain_answer, sent_message, serve_until_killed
 from bot.app import build_application
 from bot.polling import Poller
+from bot.serving import serving
 from bot.settings import BotSettings
 from bot.transport import AiohttpRequest
 
@@ -144,18 +146,17 @@ def bench_settings(base: str, db: Path, **extra: str) -> BotSettings:
 async def run(workload: str, transport: str, base: str, db: Path, updates: int) -> dict[str, Any]:
     """Answer `updates` messages with the whole bot (/hedge) or with a bare echo handler."""
     settings = bench_settings(base, db, HEDGEBOT_TRANSPORT=transport)
-    app = (
-        build_application(settings, rate_limited=False)
-        if workload == "hedge"
-        else bare_echo_app(transport, base)
-    )
-    await app.initialize()
-    if app.post_init is not None:
-        await app.post_init(app)
-    await app.start()
-    poller = Poller(app.bot, app.update_queue.put)
-    poller.start()
-    async with ClientSession() as control:
+    take: Callable[[Update], Awaitable[None]]
+    if workload == "hedge":
+        app = build_application(settings, rate_limited=False)
+        take = app.bot_data.intake.take
+    else:
+        app = bare_echo_app(transport, base)
+        take = app.update_queue.put
+    # Started as hedgebot starts it (bot.polling.run_polling), collector settings included.
+    async with serving(app), ClientSession() as control:
+        poller = Poller(app.bot, take)
+        poller.start()
 
         async def counts() -> dict[str, int]:
             async with control.get(f"{base}/control/sent") as response:
@@ -179,11 +180,7 @@ async def run(workload: str, transport: str, base: str, db: Path, updates: int) 
         await asyncio.sleep(0.5)  # a replayed update would show as a reply past the count
         after = await counts()
         replies, typing = (after[key] - before[key] for key in ("sent", "typing"))
-    await poller.stop()
-    await app.stop()
-    if app.post_shutdown is not None:
-        await app.post_shutdown(app)
-    await app.shutdown()
+        await poller.stop()
     return {
         "workload": workload,
         "transport": transport,

@@ -72,15 +72,19 @@ def _tail(venue: str | None, leverage: Decimal, ratio: Decimal, view: View) -> s
     return f"{venue or '-'}:{leverage.normalize():f}:{(ratio * 100).normalize():f}:{view}"
 
 
-def _plan_data(holding: Holding, tail: str) -> str | None:
-    data = f"{PLAN_PREFIX}{holding.quantity.normalize():f}:{holding.coin}:{tail}"
+def _plan_head(holding: Holding) -> str:
+    """A plan button's callback data up to its venue: the prefix, quantity and coin."""
+    return f"{PLAN_PREFIX}{holding.quantity.normalize():f}:{holding.coin}:"
+
+
+def _fits(data: str) -> str | None:
     return data if len(data.encode()) <= MAX_CALLBACK_BYTES else None
 
 
 def encode(request: HedgeRequest, leverage: Decimal, ratio: Decimal, view: View) -> str | None:
     """Callback data for a single-holding plan, or None when it would not fit in 64 bytes."""
     (holding,) = request.holdings
-    return _plan_data(holding, _tail(request.venue, leverage, ratio, view))
+    return _fits(_plan_head(holding) + _tail(request.venue, leverage, ratio, view))
 
 
 def decode(data: str) -> tuple[HedgeRequest, View]:
@@ -115,16 +119,18 @@ def plan_keyboard(
     if len(request.holdings) != 1:
         return None
     (holding,) = request.holdings
+    head = _plan_head(holding)
     layout = _plan_layout(request.venue, tuple(venues[:5]), leverage, ratio, trackable)
-    rows = []
-    for row in layout:
-        buttons = []
-        for label, tail in row:
-            data = _plan_data(holding, tail)
-            if data is not None:
-                buttons.append(Button(text=label, callback_data=data))
-        rows.append(buttons)
-    return _keyboard(rows)
+    return _keyboard(
+        [
+            [
+                Button(text=label, callback_data=head + tail)
+                for label, tail in row
+                if _fits(head + tail)
+            ]
+            for row in layout
+        ]
+    )
 
 
 @functools.lru_cache(maxsize=1024)

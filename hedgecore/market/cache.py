@@ -2,20 +2,27 @@
 
 Many callers asking for the same key at once share one load. A value older than its time to
 live is still returned at once, with its age, while one background load refreshes it; a failed
-refresh keeps the old value.
+refresh keeps the old value. `recording_reads` tells an answer worked out from cached values
+which values it read, and `version` whether any has changed since: what the market service needs
+to keep such an answer until then (`MarketService._memoised`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable, Hashable
+from collections.abc import Awaitable, Callable, Hashable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
+# The reads of the answer being worked out: each value read and its time to live. A context
+# variable reaches the tasks the answer gathers (they copy the context, and share the list).
+_reads: ContextVar[list[tuple[Cached[Any], float]] | None] = ContextVar("cache_reads", default=None)
 
 
 @dataclass(frozen=True)
@@ -49,6 +56,17 @@ class TtlCache:
         self._entries: dict[Hashable, Cached[Any]] = {}
         self._inflight: dict[Hashable, asyncio.Task[Any]] = {}
         self.stats = CacheStats()
+        self.version = 0  # counts the values stored: unchanged, every value read is as it was
+
+    @contextlib.contextmanager
+    def recording_reads(self) -> Iterator[list[tuple[Cached[Any], float]]]:
+        """Collect each value `get` returns within the block, with the time to live it was asked at."""
+        reads: list[tuple[Cached[Any], float]] = []
+        token = _reads.set(reads)
+        try:
+            yield reads
+        finally:
+            _reads.reset(token)
 
     async def get(self, key: Hashable, ttl: float, load: Callable[[], Awaitable[T]]) -> Cached[T]:
         """The value for `key`: cached if younger than `ttl`, else stale while refreshing, else loaded."""
@@ -59,10 +77,14 @@ class TtlCache:
             else:
                 self.stats.stale_hits += 1
                 self._start_load(key, load)
-            return entry
-        self.stats.misses += 1
-        await asyncio.shield(self._start_load(key, load))
-        return self._entries[key]
+        else:
+            self.stats.misses += 1
+            await asyncio.shield(self._start_load(key, load))
+            entry = self._entries[key]
+        reads = _reads.get()
+        if reads is not None:
+            reads.append((entry, ttl))
+        return entry
 
     def _start_load(self, key: Hashable, load: Callable[[], Awaitable[T]]) -> asyncio.Task[Any]:
         task = self._inflight.get(key)
@@ -82,9 +104,11 @@ class TtlCache:
                 raise
             # Keep serving the old value; remember why it is not fresher.
             self._entries[key] = Cached(stale.value, stale.loaded_at, exc)
+            self.version += 1
             log.info("refresh of %s failed, serving stale value: %s", key, exc)
             return
         self._entries[key] = Cached(value, self._clock())
+        self.version += 1
 
     async def settled(self) -> None:
         """Wait until the loads under way, background refreshes among them, have finished."""

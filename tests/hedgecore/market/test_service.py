@@ -11,7 +11,7 @@ import pytest
 from hedgecore.errors import NoMarketData, PlanningError
 from hedgecore.market.feeds import VENUE_IDS
 from hedgecore.market.plans import plan_from_market
-from hedgecore.market.service import _funding_points
+from hedgecore.market.service import MarketService, _funding_points
 from hedgecore.models import (
     ContractKind,
     FundingQuote,
@@ -468,3 +468,60 @@ async def test_a_contract_asked_of_a_venue_that_fails_is_refused_in_one_line(
         NoMarketData, match=r"^Bybit cannot be asked about 'BTCUSD' right now: it is unavailable$"
     ):
         await make_service().contract_named("bybit", "BTCUSD")
+
+
+def lookups(service: MarketService) -> int:
+    stats = service.cache.stats
+    return stats.hits + stats.stale_hits + stats.misses
+
+
+async def test_a_question_asked_again_is_answered_from_what_it_worked_out_while_the_data_stands(
+    make_service: ServiceFactory, replay: ExchangeReplay, clock: Clock
+) -> None:
+    service = make_service()
+    await service.coin_markets("BTC")
+    await service.funding_history("BTC")  # loaded: now each is worked out from cached values
+    first = await service.coin_markets("BTC")
+    history = await service.funding_history("BTC")
+    asked, requests = lookups(service), sum(replay.requests.values())
+    clock.now += 5
+    again = await service.coin_markets("BTC")
+    assert lookups(service) == asked  # not one cached value read again
+    assert again.contracts == first.contracts
+    assert again.notes == first.notes
+    assert again.as_of == first.as_of + timedelta(seconds=5)  # its time is the question's own
+    assert await service.funding_history("BTC") == history
+    assert lookups(service) == asked
+
+    clock.now += 11  # 16 s: the quotes are past their 15 s
+    stale = await service.coin_markets("BTC")
+    assert lookups(service) > asked
+    assert any("16 s old" in note for note in stale.notes)
+    await service.cache.settled()
+    fresh = await service.coin_markets("BTC")
+    assert sum(replay.requests.values()) > requests
+    assert not any(" old " in note for note in fresh.notes)
+
+
+async def test_an_answer_a_venue_failed_is_not_kept(
+    make_service: ServiceFactory, replay: ExchangeReplay
+) -> None:
+    replay.faults["okx"] = Fault(status=503)
+    service = make_service()
+    assert "okx" in (await service.coin_markets("BTC")).failed_venues
+    replay.faults.clear()
+    assert any(m.contract.venue == "okx" for m in (await service.coin_markets("BTC")).contracts)
+
+
+async def test_a_dated_contract_leaves_the_answer_it_was_kept_in_when_it_expires(
+    make_service: ServiceFactory, clock: Clock
+) -> None:
+    clock.now = JUN27.timestamp() - 5
+    service = make_service()
+    await service.coin_markets("BTC")  # loaded
+    before = await service.coin_markets("BTC")  # kept: every value it read is fresh
+    assert any(m.contract.expiry == JUN27 for m in before.contracts)
+    clock.now += 10  # the quotes are 10 s old, still fresh; the June future has expired
+    after = await service.coin_markets("BTC")
+    assert not any(m.contract.expiry == JUN27 for m in after.contracts)
+    assert len(after.contracts) < len(before.contracts)
