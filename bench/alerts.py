@@ -24,10 +24,11 @@ import sys
 import tempfile
 import time
 from collections import deque
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from aiohttp import ClientSession, web
 
@@ -54,6 +55,7 @@ VENUES = ("bybit", "binancecoinm", "okx", "deribit", "krakenfutures")
 COINS = ("BTC", "ETH")
 TOKEN = "123456789:AAH-benchmark-token-0123456789abcdef"
 NOW = datetime(2026, 11, 29, 7, 40, tzinfo=UTC)
+T = TypeVar("T")
 
 
 def rules(count: int, rng: random.Random) -> list[AlertRule]:
@@ -213,8 +215,8 @@ class RulesInMemory:
         self.rules = rules
         self.state = AlertState()
 
-    async def active_alerts(self) -> list[AlertRule]:
-        return list(self.rules)
+    async def read_active_alerts(self, use: Callable[[Iterator[AlertRule]], T]) -> T:
+        return await asyncio.to_thread(use, iter(self.rules))
 
     async def alert_state(self) -> AlertState:
         return self.state

@@ -44,6 +44,21 @@ from bot.transport import AiohttpRequest
 TOKEN = "123456789:AAH-benchmark-token-0123456789abcdef"
 
 
+def varied_command(rng: random.Random, mixed: bool = False) -> str:
+    """A /hedge with its own quantity, coin and leverage; `mixed`: some users send what else a
+    new user does (/start, /funding, /settings, which stores their settings) instead."""
+    roll = rng.random() if mixed else 0.0
+    if roll > 0.99:
+        return f"/settings leverage {rng.randint(1, 5)}"
+    if roll > 0.95:
+        return "/funding BTC"
+    if roll > 0.90:
+        return "/start"
+    return (
+        f"/hedge {rng.randint(1, 50_000) / 1000} {rng.choice(('BTC', 'ETH'))} {rng.randint(1, 5)}x"
+    )
+
+
 def serve(port_out: Any) -> None:
     """The fake Bot API, in its own process: updates on demand, counts replies."""
     pending: list[dict[str, Any]] = []
@@ -82,9 +97,7 @@ def serve(port_out: Any) -> None:
         pending.clear()
         for _ in range(int(request.query["n"])):
             n = next(ids)
-            quantity = rng.randint(1, 50_000) / 1000
-            coin = rng.choice(("BTC", "ETH"))
-            text = f"/hedge {quantity} {coin} {rng.randint(1, 5)}x"
+            text = varied_command(rng, mixed=request.query.get("mix") == "users")
             pending.append(
                 {
                     "update_id": n,
@@ -94,7 +107,9 @@ def serve(port_out: Any) -> None:
                         "chat": {"id": n, "type": "private"},
                         "from": {"id": n, "is_bot": False, "first_name": "U"},
                         "text": text,
-                        "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
+                        "entities": [
+                            {"type": "bot_command", "offset": 0, "length": len(text.split()[0])}
+                        ],
                     },
                 }
             )
@@ -138,6 +153,7 @@ def bench_settings(base: str, db: Path, **extra: str) -> BotSettings:
             "HEDGEBOT_TELEGRAM_BASE_URL": f"{base}/bot",
             "HEDGEBOT_DB": str(db),
             "HEDGEBOT_SNAPSHOT": str(snapshot),
+            "HEDGEBOT_HTTP_PORT": "0",  # no /metrics server: benches may run side by side
             **extra,
         }
     )

@@ -135,8 +135,7 @@ class AlertService:
         """Index every stored rule. Changes made while the rules are read are applied after
         (adding and removing are idempotent), so none is lost whenever it lands."""
         async with self._index_in_use():
-            rules = await self._store.active_alerts()
-            self._index = await asyncio.to_thread(_index_for_good, rules)
+            self._index = await self._store.read_active_alerts(_index_for_good)
         return self._index
 
     async def _observations(self, coins: set[str]) -> list[FundingObservation]:
@@ -350,7 +349,7 @@ class AlertService:
         return "sent"
 
 
-def _index_for_good(rules: list[AlertRule]) -> RuleIndex:
+def _index_for_good(rules: Iterable[AlertRule]) -> RuleIndex:
     """Index the rules with the cyclic garbage collector held off, then set what exists aside
     for good (`gc.freeze`): a full collection walks every object and holds the interpreter
     while it does (half a second at a million rules), and these live as long as the process."""

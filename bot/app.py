@@ -7,7 +7,7 @@ from telegram.ext import AIORateLimiter, Application, JobQueue
 from telegram.request import BaseRequest
 
 from bot.alerting import AlertService
-from bot.context import CONTEXT_TYPES, HedgeApp, HedgeContext
+from bot.context import CONTEXT_TYPES, HedgeApp, HedgeContext, UnmarkedApplication
 from bot.flood import FloodGuard
 from bot.handlers import command_names, menu, register_all
 from bot.intake import Intake, UpdateQueue
@@ -88,6 +88,7 @@ def build_application(
     )
     builder = (
         Application.builder()
+        .application_class(UnmarkedApplication)
         .token(token)
         .base_url(settings.telegram_base_url)
         .context_types(CONTEXT_TYPES)

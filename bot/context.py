@@ -27,3 +27,16 @@ HedgeApp = Application[
     JobQueue[HedgeContext],
 ]
 CONTEXT_TYPES = ContextTypes(context=HedgeContext, bot_data=BotData)
+
+
+class UnmarkedApplication(Application[Any, Any, Any, Any, Any, Any]):
+    """PTB's Application without a set that grows by one entry per user for ever.
+
+    Without persistence PTB still marks every chat and user an update comes from for a
+    persistence update that never runs, so the marks are never cleared (22.x,
+    `Application._mark_for_persistence_update`). This bot keeps its state in its store.
+    """
+
+    def _mark_for_persistence_update(self, *, update: object = None, job: Any = None) -> None:
+        if self.persistence is not None:
+            super()._mark_for_persistence_update(update=update, job=job)

@@ -8,6 +8,9 @@ from collections.abc import Callable
 from typing import Literal
 
 Verdict = Literal["ok", "warn", "silent"]
+# Users remembered at most. Past it the least recently active is forgotten first: a user who
+# floods is always among the most recent, so the ones forgotten are those who went quiet.
+MAX_USERS = 10_000
 
 
 class FloodGuard:
@@ -18,11 +21,13 @@ class FloodGuard:
         limit: int | None,
         window_s: float = 60.0,
         clock: Callable[[], float] = time.monotonic,
+        max_users: int = MAX_USERS,
     ) -> None:
         """`limit`: commands a user may send per window; None lets everything through (the
         terminal chat, whose one user is its owner)."""
         self._limit = limit
         self._window_s = window_s
+        self._max_users = max_users
         self._clock = clock
         # Least recently active first, so users who went quiet are forgotten from the front.
         self._seen: OrderedDict[int, deque[float]] = OrderedDict()
@@ -40,6 +45,9 @@ class FloodGuard:
         self._forget_quiet_users(now)
         seen = self._seen.setdefault(user_id, deque())
         self._seen.move_to_end(user_id)
+        if len(self._seen) > self._max_users:
+            forgotten, _ = self._seen.popitem(last=False)
+            self._warned.discard(forgotten)
         while seen and now - seen[0] >= self._window_s:
             seen.popleft()
         if len(seen) < self._limit:

@@ -12,11 +12,13 @@ the threshold does not fire every cycle. A reminder (before) fires once per fund
 from __future__ import annotations
 
 import bisect
+from array import array
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
+from typing import NamedTuple
 
 from pydantic import AwareDatetime, Field
 
@@ -183,82 +185,134 @@ def cleared(kind: AlertKind, limit_8h: Decimal, value: Decimal) -> bool:
     return value >= limit_8h + hysteresis(limit_8h)
 
 
+class _Spec(NamedTuple):
+    """What a rule says beyond its group's coin and kind: few distinct ones, shared by many."""
+
+    threshold_8h: Decimal
+    minutes_before: int
+    venue: str | None
+
+
 class _Group:
     """Rules watching one value, sorted so that a cycle finds the ones that change by bisection.
 
-    Keys are floats of the rules' Decimal limits: equal Decimals give equal floats and rates
-    never differ in the seventeenth digit, so comparisons agree with the Decimal ones.
+    Stored column by column in arrays (id, chat, spec, sort key, re-arm value): a million rules
+    take tens of MB, not the GB that as many rule objects take. A rule is made again from its
+    columns when it fires. Keys are floats of the rules' Decimal limits: equal Decimals give
+    equal floats and rates never differ in the seventeenth digit, so comparisons agree with the
+    Decimal ones.
     """
 
-    def __init__(self, kind: AlertKind, rules: Sequence[AlertRule]) -> None:
-        self.kind = kind
-        self.rising = kind in (AlertKind.ABOVE, AlertKind.SPREAD)  # fires when the value goes up
+    def __init__(self, key: GroupKey) -> None:
+        self.coin, self.kind, _ = key
+        self.rising = self.kind in (AlertKind.ABOVE, AlertKind.SPREAD)  # fires as the value rises
         self._sign = -1 if self.rising else 1
+        self._specs: list[_Spec] = []
+        self._spec_numbers: dict[_Spec, int] = {}
+        self._spec_bounds: list[tuple[float, float]] = []  # each spec's sort key and re-arm value
+        self.fill([])
+
+    def fill(self, members: Iterable[tuple[int, int, int]]) -> None:
+        """Hold exactly these rules, given as (id, chat id, spec number)."""
         # Users pick from few distinct limits: bucket the rules by limit and sort the few limits,
         # not the rules (one sort of a hundred thousand rules would hold the interpreter for a
-        # tenth of a second, and the index is built beside a running event loop).
-        bounds: dict[Decimal, tuple[float, float]] = {}
-        by_limit: dict[tuple[float, float], list[AlertRule]] = {}
-        for rule in rules:
-            by_limit.setdefault(self._bounds(rule, bounds), []).append(rule)
-        self.rules: list[AlertRule] = []
-        self.keys: list[float] = []
+        # tenth of a second, and the index is built beside a running event loop). The store
+        # reads rules in id order: each bucket and the id column are sorted as they come.
+        by_key: dict[float, list[tuple[int, int, int]]] = {}
+        by_id: list[tuple[int, int, int]] = []
+        for member in members:
+            by_key.setdefault(self._spec_bounds[member[2]][0], []).append(member)
+            by_id.append(member)
+        ordered = [member for key in sorted(by_key) for member in sorted(by_key[key])]
+        self.ids = array("q", [rule_id for rule_id, _, _ in ordered])
+        self._chat_ids = array("q", [chat_id for _, chat_id, _ in ordered])
+        self._spec_of = array("I", [spec for _, _, spec in ordered])
+        self.keys = array("d", [self._spec_bounds[spec][0] for _, _, spec in ordered])
         # The value at which each rule re-arms; it rises with the limit, so it is sorted too.
-        self.clear_keys: list[float] = []
-        for key, clear in sorted(by_limit):
-            members = sorted(by_limit[(key, clear)], key=lambda rule: rule.id)
-            self.rules += members
-            self.keys += [key] * len(members)
-            self.clear_keys += [clear] * len(members)
-        # (key, id) of each position, and each rule's key: a rule is found by bisection.
-        self._order = [(key, rule.id) for key, rule in zip(self.keys, self.rules, strict=True)]
-        self._key_of = {rule_id: key for key, rule_id in self._order}
+        self.clear_keys = array("d", [self._spec_bounds[spec][1] for _, _, spec in ordered])
+        # Each rule's spec by id, and so its key: a rule is found by bisection among its key's.
+        by_id.sort()
+        self._known_ids = array("q", [rule_id for rule_id, _, _ in by_id])
+        self._known_specs = array("I", [spec for _, _, spec in by_id])
 
-    def _bounds(
-        self, rule: AlertRule, known: dict[Decimal, tuple[float, float]] | None = None
-    ) -> tuple[float, float]:
-        """The rule's sort key (its limit, or its minutes for a reminder) and re-arm value."""
-        if self.kind is AlertKind.BEFORE:
-            return float(rule.minutes_before), float(rule.minutes_before)
-        limit = rule.limit_8h
-        found = None if known is None else known.get(limit)
-        if found is None:
-            found = (float(limit), float(limit + self._sign * hysteresis(limit)))
-            if known is not None:
-                known[limit] = found
-        return found
+    def spec_number(self, rule: AlertRule) -> int:
+        """The number of the rule's spec, added to the group's table if it is new."""
+        spec = _Spec(rule.threshold_8h, rule.minutes_before, rule.venue)
+        number = self._spec_numbers.get(spec)
+        if number is None:
+            number = self._spec_numbers[spec] = len(self._specs)
+            self._specs.append(spec)
+            if self.kind is AlertKind.BEFORE:
+                self._spec_bounds.append((float(rule.minutes_before), float(rule.minutes_before)))
+            else:
+                limit = rule.limit_8h
+                self._spec_bounds.append(
+                    (float(limit), float(limit + self._sign * hysteresis(limit)))
+                )
+        return number
 
     def __len__(self) -> int:
-        return len(self.rules)
+        return len(self.ids)
+
+    def _key_range(self, key: float) -> tuple[int, int]:
+        low = bisect.bisect_left(self.keys, key)
+        return low, bisect.bisect_right(self.keys, key, low)
+
+    def _known(self, rule_id: int) -> int | None:
+        """Where a rule sits in the id column, or None if it is not in the group."""
+        i = bisect.bisect_left(self._known_ids, rule_id)
+        return i if i < len(self._known_ids) and self._known_ids[i] == rule_id else None
 
     def position(self, rule_id: int) -> int | None:
         """Where a rule sits in the group, or None if it is not in it."""
-        key = self._key_of.get(rule_id)
-        return None if key is None else bisect.bisect_left(self._order, (key, rule_id))
+        i = self._known(rule_id)
+        if i is None:
+            return None
+        low, high = self._key_range(self._spec_bounds[self._known_specs[i]][0])
+        return bisect.bisect_left(self.ids, rule_id, low, high)
+
+    def rule_at(self, n: int) -> AlertRule:
+        """The rule at position `n`, made again from its columns."""
+        spec = self._specs[self._spec_of[n]]
+        return AlertRule.model_construct(
+            id=self.ids[n],
+            chat_id=self._chat_ids[n],
+            coin=self.coin,
+            kind=self.kind,
+            threshold_8h=spec.threshold_8h,
+            minutes_before=spec.minutes_before,
+            venue=spec.venue,
+        )
 
     def add(self, rule: AlertRule) -> None:
-        """Put a new rule in its place: found by bisection, the lists shift by one."""
-        key, clear = self._bounds(rule)
-        n = bisect.bisect_left(self._order, (key, rule.id))
-        self._order.insert(n, (key, rule.id))
-        self.rules.insert(n, rule)
+        """Put a rule not in the group in its place: found by bisection, the columns shift by one."""
+        spec = self.spec_number(rule)
+        key, clear = self._spec_bounds[spec]
+        low, high = self._key_range(key)
+        n = bisect.bisect_left(self.ids, rule.id, low, high)
+        self.ids.insert(n, rule.id)
+        self._chat_ids.insert(n, rule.chat_id)
+        self._spec_of.insert(n, spec)
         self.keys.insert(n, key)
         self.clear_keys.insert(n, clear)
-        self._key_of[rule.id] = key
+        i = bisect.bisect_left(self._known_ids, rule.id)
+        self._known_ids.insert(i, rule.id)
+        self._known_specs.insert(i, spec)
 
     def remove(self, rule_id: int) -> None:
         """Take a rule out of the group (nothing if it is not in it)."""
-        n = self.position(rule_id)
-        if n is None:
+        n, i = self.position(rule_id), self._known(rule_id)
+        if n is None or i is None:
             return
-        del self._order[n], self.rules[n], self.keys[n], self.clear_keys[n]
-        del self._key_of[rule_id]
+        for column in (self.ids, self._chat_ids, self._spec_of, self.keys, self.clear_keys):
+            del column[n]
+        del self._known_ids[i], self._known_specs[i]
 
     def holding(self, value: float) -> range:
         """Positions of the rules whose condition holds at `value`: a prefix or a suffix."""
         if self.rising:
             return range(bisect.bisect_left(self.keys, value))
-        return range(bisect.bisect_right(self.keys, value), len(self.rules))
+        return range(bisect.bisect_right(self.keys, value), len(self))
 
     def band(self, value: float) -> range:
         """Positions of the rules neither holding nor cleared at `value` (the hysteresis band)."""
@@ -287,11 +341,11 @@ class _Group:
             newly = range(held.stop, holds_now.stop)
         else:
             newly = range(holds_now.start, held.start)
-        fired = [self.rules[n] for n in newly if n not in waiting]
+        fired = [self.rule_at(n) for n in newly if n not in waiting]
         # Rules left in the band stay disarmed if they held before or were waiting already.
         still_held = range(max(band.start, held.start), min(band.stop, held.stop))
-        still_waiting = {self.rules[n].id for n in still_held} | {
-            self.rules[n].id for n in waiting if n in band
+        still_waiting = {self.ids[n] for n in still_held} | {
+            self.ids[n] for n in waiting if n in band
         }
         return fired, GroupState(value, frozenset(still_waiting))
 
@@ -301,12 +355,20 @@ class RuleIndex:
     change; a rule added or removed is put in or taken out of its place, without a rebuild."""
 
     def __init__(self, rules: Iterable[AlertRule]) -> None:
-        by_group: dict[GroupKey, list[AlertRule]] = {}
+        """Index `rules`, read one at a time: none is kept but as its group's columns."""
+        self._groups: dict[GroupKey, _Group] = {}
+        members: dict[GroupKey, list[tuple[int, int, int]]] = {}
         for rule in rules:
-            by_group.setdefault(rule.group, []).append(rule)
+            group = self._groups.get(rule.group)
+            if group is None:
+                group = self._groups[rule.group] = _Group(rule.group)
+            members.setdefault(rule.group, []).append(
+                (rule.id, rule.chat_id, group.spec_number(rule))
+            )
         # No map of every rule to its group: growing a dict of a million entries holds the
         # interpreter for a tenth of a second at a time. The few groups are asked instead.
-        self._groups = {key: _Group(key[1], members) for key, members in by_group.items()}
+        for key, group in self._groups.items():
+            group.fill(members.pop(key))
 
     def __len__(self) -> int:
         return sum(len(group) for group in self._groups.values())
@@ -323,9 +385,8 @@ class RuleIndex:
         self.remove(rule.id)
         group = self._groups.get(rule.group)
         if group is None:
-            self._groups[rule.group] = _Group(rule.kind, [rule])
-        else:
-            group.add(rule)
+            group = self._groups[rule.group] = _Group(rule.group)
+        group.add(rule)
 
     def remove(self, rule_id: int) -> None:
         """Forget a rule (nothing if it is not indexed)."""
@@ -395,10 +456,8 @@ def _reminders(
     if funding_time is None or funding_time <= now:
         return []
     minutes_left = (funding_time - now) / timedelta(minutes=1)
-    due = group.rules[
-        bisect.bisect_left(group.keys, minutes_left) :
-    ]  # minutes_before >= minutes left
-    return [rule for rule in due if reminded.get(rule.id) != funding_time]
+    due = range(bisect.bisect_left(group.keys, minutes_left), len(group))  # minutes_before >= left
+    return [group.rule_at(n) for n in due if reminded.get(group.ids[n]) != funding_time]
 
 
 def evaluate(

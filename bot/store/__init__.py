@@ -8,14 +8,16 @@ inside the transaction that adds the rule, so two requests at once cannot both p
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from bot.defaults import UserSettings
 from hedgecore.alerts import AlertRule, AlertSpec, AlertState
 from hedgecore.tracking import ChatWatch, PlacedShort, TrackedHedge, WatchState
+
+T = TypeVar("T")
 
 
 class StoreUnavailable(RuntimeError):
@@ -47,8 +49,10 @@ class Store(Protocol):
         """A chat's alerts, oldest first."""
         ...
 
-    async def active_alerts(self) -> list[AlertRule]:
-        """Every alert of chats that have not blocked the bot."""
+    async def read_active_alerts(self, use: Callable[[Iterator[AlertRule]], T]) -> T:
+        """What `use` makes of every alert of chats that have not blocked the bot, given one at a
+        time as they are read (a million alerts never need to be in memory at once); `use` runs
+        off the event loop."""
         ...
 
     async def delete_alerts(self, chat_id: int, rule_id: int | None = None) -> int:

@@ -281,11 +281,19 @@ class SqliteStore:
         """A chat's alerts, oldest first."""
         return await self._run(lambda db: _alerts(db, "WHERE chat_id = ?", (chat_id,)))
 
-    async def active_alerts(self) -> list[AlertRule]:
-        """Every alert of chats that have not blocked the bot."""
-        return await self._run(
-            lambda db: _alerts(db, "WHERE chat_id NOT IN (SELECT chat_id FROM paused_chats)", ())
-        )
+    async def read_active_alerts(self, use: Callable[[Iterator[AlertRule]], T]) -> T:
+        """What `use` makes of every alert of chats that have not blocked the bot, given one at a
+        time as they are read (a million alerts never need to be in memory at once); `use` runs
+        off the event loop."""
+
+        def read(db: sqlite3.Connection) -> T:
+            rows = db.execute(
+                f"SELECT {_ALERT_COLUMNS} FROM alert_rules "
+                "WHERE chat_id NOT IN (SELECT chat_id FROM paused_chats) ORDER BY id"
+            )
+            return use(_alert_rule(*row) for row in rows)
+
+        return await self._run(read)
 
     async def delete_alerts(self, chat_id: int, rule_id: int | None = None) -> int:
         """Delete one of a chat's alerts, or all of them; returns how many went."""
@@ -570,23 +578,32 @@ def _lock_for_this_process(path: Path) -> int:
     return fd
 
 
+_ALERT_COLUMNS = "id, chat_id, coin, kind, threshold_8h, minutes_before, venue"
+
+
+def _alert_rule(
+    rule_id: int,
+    chat_id: int,
+    coin: str,
+    kind: str,
+    threshold: str,
+    minutes: int,
+    venue: str | None,
+) -> AlertRule:
+    return AlertRule(
+        id=rule_id,
+        chat_id=chat_id,
+        coin=coin,
+        kind=AlertKind(kind),
+        threshold_8h=Decimal(threshold),
+        minutes_before=minutes,
+        venue=venue,
+    )
+
+
 def _alerts(db: sqlite3.Connection, where: str, args: tuple[object, ...]) -> list[AlertRule]:
-    rows = db.execute(
-        f"SELECT id, chat_id, coin, kind, threshold_8h, minutes_before, venue FROM alert_rules {where} ORDER BY id",
-        args,
-    ).fetchall()
-    return [
-        AlertRule(
-            id=i,
-            chat_id=chat,
-            coin=coin,
-            kind=AlertKind(kind),
-            threshold_8h=Decimal(threshold),
-            minutes_before=minutes,
-            venue=venue,
-        )
-        for i, chat, coin, kind, threshold, minutes, venue in rows
-    ]
+    rows = db.execute(f"SELECT {_ALERT_COLUMNS} FROM alert_rules {where} ORDER BY id", args)
+    return [_alert_rule(*row) for row in rows]
 
 
 def _tracked(db: sqlite3.Connection, where: str, args: tuple[object, ...]) -> list[TrackedHedge]:

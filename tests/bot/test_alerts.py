@@ -212,9 +212,9 @@ async def test_store_keeps_rules_and_state_across_reopening(tmp_path: Path) -> N
     reopened = await SqliteStore.open(tmp_path / "s.sqlite3")
     try:
         assert await reopened.alerts_of(5) == [rule]
-        assert await reopened.active_alerts() == [rule]
+        assert await reopened.read_active_alerts(list) == [rule]
         await reopened.pause_chat(5)
-        assert await reopened.active_alerts() == []
+        assert await reopened.read_active_alerts(list) == []
         assert await reopened.resume_chat(5)
         assert not await reopened.resume_chat(5)
     finally:

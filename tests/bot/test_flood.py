@@ -30,3 +30,17 @@ def test_memory_holds_only_the_users_of_the_last_window() -> None:
     clock.now += 61
     guard.check(1)
     assert len(guard) == 1
+
+
+def test_a_crowd_within_one_window_is_remembered_up_to_a_bound_and_a_flooder_stays_counted() -> (
+    None
+):
+    clock = Clock()
+    guard = FloodGuard(limit=3, window_s=60, clock=clock, max_users=100)
+    for user in range(1_000):  # a thousand users in one second
+        guard.check(user)
+        if user % 10 == 0:
+            guard.check(-1)  # one user floods among them
+        clock.now += 0.001
+    assert len(guard) == 100
+    assert guard.check(-1) == "silent"  # still counted: never the least recently active

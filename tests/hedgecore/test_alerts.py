@@ -318,13 +318,22 @@ def test_rules_added_and_removed_one_by_one_index_as_a_rebuild_does(
         incremental.remove(rule_id)
     rebuilt = RuleIndex(kept)
 
-    def layout(index: RuleIndex) -> dict[object, tuple[list[int], list[float], list[float]]]:
+    def layout(index: RuleIndex) -> dict[object, tuple[list[AlertRule], list[float], list[float]]]:
         return {
-            key: ([r.id for r in group.rules], group.keys, group.clear_keys)
+            key: (
+                [group.rule_at(n) for n in range(len(group))],
+                list(group.keys),
+                list(group.clear_keys),
+            )
             for key, group in index.groups()
         }
 
     assert layout(incremental) == layout(rebuilt)
+    # Each rule made again from the index's columns is the rule indexed.
+    by_id = sorted(
+        (r for rules, _, _ in layout(rebuilt).values() for r in rules), key=lambda r: r.id
+    )
+    assert by_id == sorted(kept, key=lambda r: r.id)
     assert len(incremental) == len(kept)
     # And they fire alike, cycle after cycle.
     observed = [[seen(v, str(x)) for v, x in zip(VENUES, row, strict=True)] for row in values]
