@@ -16,9 +16,11 @@ delivery alone, RUNS times, 10 by default), or bench/alerts.py stall.
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import multiprocessing
 import random
+import resource
 import statistics
 import sys
 import tempfile
@@ -35,6 +37,7 @@ from aiohttp import ClientSession, web
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.loopback import bot_api_params, plain_answer, sent_message, serve_until_killed
+from bench.memory import resident_mib
 from bot.alerting import AlertService
 from bot.app import build_application
 from bot.settings import BotSettings
@@ -58,23 +61,40 @@ NOW = datetime(2026, 11, 29, 7, 40, tzinfo=UTC)
 T = TypeVar("T")
 
 
-def rules(count: int, rng: random.Random) -> list[AlertRule]:
+RuleRow = tuple[int, int, str, AlertKind, int, int, str | None]
+
+
+def rule_rows(count: int, rng: random.Random, first_id: int = 1) -> list[RuleRow]:
+    """Rules as rows, as a store keeps them (a million rule objects would weigh a GB)."""
     kinds = list(AlertKind)
     made = []
-    for rule_id in range(1, count + 1):
+    for rule_id in range(first_id, first_id + count):
         kind = rng.choice(kinds)
         made.append(
-            AlertRule.model_construct(
-                id=rule_id,
-                chat_id=rng.randrange(10**9),
-                coin=rng.choice(COINS),
-                kind=kind,
-                threshold_8h=Decimal(rng.randrange(-50, 51)) / 100000,
-                minutes_before=rng.choice((5, 15, 30, 60)) if kind is AlertKind.BEFORE else 0,
-                venue=rng.choice((None, *VENUES)),
+            (
+                rule_id,
+                rng.randrange(10**9),
+                rng.choice(COINS),
+                kind,
+                rng.randrange(-50, 51),
+                rng.choice((5, 15, 30, 60)) if kind is AlertKind.BEFORE else 0,
+                rng.choice((None, *VENUES)),
             )
         )
     return made
+
+
+def as_rule(row: RuleRow) -> AlertRule:
+    rule_id, chat_id, coin, kind, threshold, minutes, venue = row
+    return AlertRule.model_construct(
+        id=rule_id,
+        chat_id=chat_id,
+        coin=coin,
+        kind=kind,
+        threshold_8h=Decimal(threshold) / 100000,
+        minutes_before=minutes,
+        venue=venue,
+    )
 
 
 def snapshot(
@@ -211,12 +231,12 @@ class RulesInMemory:
     """The part of the store an alert cycle reads, in memory: a million rows of SQLite would
     take the bench longer to write than to measure."""
 
-    def __init__(self, rules: list[AlertRule]) -> None:
-        self.rules = rules
+    def __init__(self, rows: list[RuleRow]) -> None:
+        self.rows = rows
         self.state = AlertState()
 
     async def read_active_alerts(self, use: Callable[[Iterator[AlertRule]], T]) -> T:
-        return await asyncio.to_thread(use, iter(self.rules))
+        return await asyncio.to_thread(use, (as_rule(row) for row in self.rows))
 
     async def alert_state(self) -> AlertState:
         return self.state
@@ -230,8 +250,9 @@ async def loop_stalls(count: int, changes: int) -> dict[str, Any]:
     cycles and took `changes` rule changes; beside it, the stall of a rebuild on the loop (what
     every rule change cost before)."""
     rng = random.Random(7)
-    made = rules(count, rng)
-    store = RulesInMemory(made)
+    store = RulesInMemory(rule_rows(count, rng))
+    gc.collect()
+    rows_mib = resident_mib()
     demo = json.loads(
         (Path(__file__).resolve().parent.parent / "hedgecore/market/demo_snapshot.json").read_text()
     )
@@ -256,7 +277,7 @@ async def loop_stalls(count: int, changes: int) -> dict[str, Any]:
     cycles = [asyncio.create_task(service.cycle(NOW))]  # builds the index, then evaluates
     change_s = []
     for n in range(changes):
-        fresh = rules(1, rng)[0].model_copy(update={"id": count + n + 1})
+        fresh = as_rule(rule_rows(1, rng, first_id=count + n + 1)[0])
         began = time.perf_counter()
         if n % 2:
             service.rules_removed([rng.randrange(1, count + 1)])
@@ -271,8 +292,11 @@ async def loop_stalls(count: int, changes: int) -> dict[str, Any]:
     seconds = time.perf_counter() - started
     done.set()
     await watcher
+    gc.collect()
+    # What the service holds beside the rows (which stand for the store's database).
+    service_mib = resident_mib() - rows_mib
     rebuild_started = time.perf_counter()
-    RuleIndex(store.rules)  # on the loop, as every rule change did before
+    RuleIndex(as_rule(row) for row in store.rows)  # on the loop, as every rule change did before
     rebuild_s = time.perf_counter() - rebuild_started
     await market.close()
     ordered = sorted(stalls)
@@ -287,6 +311,8 @@ async def loop_stalls(count: int, changes: int) -> dict[str, Any]:
         "median_change_us": round(statistics.median(change_s) * 1e6, 1),
         "longest_change_ms": round(max(change_s) * 1000, 2),
         "rebuild_on_the_loop_s": round(rebuild_s, 2),
+        "index_and_service_mib": round(service_mib),
+        "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
     }
 
 
@@ -299,7 +325,7 @@ def main() -> None:
         return
     rng = random.Random(7)
     for count in (10_000, 100_000, 1_000_000):
-        made = rules(count, rng)
+        made = [as_rule(row) for row in rule_rows(count, rng)]
         started = time.perf_counter()
         index = RuleIndex(made)
         built = time.perf_counter() - started

@@ -24,19 +24,12 @@ from aiohttp import ClientSession
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.bot_throughput import bench_settings, serve
+from bench.memory import resident_mib
 from bot.app import build_application
 from bot.polling import Poller
 from bot.serving import serving
 
 BATCH = 500  # users whose updates wait at once: fewer than the intake sheds past (1,000)
-
-
-def resident_mib() -> float:
-    """This process's resident memory, MiB."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmRSS in /proc/self/status")
 
 
 async def soak(base: str, db: Path, users: int, step: int) -> list[dict[str, float]]:
