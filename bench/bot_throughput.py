@@ -22,7 +22,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -126,6 +126,18 @@ def serve(port_out: Any) -> None:
     serve_until_killed(app, port_out)
 
 
+@contextlib.contextmanager
+def fake_bot_api() -> Iterator[str]:
+    """The fake Bot API (`serve`) in a process of its own, for as long as the block: its URL."""
+    ports: multiprocessing.Queue[int] = multiprocessing.Queue()
+    server = multiprocessing.Process(target=serve, args=(ports,), daemon=True)
+    server.start()
+    try:
+        yield f"http://127.0.0.1:{ports.get(timeout=30)}"
+    finally:
+        server.terminate()
+
+
 async def echo(update: Update, context: Any) -> None:
     """The bare handler: what the transport alone costs."""
     if update.message is not None and update.message.text:
@@ -217,23 +229,16 @@ def _spread(runs: list[dict[str, Any]], key: str) -> dict[str, float]:
 def main() -> None:
     updates = int(sys.argv[1]) if len(sys.argv) > 1 else 300
     rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 3
-    ports: multiprocessing.Queue[int] = multiprocessing.Queue()
-    server = multiprocessing.Process(target=serve, args=(ports,), daemon=True)
-    server.start()
-    base = f"http://127.0.0.1:{ports.get(timeout=30)}"
     runs: dict[tuple[str, str], list[dict[str, Any]]] = {}
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            # Interleaved rounds: the machine's noise falls on both transports alike.
-            for round_no in range(rounds):
-                for workload in ("hedge", "echo"):
-                    for transport in ("httpx", "aiohttp"):
-                        db = Path(tmp) / f"{workload}-{transport}-{round_no}.sqlite3"
-                        result = asyncio.run(run(workload, transport, base, db, updates))
-                        runs.setdefault((workload, transport), []).append(result)
-                        print(json.dumps({"bench": "bot_throughput", **result}), flush=True)
-    finally:
-        server.terminate()
+    with fake_bot_api() as base, tempfile.TemporaryDirectory() as tmp:
+        # Interleaved rounds: the machine's noise falls on both transports alike.
+        for round_no in range(rounds):
+            for workload in ("hedge", "echo"):
+                for transport in ("httpx", "aiohttp"):
+                    db = Path(tmp) / f"{workload}-{transport}-{round_no}.sqlite3"
+                    result = asyncio.run(run(workload, transport, base, db, updates))
+                    runs.setdefault((workload, transport), []).append(result)
+                    print(json.dumps({"bench": "bot_throughput", **result}), flush=True)
     for workload in ("hedge", "echo"):
         ours, ptb = runs[(workload, "aiohttp")], runs[(workload, "httpx")]
         ratios = [a["updates_per_s"] / h["updates_per_s"] for a, h in zip(ours, ptb, strict=True)]

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import multiprocessing
 import sys
 import tempfile
 import time
@@ -23,7 +22,7 @@ from aiohttp import ClientSession
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.bot_throughput import bench_settings, serve
+from bench.bot_throughput import bench_settings, fake_bot_api
 from bench.memory import resident_mib
 from bot.app import build_application
 from bot.polling import Poller
@@ -70,18 +69,8 @@ async def soak(base: str, db: Path, users: int, step: int) -> list[dict[str, flo
 def main() -> None:
     users = int(sys.argv[1]) if len(sys.argv) > 1 else 200_000
     step = int(sys.argv[2]) if len(sys.argv) > 2 else 20_000
-    ports: multiprocessing.Queue[int] = multiprocessing.Queue()
-    server = multiprocessing.Process(target=serve, args=(ports,), daemon=True)
-    server.start()
-    base = f"http://127.0.0.1:{ports.get(timeout=30)}"
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            points = asyncio.run(soak(base, Path(tmp) / "soak.sqlite3", users, step))
-    except BaseException:
-        print("server alive", server.is_alive(), server.exitcode, file=sys.stderr)
-        raise
-    finally:
-        server.terminate()
+    with fake_bot_api() as base, tempfile.TemporaryDirectory() as tmp:
+        points = asyncio.run(soak(base, Path(tmp) / "soak.sqlite3", users, step))
     first, last = points[0], points[-1]
     print(
         json.dumps(
