@@ -263,6 +263,13 @@ class _Group:
         i = bisect.bisect_left(self._known_ids, rule_id)
         return i if i < len(self._known_ids) and self._known_ids[i] == rule_id else None
 
+    def among(self, rule_ids: set[int]) -> set[int]:
+        """Which of `rule_ids` are in the group: each by bisection when they are few, else by
+        one pass over the id column."""
+        if len(rule_ids) * 32 < len(self._known_ids):
+            return {rule_id for rule_id in rule_ids if self._known(rule_id) is not None}
+        return rule_ids.intersection(self._known_ids)
+
     def position(self, rule_id: int) -> int | None:
         """Where a rule sits in the group, or None if it is not in it."""
         i = self._known(rule_id)
@@ -380,6 +387,19 @@ class RuleIndex:
             None,
         )
 
+    def indexed(self, rule_ids: Iterable[int]) -> set[int]:
+        """Which of `rule_ids` are indexed: every group is asked for all of them at once (asking
+        for each id in turn took seconds for the 100,000 reminders of a million rules)."""
+        wanted = set(rule_ids)
+        found: set[int] = set()
+        for group in self._groups.values():
+            if not wanted:
+                break
+            in_group = group.among(wanted)
+            found |= in_group
+            wanted -= in_group
+        return found
+
     def add(self, rule: AlertRule) -> None:
         """Index a rule (one indexed already is put in its place afresh)."""
         self.remove(rule.id)
@@ -470,11 +490,9 @@ def evaluate(
     by_coin: dict[str, list[FundingObservation]] = {}
     for observation in observations:
         by_coin.setdefault(observation.coin, []).append(observation)
-    reminded = {
-        rule_id: time
-        for rule_id, time in state.reminded.items()
-        if time > now and index.group_of(rule_id)
-    }
+    upcoming = {rule_id: time for rule_id, time in state.reminded.items() if time > now}
+    indexed = index.indexed(upcoming)
+    reminded = {rule_id: time for rule_id, time in upcoming.items() if rule_id in indexed}
     groups: dict[GroupKey, GroupState] = {}
     events: list[AlertEvent] = []
     for key, group in index.groups():

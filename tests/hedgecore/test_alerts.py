@@ -339,3 +339,11 @@ def test_rules_added_and_removed_one_by_one_index_as_a_rebuild_does(
     observed = [[seen(v, str(x)) for v, x in zip(VENUES, row, strict=True)] for row in values]
     fired = [sorted(ids) for ids in run_index(incremental, observed)]
     assert fired == [sorted(ids) for ids in run_index(rebuilt, observed)]
+
+
+def test_the_index_says_which_ids_it_holds_whether_asked_for_few_or_many() -> None:
+    index = RuleIndex(rule(i, AlertKind.BEFORE, minutes=5 + i % 3) for i in range(1, 201))
+    index.remove(7)
+    assert index.indexed([3, 7, 500]) == {3}  # few: each found by bisection
+    many = set(range(1, 1001))
+    assert index.indexed(many) == set(range(1, 201)) - {7}  # many: one pass over each group
