@@ -15,6 +15,9 @@ from hedgecore.venues import VENUES
 DEFAULT_BASE_URL = "https://api.telegram.org/bot"
 
 
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+
+
 def default_db_path() -> Path:
     """Where the SQLite file lives unless HEDGEBOT_DB says otherwise (XDG data directory)."""
     data_home = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
@@ -35,7 +38,8 @@ class BotSettings(BaseSettings):
         default=DEFAULT_BASE_URL, validation_alias="HEDGEBOT_TELEGRAM_BASE_URL"
     )
     snapshot: Path | None = Field(default=None, validation_alias="HEDGEBOT_SNAPSHOT")
-    db: Path = Field(default_factory=default_db_path, validation_alias="HEDGEBOT_DB")
+    # A SQLite file, or a postgresql:// URL (kept as text) for several processes to share.
+    db: Path | str = Field(default_factory=default_db_path, validation_alias="HEDGEBOT_DB")
     # NoDecode: a comma-separated list, not JSON.
     venues: Annotated[tuple[str, ...], NoDecode] = Field(
         default=tuple(VENUES), validation_alias="HEDGEBOT_VENUES"
@@ -69,6 +73,13 @@ class BotSettings(BaseSettings):
     max_waiting_updates: int = Field(
         default=1000, ge=1, le=1_000_000, validation_alias="HEDGEBOT_MAX_WAITING_UPDATES"
     )
+
+    @field_validator("db", mode="before")
+    @classmethod
+    def _path_unless_postgres_url(cls, value: object) -> object:
+        if isinstance(value, str) and not value.startswith(POSTGRES_SCHEMES):
+            return Path(value)
+        return value
 
     @field_validator("admin_ids", "allowed_ids", mode="before")
     @classmethod

@@ -157,8 +157,13 @@ class Store(Protocol):
         ...
 
 
-async def open_store(db: Path) -> Store:
-    """The store at `db`: a SQLite file, created and migrated if needed."""
+async def open_store(db: Path | str) -> Store:
+    """The store at `db`: a SQLite file (a path), or a PostgreSQL database (a postgresql://
+    URL); created or migrated if needed."""
+    if isinstance(db, str):
+        from bot.store.postgres import PostgresStore
+
+        return await PostgresStore.open(db)
     from bot.store.sqlite import SqliteStore
 
     return await SqliteStore.open(db)

@@ -11,20 +11,18 @@ from __future__ import annotations
 
 import asyncio
 import fcntl
-import json
 import os
 import sqlite3
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import TypeVar
 
 from bot.defaults import DEFAULT_SETTINGS, UserSettings
-from bot.store import SchemaTooNew, StoreUnavailable
-from hedgecore.alerts import AlertKind, AlertRule, AlertSpec, AlertState, GroupState
+from bot.store import SchemaTooNew, StoreUnavailable, records
+from hedgecore.alerts import AlertRule, AlertSpec, AlertState
 from hedgecore.tracking import ChatWatch, PlacedShort, TrackedHedge, WatchState
 
 T = TypeVar("T")
@@ -117,14 +115,6 @@ def _transaction(db: sqlite3.Connection) -> Iterator[None]:
     db.execute("COMMIT")
 
 
-def _user_settings(leverage: str, ratio: str, venues: str) -> UserSettings:
-    return UserSettings(
-        leverage=Decimal(leverage),
-        hedge_ratio=Decimal(ratio),
-        venues=tuple(v for v in venues.split(",") if v),
-    )
-
-
 class SqliteStore:
     """The `Store` on one SQLite file; one instance for the process."""
 
@@ -193,7 +183,7 @@ class SqliteStore:
             if count > SETTINGS_CACHE_SIZE:
                 return None
             rows = db.execute("SELECT user_id, leverage, hedge_ratio, venues FROM user_settings")
-            return [(user_id, _user_settings(*row)) for user_id, *row in rows]
+            return [(user_id, records.user_settings(row)) for user_id, *row in rows]
 
         stored = await self._run(read)
         if stored is not None:
@@ -218,7 +208,7 @@ class SqliteStore:
                 "SELECT leverage, hedge_ratio, venues FROM user_settings WHERE user_id = ?",
                 (user_id,),
             ).fetchone()
-            return DEFAULT_SETTINGS if row is None else _user_settings(*row)
+            return DEFAULT_SETTINGS if row is None else records.user_settings(row)
 
         settings = await self._run(read)
         self._remember(user_id, settings)
@@ -288,10 +278,10 @@ class SqliteStore:
 
         def read(db: sqlite3.Connection) -> T:
             rows = db.execute(
-                f"SELECT {_ALERT_COLUMNS} FROM alert_rules "
+                f"SELECT {records.ALERT_COLUMNS} FROM alert_rules "
                 "WHERE chat_id NOT IN (SELECT chat_id FROM paused_chats) ORDER BY id"
             )
-            return use(_alert_rule(*row) for row in rows)
+            return use(records.alert_rule(row) for row in rows)
 
         return await self._run(read)
 
@@ -312,7 +302,7 @@ class SqliteStore:
         row = await self._run(
             lambda db: db.execute("SELECT state FROM alert_state WHERE id = 1").fetchone()
         )
-        return AlertState() if row is None else state_from_json(row[0])
+        return AlertState() if row is None else records.state_from_json(row[0])
 
     async def commit_cycle(self, state: AlertState, messages: list[tuple[int, str]]) -> None:
         """Record the new alert state and queue its messages in one transaction."""
@@ -321,7 +311,7 @@ class SqliteStore:
             with _transaction(db):
                 db.execute(
                     "INSERT INTO alert_state (id, state) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET state = excluded.state",
-                    (state_to_json(state),),
+                    (records.state_to_json(state),),
                 )
                 db.executemany("INSERT INTO outbox (chat_id, text) VALUES (?, ?)", messages)
 
@@ -408,7 +398,7 @@ class SqliteStore:
         rows = await self._run(
             lambda db: db.execute("SELECT hedge_id, state FROM tracking_watch").fetchall()
         )
-        return {hedge_id: watch_from_json(state) for hedge_id, state in rows}
+        return {hedge_id: records.watch_from_json(state) for hedge_id, state in rows}
 
     async def chat_watch(self, chat_id: int) -> ChatWatch:
         """A chat's tiers and digest choice (the defaults if it never chose)."""
@@ -450,7 +440,7 @@ class SqliteStore:
             if tiers
         ]
         cleared = [(hedge_id,) for hedge_id, tiers in warned.items() if not tiers]
-        states = [(hedge_id, watch_to_json(state)) for hedge_id, state in watched.items()]
+        states = [(hedge_id, records.watch_to_json(state)) for hedge_id, state in watched.items()]
         chat_rows = [(chat_id, watch.model_dump_json()) for chat_id, watch in chats.items()]
 
         def write(db: sqlite3.Connection) -> None:
@@ -578,105 +568,14 @@ def _lock_for_this_process(path: Path) -> int:
     return fd
 
 
-_ALERT_COLUMNS = "id, chat_id, coin, kind, threshold_8h, minutes_before, venue"
-
-
-def _alert_rule(
-    rule_id: int,
-    chat_id: int,
-    coin: str,
-    kind: str,
-    threshold: str,
-    minutes: int,
-    venue: str | None,
-) -> AlertRule:
-    return AlertRule(
-        id=rule_id,
-        chat_id=chat_id,
-        coin=coin,
-        kind=AlertKind(kind),
-        threshold_8h=Decimal(threshold),
-        minutes_before=minutes,
-        venue=venue,
-    )
-
-
 def _alerts(db: sqlite3.Connection, where: str, args: tuple[object, ...]) -> list[AlertRule]:
-    rows = db.execute(f"SELECT {_ALERT_COLUMNS} FROM alert_rules {where} ORDER BY id", args)
-    return [_alert_rule(*row) for row in rows]
+    rows = db.execute(f"SELECT {records.ALERT_COLUMNS} FROM alert_rules {where} ORDER BY id", args)
+    return [records.alert_rule(row) for row in rows]
 
 
 def _tracked(db: sqlite3.Connection, where: str, args: tuple[object, ...]) -> list[TrackedHedge]:
-    rows = db.execute(
-        f"SELECT id, chat_id, placed FROM tracked_hedges {where} ORDER BY id", args
-    ).fetchall()
-    return [
-        TrackedHedge(id=hedge_id, chat_id=chat_id, **json.loads(placed))
-        for hedge_id, chat_id, placed in rows
-    ]
-
-
-def watch_to_json(state: WatchState) -> str:
-    """A hedge's watch state as stored."""
-    return json.dumps(
-        {
-            "against_since": state.against_since and state.against_since.isoformat(),
-            "against_told": state.against_told and state.against_told.isoformat(),
-            "expiry_told": sorted(state.expiry_told),
-            "unhedged_told": state.unhedged_told,
-        }
-    )
-
-
-def watch_from_json(text: str) -> WatchState:
-    """A hedge's watch state from its stored form."""
-    raw = json.loads(text)
-
-    def moment(value: str | None) -> datetime | None:
-        return None if value is None else datetime.fromisoformat(value)
-
-    return WatchState(
-        against_since=moment(raw["against_since"]),
-        against_told=moment(raw["against_told"]),
-        expiry_told=frozenset(raw["expiry_told"]),
-        unhedged_told=raw["unhedged_told"],
-    )
-
-
-def state_to_json(state: AlertState) -> str:
-    """The evaluator's state as JSON, for the database."""
-    return json.dumps(
-        {
-            "groups": [
-                {
-                    "coin": coin,
-                    "kind": kind.value,
-                    "venue": venue,
-                    "value": group.value,
-                    "waiting": sorted(group.waiting),
-                }
-                for (coin, kind, venue), group in state.groups.items()
-            ],
-            "reminded": {
-                str(rule_id): moment.isoformat() for rule_id, moment in state.reminded.items()
-            },
-        }
-    )
-
-
-def state_from_json(text: str) -> AlertState:
-    """The evaluator's state from its JSON."""
-    data = json.loads(text)
-    groups = {
-        (g["coin"], AlertKind(g["kind"]), g["venue"]): GroupState(
-            float(g["value"]), frozenset(g["waiting"])
-        )
-        for g in data["groups"]
-    }
-    reminded = {
-        int(rule_id): datetime.fromisoformat(moment) for rule_id, moment in data["reminded"].items()
-    }
-    return AlertState(groups=groups, reminded=reminded)
+    rows = db.execute(f"SELECT id, chat_id, placed FROM tracked_hedges {where} ORDER BY id", args)
+    return [records.tracked_hedge(row) for row in rows]
 
 
 def migrate(connection: sqlite3.Connection) -> int:

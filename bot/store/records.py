@@ -1,0 +1,110 @@
+"""How a store's records become models and back: one way, for every backend."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from bot.defaults import UserSettings
+from hedgecore.alerts import AlertKind, AlertRule, AlertState, GroupState
+from hedgecore.tracking import PlacedShort, TrackedHedge, WatchState
+
+ALERT_COLUMNS = "id, chat_id, coin, kind, threshold_8h, minutes_before, venue"
+
+
+def user_settings(row: Sequence[Any]) -> UserSettings:
+    """A user's settings from (leverage, hedge_ratio, venues)."""
+    leverage, ratio, venues = row
+    return UserSettings(
+        leverage=Decimal(leverage),
+        hedge_ratio=Decimal(ratio),
+        venues=tuple(v for v in venues.split(",") if v),
+    )
+
+
+def alert_rule(row: Sequence[Any]) -> AlertRule:
+    """An alert rule from a row of ALERT_COLUMNS."""
+    rule_id, chat_id, coin, kind, threshold, minutes, venue = row
+    return AlertRule(
+        id=rule_id,
+        chat_id=chat_id,
+        coin=coin,
+        kind=AlertKind(kind),
+        threshold_8h=Decimal(threshold),
+        minutes_before=minutes,
+        venue=venue,
+    )
+
+
+def tracked_hedge(row: Sequence[Any]) -> TrackedHedge:
+    """A tracked hedge from (id, chat_id, placed as JSON)."""
+    hedge_id, chat_id, placed = row
+    return TrackedHedge(
+        id=hedge_id, chat_id=chat_id, **PlacedShort.model_validate_json(placed).model_dump()
+    )
+
+
+def watch_to_json(state: WatchState) -> str:
+    """A hedge's watch state as stored."""
+    return json.dumps(
+        {
+            "against_since": state.against_since and state.against_since.isoformat(),
+            "against_told": state.against_told and state.against_told.isoformat(),
+            "expiry_told": sorted(state.expiry_told),
+            "unhedged_told": state.unhedged_told,
+        }
+    )
+
+
+def watch_from_json(text: str) -> WatchState:
+    """A hedge's watch state from its stored form."""
+    raw = json.loads(text)
+
+    def moment(value: str | None) -> datetime | None:
+        return None if value is None else datetime.fromisoformat(value)
+
+    return WatchState(
+        against_since=moment(raw["against_since"]),
+        against_told=moment(raw["against_told"]),
+        expiry_told=frozenset(raw["expiry_told"]),
+        unhedged_told=raw["unhedged_told"],
+    )
+
+
+def state_to_json(state: AlertState) -> str:
+    """The evaluator's state as JSON, for the database."""
+    return json.dumps(
+        {
+            "groups": [
+                {
+                    "coin": coin,
+                    "kind": kind.value,
+                    "venue": venue,
+                    "value": group.value,
+                    "waiting": sorted(group.waiting),
+                }
+                for (coin, kind, venue), group in state.groups.items()
+            ],
+            "reminded": {
+                str(rule_id): moment.isoformat() for rule_id, moment in state.reminded.items()
+            },
+        }
+    )
+
+
+def state_from_json(text: str) -> AlertState:
+    """The evaluator's state from its JSON."""
+    data = json.loads(text)
+    groups = {
+        (g["coin"], AlertKind(g["kind"]), g["venue"]): GroupState(
+            float(g["value"]), frozenset(g["waiting"])
+        )
+        for g in data["groups"]
+    }
+    reminded = {
+        int(rule_id): datetime.fromisoformat(moment) for rule_id, moment in data["reminded"].items()
+    }
+    return AlertState(groups=groups, reminded=reminded)
