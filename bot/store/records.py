@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from bot.defaults import UserSettings
 from hedgecore.alerts import AlertKind, AlertRule, AlertState, GroupState
-from hedgecore.tracking import PlacedShort, TrackedHedge, WatchState
+from hedgecore.tracking import ChatWatch, PlacedShort, TrackedHedge, WatchState
 
 ALERT_COLUMNS = "id, chat_id, coin, kind, threshold_8h, minutes_before, venue"
 
@@ -45,6 +45,24 @@ def tracked_hedge(row: Sequence[Any]) -> TrackedHedge:
     return TrackedHedge(
         id=hedge_id, chat_id=chat_id, **PlacedShort.model_validate_json(placed).model_dump()
     )
+
+
+def tracking_rows(
+    warned: Mapping[int, frozenset[Decimal]],
+    watched: Mapping[int, WatchState],
+    chats: Mapping[int, ChatWatch],
+) -> tuple[list[tuple[int, str]], list[tuple[int]], list[tuple[int, str]], list[tuple[int, str]]]:
+    """A tracking cycle's changes as rows: warned tiers kept, warnings cleared, watch states,
+    chats' choices."""
+    kept = [
+        (hedge_id, ",".join(str(t) for t in sorted(tiers)))
+        for hedge_id, tiers in warned.items()
+        if tiers
+    ]
+    cleared = [(hedge_id,) for hedge_id, tiers in warned.items() if not tiers]
+    states = [(hedge_id, watch_to_json(state)) for hedge_id, state in watched.items()]
+    chat_rows = [(chat_id, watch.model_dump_json()) for chat_id, watch in chats.items()]
+    return kept, cleared, states, chat_rows
 
 
 def watch_to_json(state: WatchState) -> str:

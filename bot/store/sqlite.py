@@ -434,14 +434,7 @@ class SqliteStore:
     ) -> None:
         """Record the warned tiers, watch states and chats' digest times that changed, and
         queue their messages, in one transaction."""
-        kept = [
-            (hedge_id, ",".join(str(t) for t in sorted(tiers)))
-            for hedge_id, tiers in warned.items()
-            if tiers
-        ]
-        cleared = [(hedge_id,) for hedge_id, tiers in warned.items() if not tiers]
-        states = [(hedge_id, records.watch_to_json(state)) for hedge_id, state in watched.items()]
-        chat_rows = [(chat_id, watch.model_dump_json()) for chat_id, watch in chats.items()]
+        kept, cleared, states, chat_rows = records.tracking_rows(warned, watched, chats)
 
         def write(db: sqlite3.Connection) -> None:
             with _transaction(db):
