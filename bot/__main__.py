@@ -39,7 +39,41 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         metavar="URL",
         help="receive updates at this public https URL instead of polling",
     )
+    commands = parser.add_subparsers(dest="command", metavar="db")
+    db = commands.add_parser("db", help="the database: db migrate-to URL")
+    db_commands = db.add_subparsers(dest="db_command", metavar="migrate-to", required=True)
+    migrate = db_commands.add_parser(
+        "migrate-to", help="copy the SQLite database (HEDGEBOT_DB) into an empty PostgreSQL one"
+    )
+    migrate.add_argument("url", metavar="URL", help="postgresql://USER@HOST:PORT/DATABASE")
     return parser.parse_args(argv)
+
+
+def migrate_database(source: Path | str, url: str) -> int:
+    """`hedgebot db migrate-to URL`: copy the SQLite database into PostgreSQL; exit status."""
+    from bot.settings import POSTGRES_SCHEMES
+    from bot.store import StoreUnavailable
+    from bot.store.copy import migrate_to
+
+    if not isinstance(source, Path):
+        print(
+            "hedgebot: HEDGEBOT_DB is already a PostgreSQL URL: nothing to migrate", file=sys.stderr
+        )
+        return 2
+    if not url.startswith(POSTGRES_SCHEMES):
+        print(
+            "hedgebot: migrate-to takes a PostgreSQL URL, e.g. postgresql://hedgebot@127.0.0.1:5432/hedgebot",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        counts = asyncio.run(migrate_to(source, url))
+    except (StoreUnavailable, FileNotFoundError) as exc:
+        print(f"hedgebot: {exc}", file=sys.stderr)
+        return 1
+    copied = ", ".join(f"{count:,} {name}" for name, count in counts.items())
+    print(f"hedgebot: {source} copied into PostgreSQL: {copied}")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -53,6 +87,8 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"hedgebot: {exc}", file=sys.stderr)
         return 2
+    if args.command == "db":
+        return migrate_database(settings.db, args.url)
     if args.snapshot is not None:
         try:  # a mistyped argument is a usage error, as in hedgecore
             args.snapshot.open("rb").close()

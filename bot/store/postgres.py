@@ -452,6 +452,30 @@ class PostgresStore:
             cursor = await db.execute("DELETE FROM paused_chats WHERE chat_id = %s", (chat_id,))
             return bool(cursor.rowcount > 0)
 
+    async def load(self, rows: records.Rows) -> None:
+        """Fill this empty database with another's rows, ids kept, in one transaction; refuses
+        (StoreUnavailable) if it holds anything already."""
+        async with self._pool.connection() as db, db.transaction():
+            for table in records.TABLES:
+                if await (await db.execute(f"SELECT 1 FROM {table} LIMIT 1")).fetchone():
+                    raise StoreUnavailable(
+                        f"the PostgreSQL database already holds data ({table}): "
+                        "migrate into an empty one"
+                    )
+            for table, columns in records.TABLES.items():
+                async with db.cursor() as cursor:
+                    await cursor.executemany(
+                        f"INSERT INTO {table} ({', '.join(columns)}) "
+                        f"VALUES ({', '.join(['%s'] * len(columns))})",
+                        rows[table],
+                    )
+            # Ids go on from the largest copied, not from 1.
+            for table in ("alert_rules", "outbox", "tracked_hedges"):
+                await db.execute(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                    f"coalesce((SELECT max(id) FROM {table}), 0) + 1, false)"
+                )
+
     async def counts(self) -> dict[str, int]:
         """How many users, alerts, paused chats and waiting messages the database holds."""
         queries = {

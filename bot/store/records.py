@@ -13,6 +13,28 @@ from hedgecore.alerts import AlertKind, AlertRule, AlertState, GroupState
 from hedgecore.tracking import ChatWatch, PlacedShort, TrackedHedge, WatchState
 
 ALERT_COLUMNS = "id, chat_id, coin, kind, threshold_8h, minutes_before, venue"
+# Every table of the schema (the same on each backend), and its columns, for copying a database.
+TABLES: dict[str, tuple[str, ...]] = {
+    "user_settings": ("user_id", "leverage", "hedge_ratio", "venues", "updated_at"),
+    "alert_rules": (
+        "id",
+        "chat_id",
+        "coin",
+        "kind",
+        "threshold_8h",
+        "minutes_before",
+        "venue",
+        "created_at",
+    ),
+    "alert_state": ("id", "state"),
+    "outbox": ("id", "chat_id", "text", "created_at", "sent_at", "outcome", "claimed_until"),
+    "paused_chats": ("chat_id", "since"),
+    "tracked_hedges": ("id", "chat_id", "placed", "created_at"),
+    "tracking_warned": ("hedge_id", "tiers"),
+    "tracking_watch": ("hedge_id", "state"),
+    "chat_watch": ("chat_id", "watch"),
+}
+Rows = dict[str, list[tuple[Any, ...]]]  # rows of each table, columns as in TABLES
 
 
 def user_settings(row: Sequence[Any]) -> UserSettings:

@@ -512,6 +512,17 @@ class SqliteStore:
             )
         )
 
+    async def dump(self) -> records.Rows:
+        """Every row of every table, for copying the database (`hedgebot db migrate-to`)."""
+
+        def read(db: sqlite3.Connection) -> records.Rows:
+            return {
+                table: db.execute(f"SELECT {', '.join(columns)} FROM {table}").fetchall()
+                for table, columns in records.TABLES.items()
+            }
+
+        return await self._run(read)
+
     async def counts(self) -> dict[str, int]:
         """How many users, alerts, paused chats and waiting messages the database holds."""
 
