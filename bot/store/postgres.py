@@ -27,6 +27,7 @@ T = TypeVar("T")
 # The advisory lock migrations run under, and the namespace of each chat's lock (two-int form).
 MIGRATION_LOCK = 0x4845_4447  # "HEDG"
 CHAT_LOCKS = 0x4348_4154  # "CHAT"
+PROCESS_LOCKS = 0x5052_4F43  # "PROC": held by the one hedgebot of a schema
 
 # Each entry moves the schema from version i to i + 1, as the SQLite store's do; never edit one
 # that has shipped.
@@ -126,30 +127,53 @@ async def migrate(connection: psycopg.AsyncConnection[Any]) -> int:
 class PostgresStore:
     """The `Store` on a PostgreSQL database; one instance per process, several processes share it."""
 
-    def __init__(self, url: str, pool: AsyncConnectionPool[Any]) -> None:
+    def __init__(
+        self, url: str, pool: AsyncConnectionPool[Any], lock: psycopg.AsyncConnection[Any]
+    ) -> None:
         self._url = url
         self._pool = pool
+        self._lock = lock  # holds the schema's process lock while the store is open
 
     @classmethod
     async def open(cls, url: str, timeout_s: float = 10.0) -> PostgresStore:
-        """Connect to the database at `url` (waiting up to `timeout_s`) and migrate it."""
+        """Connect to the database at `url` (waiting up to `timeout_s`) and migrate it.
+
+        One hedgebot per schema: each runs the alert cycle, so a second would send every alert
+        twice. PostgreSQL lets go of the lock when the process holding it dies.
+        """
         pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
             url, min_size=1, max_size=8, open=False, timeout=timeout_s
         )
         try:
             await pool.open(wait=True, timeout=timeout_s)
+            lock = await psycopg.AsyncConnection.connect(
+                url, autocommit=True, connect_timeout=max(int(timeout_s), 1)
+            )
         except (psycopg.Error, PoolTimeout, OSError) as exc:  # their text may quote a password
+            await pool.close()
             raise StoreUnavailable(
                 f"cannot reach the PostgreSQL database in HEDGEBOT_DB ({type(exc).__name__}); "
                 "is the server up, and the URL right?"
             ) from None
         try:
+            locked = await (
+                await lock.execute(
+                    "SELECT pg_try_advisory_lock(%s, hashtext(current_schema()))",
+                    (PROCESS_LOCKS,),
+                )
+            ).fetchone()
+            if not (locked and locked[0]):
+                raise StoreUnavailable(
+                    "another hedgebot is running on this PostgreSQL database: "
+                    "stop it first (each would send every alert)"
+                )
             async with pool.connection() as connection:
                 await migrate(connection)
         except BaseException:
+            await lock.close()
             await pool.close()
             raise
-        return cls(url, pool)
+        return cls(url, pool, lock)
 
     async def user_settings(self, user_id: int) -> UserSettings:
         """A user's settings, or the defaults."""
@@ -493,8 +517,9 @@ class PostgresStore:
         return counted
 
     async def close(self) -> None:
-        """Close the connections."""
+        """Close the connections, and let another process open the database."""
         await self._pool.close()
+        await self._lock.close()
 
     async def _one(self, sql: str, args: tuple[object, ...]) -> tuple[Any, ...] | None:
         async with self._pool.connection() as db:

@@ -79,11 +79,11 @@ async def test_every_row_arrives_and_ids_go_on_from_the_largest(
         assert await snapshot(target) == before
         added = await target.add_alert(9, ABOVE, lambda existing: None)
         assert added.id == 4  # after the three copied
-        # A second copy into a database that holds data is refused; nothing changes.
-        assert await asyncio_main(["db", "migrate-to", postgres_url]) == 1
-        assert "already holds data" in capsys.readouterr().err
     finally:
         await target.close()
+    # A second copy into a database that holds data is refused.
+    assert await asyncio_main(["db", "migrate-to", postgres_url]) == 1
+    assert "already holds data" in capsys.readouterr().err
 
 
 async def test_a_missing_file_or_a_url_that_is_not_postgresql_is_said_in_one_line(

@@ -44,3 +44,14 @@ async def test_a_server_that_does_not_answer_is_said_in_one_line_without_the_pas
         await PostgresStore.open(url, timeout_s=1)
     assert "s3cret-pw" not in str(refused.value)
     assert "\n" not in str(refused.value)
+
+
+async def test_a_second_hedgebot_on_one_database_is_refused_until_the_first_stops(
+    postgres_url: str,
+) -> None:
+    first = await PostgresStore.open(postgres_url)
+    with pytest.raises(StoreUnavailable, match="another hedgebot is running on this PostgreSQL"):
+        await PostgresStore.open(postgres_url)
+    await first.close()
+    second = await PostgresStore.open(postgres_url)
+    await second.close()
