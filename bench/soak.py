@@ -25,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.bot_throughput import bench_settings, fake_bot_api
 from bench.memory import resident_mib
 from bot.app import build_application
+from bot.flood import FloodGuard
 from bot.polling import Poller
 from bot.serving import serving
 
@@ -54,10 +55,12 @@ async def soak(base: str, db: Path, users: int, step: int) -> list[dict[str, flo
                 await asyncio.sleep(0.05)
             done += BATCH
             if done % step == 0:
+                flood = app.bot_data.services.flood
+                assert isinstance(flood, FloodGuard)  # the bench has no Redis
                 point = {
                     "users": done,
                     "rss_mib": round(resident_mib(), 1),
-                    "flood_guard_users": len(app.bot_data.services.flood),
+                    "flood_guard_users": len(flood),
                     "seconds": round(time.perf_counter() - started, 1),
                 }
                 print(json.dumps({"bench": "soak", **point}), flush=True)

@@ -8,7 +8,7 @@ from telegram.request import BaseRequest
 
 from bot.alerting import AlertService
 from bot.context import CONTEXT_TYPES, HedgeApp, HedgeContext, UnmarkedApplication
-from bot.flood import FloodGuard
+from bot.flood import FloodGuard, SharedFloodGuard
 from bot.handlers import command_names, menu, register_all
 from bot.intake import Intake, UpdateQueue
 from bot.metrics import BotMetrics
@@ -37,6 +37,18 @@ async def check_token(token: str, base_url: str) -> None:
         await request.shutdown()
 
 
+def shared_flood_guard(settings: BotSettings) -> SharedFloodGuard:
+    """Flood control counted in Redis (HEDGEBOT_REDIS_URL), across every worker."""
+    from redis.asyncio import Redis
+
+    assert settings.redis_url is not None  # only called with one
+    return SharedFloodGuard(
+        Redis.from_url(settings.redis_url, socket_timeout=1, socket_connect_timeout=1),
+        settings.flood_limit,
+        prefix=settings.redis_prefix,
+    )
+
+
 def build_application(
     settings: BotSettings,
     request: BaseRequest | None = None,
@@ -63,7 +75,9 @@ def build_application(
             desk=desk,
             store=store,
             alerts=alerts,
-            flood=FloodGuard(settings.flood_limit if flood_guard else None),
+            flood=shared_flood_guard(settings)
+            if settings.redis_url and flood_guard
+            else FloodGuard(settings.flood_limit if flood_guard else None),
             metrics=BotMetrics(desk.market, alerts, intake, command_names()),
             menu=menu(),
         )

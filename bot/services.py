@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from telegram.request import BaseRequest
 
 from bot.alerting import AlertService
-from bot.flood import FloodGuard
+from bot.flood import Flood
 from bot.intake import Intake
 from bot.metrics import BotMetrics
 from bot.settings import BotSettings
@@ -34,14 +34,15 @@ class Services:
     desk: Desk
     store: Store
     alerts: AlertService
-    flood: FloodGuard
+    flood: Flood
     metrics: BotMetrics
     menu: tuple[MenuEntry, ...]  # the listed commands, for /help and Telegram's menu
 
     async def close(self) -> None:
-        """Close the market connections and the store."""
+        """Close the market connections, the store and the flood guard's."""
         await self.desk.close()
         await self.store.close()
+        await self.flood.close()
 
 
 class BotData:

@@ -67,6 +67,12 @@ class BotSettings(BaseSettings):
         default=frozenset(), validation_alias="HEDGEBOT_ALLOWED_IDS"
     )
     flood_limit: int = Field(default=20, ge=1, le=1000, validation_alias="HEDGEBOT_FLOOD_LIMIT")
+    # What several workers share in the moment (flood control); optional with one process.
+    redis_url: str | None = Field(default=None, validation_alias="HEDGEBOT_REDIS_URL")
+    # Before every key: bots sharing one Redis keep apart.
+    redis_prefix: str = Field(
+        default="hedgebot:", min_length=1, max_length=64, validation_alias="HEDGEBOT_REDIS_PREFIX"
+    )
     reply_deadline_s: float = Field(
         default=REPLY_DEADLINE_S, ge=0.5, le=60, validation_alias="HEDGEBOT_REPLY_DEADLINE_S"
     )

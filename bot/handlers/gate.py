@@ -22,7 +22,7 @@ async def gate(update: Update, context: HedgeContext) -> None:
     allowed = services.settings.allowed_ids
     if allowed and user.id not in allowed:
         raise ApplicationHandlerStop
-    verdict = services.flood.check(user.id)
+    verdict = await services.flood.check(user.id)
     if verdict == "ok":
         services.metrics.started(update)
         return
