@@ -129,6 +129,7 @@ class SharedFloodGuard:
         self._prefix = prefix
         self._script = redis.register_script(_CHECK)
         self._checks = itertools.count()
+        self._unreachable = False  # logged once when Redis goes, once when it is back
 
     async def check(self, user_id: int) -> Verdict:
         """Count one command; 'warn' the first time the user goes over, 'silent' after that."""
@@ -138,10 +139,16 @@ class SharedFloodGuard:
                 keys=keys, args=[self._window_ms, self._limit, next(self._checks)]
             )
         except RedisError as exc:
-            log.warning(
-                "flood guard: Redis unavailable (%s); letting commands through", type(exc).__name__
-            )
+            if not self._unreachable:
+                log.warning(
+                    "flood guard: Redis unavailable (%s); letting commands through",
+                    type(exc).__name__,
+                )
+            self._unreachable = True
             return "ok"
+        if self._unreachable:
+            log.warning("flood guard: Redis is back; counting commands again")
+            self._unreachable = False
         text = verdict.decode() if isinstance(verdict, bytes) else str(verdict)
         return "warn" if text == "warn" else "silent" if text == "silent" else "ok"
 
