@@ -8,7 +8,7 @@ from telegram.request import BaseRequest
 
 from bot.alerting import AlertService
 from bot.context import CONTEXT_TYPES, HedgeApp, HedgeContext, UnmarkedApplication
-from bot.flood import FloodGuard, SharedFloodGuard
+from bot.flood import Flood, FloodGuard
 from bot.handlers import command_names, menu, register_all
 from bot.intake import Intake, UpdateQueue
 from bot.metrics import BotMetrics
@@ -37,9 +37,11 @@ async def check_token(token: str, base_url: str) -> None:
         await request.shutdown()
 
 
-def shared_flood_guard(settings: BotSettings) -> SharedFloodGuard:
+def shared_flood_guard(settings: BotSettings) -> Flood:
     """Flood control counted in Redis (HEDGEBOT_REDIS_URL), across every worker."""
     from redis.asyncio import Redis
+
+    from bot.shared_flood import SharedFloodGuard
 
     assert settings.redis_url is not None  # only called with one
     return SharedFloodGuard(
