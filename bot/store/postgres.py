@@ -256,10 +256,7 @@ class PostgresStore:
             # A server-side cursor in a worker thread: rows arrive in batches as `use` asks.
             with psycopg.connect(self._url) as db, db.cursor(name="active_alerts") as rows:
                 rows.itersize = 10_000
-                rows.execute(
-                    f"SELECT {records.ALERT_COLUMNS} FROM alert_rules "
-                    "WHERE chat_id NOT IN (SELECT chat_id FROM paused_chats) ORDER BY id"
-                )
+                rows.execute(records.ACTIVE_ALERTS)
                 return use(records.alert_rule(row) for row in rows)
 
         return await asyncio.to_thread(read)
@@ -372,10 +369,7 @@ class PostgresStore:
     async def tracking_warned(self) -> dict[int, frozenset[Decimal]]:
         """The liquidation tiers each tracked hedge was last warned of (and not recovered from)."""
         rows = await self._all("SELECT hedge_id, tiers FROM tracking_warned", ())
-        return {
-            hedge_id: frozenset(Decimal(t) for t in tiers.split(",") if t)
-            for hedge_id, tiers in rows
-        }
+        return {hedge_id: records.warned_tiers(tiers) for hedge_id, tiers in rows}
 
     async def watch_states(self) -> dict[int, WatchState]:
         """What the slower watches remember of each tracked hedge."""

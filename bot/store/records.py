@@ -10,9 +10,14 @@ from typing import Any
 
 from bot.defaults import UserSettings
 from hedgecore.alerts import AlertKind, AlertRule, AlertState, GroupState
-from hedgecore.tracking import ChatWatch, PlacedShort, TrackedHedge, WatchState
+from hedgecore.tracking import ChatWatch, TrackedHedge, WatchState
 
 ALERT_COLUMNS = "id, chat_id, coin, kind, threshold_8h, minutes_before, venue"
+# Every alert of chats that have not blocked the bot, in id order (the index reads them so).
+ACTIVE_ALERTS = (
+    f"SELECT {ALERT_COLUMNS} FROM alert_rules "
+    "WHERE chat_id NOT IN (SELECT chat_id FROM paused_chats) ORDER BY id"
+)
 # Every table of the schema (the same on each backend), and its columns, for copying a database.
 TABLES: dict[str, tuple[str, ...]] = {
     "user_settings": ("user_id", "leverage", "hedge_ratio", "venues", "updated_at"),
@@ -64,9 +69,12 @@ def alert_rule(row: Sequence[Any]) -> AlertRule:
 def tracked_hedge(row: Sequence[Any]) -> TrackedHedge:
     """A tracked hedge from (id, chat_id, placed as JSON)."""
     hedge_id, chat_id, placed = row
-    return TrackedHedge(
-        id=hedge_id, chat_id=chat_id, **PlacedShort.model_validate_json(placed).model_dump()
-    )
+    return TrackedHedge(id=hedge_id, chat_id=chat_id, **json.loads(placed))
+
+
+def warned_tiers(text: str) -> frozenset[Decimal]:
+    """The tiers a hedge was warned of, from their stored form ("30,15")."""
+    return frozenset(Decimal(t) for t in text.split(",") if t)
 
 
 def tracking_rows(

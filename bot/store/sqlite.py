@@ -277,10 +277,7 @@ class SqliteStore:
         off the event loop."""
 
         def read(db: sqlite3.Connection) -> T:
-            rows = db.execute(
-                f"SELECT {records.ALERT_COLUMNS} FROM alert_rules "
-                "WHERE chat_id NOT IN (SELECT chat_id FROM paused_chats) ORDER BY id"
-            )
+            rows = db.execute(records.ACTIVE_ALERTS)
             return use(records.alert_rule(row) for row in rows)
 
         return await self._run(read)
@@ -388,10 +385,7 @@ class SqliteStore:
         rows = await self._run(
             lambda db: db.execute("SELECT hedge_id, tiers FROM tracking_warned").fetchall()
         )
-        return {
-            hedge_id: frozenset(Decimal(t) for t in tiers.split(",") if t)
-            for hedge_id, tiers in rows
-        }
+        return {hedge_id: records.warned_tiers(tiers) for hedge_id, tiers in rows}
 
     async def watch_states(self) -> dict[int, WatchState]:
         """What the slower watches remember of each tracked hedge."""
