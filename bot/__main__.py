@@ -6,8 +6,12 @@ import argparse
 import asyncio
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.logs import configure_logging, redact
+
+if TYPE_CHECKING:  # pydantic loads after the command line: --help needs none of it
+    from bot.settings import BotSettings
 
 REFUSED_TOKEN = (
     "Telegram refused TELEGRAM_BOT_TOKEN (401 Unauthorized): copy the token again from @BotFather"
@@ -38,6 +42,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--webhook",
         metavar="URL",
         help="receive updates at this public https URL instead of polling",
+    )
+    role = parser.add_mutually_exclusive_group()
+    role.add_argument(
+        "--worker",
+        action="store_true",
+        help="with --webhook: serve updates only, one of several; a --scheduler sends the alerts",
+    )
+    role.add_argument(
+        "--scheduler",
+        action="store_true",
+        help="run the alert cycles and send alerts only; one of several leads, the rest stand by",
     )
     commands = parser.add_subparsers(dest="command", metavar="db")
     db = commands.add_parser("db", help="the database: db migrate-to URL")
@@ -76,6 +91,24 @@ def migrate_database(source: Path | str, url: str) -> int:
     return 0
 
 
+def role_problem(args: argparse.Namespace, settings: BotSettings, console: bool) -> str | None:
+    """Why `--worker` or `--scheduler` cannot run as asked, in one line; None if it can."""
+    if not (args.worker or args.scheduler):
+        return None
+    flag = "--worker" if args.worker else "--scheduler"
+    if console:
+        return f"{flag} runs beside other processes on Telegram: set TELEGRAM_BOT_TOKEN and drop --console (the terminal chat is one process)"
+    if isinstance(settings.db, Path):
+        return f"{flag} shares a PostgreSQL database with the others: set HEDGEBOT_DB to a postgresql:// URL"
+    if args.worker and args.webhook is None:
+        return "--worker serves webhook updates: add --webhook https://bot.example.com/telegram (polling is one process)"
+    if args.scheduler and args.webhook is not None:
+        return "--scheduler serves no updates: drop --webhook (run workers with --webhook URL --worker)"
+    if args.worker and settings.redis_url is None:
+        return "--worker shares the market cache and flood control through Redis: set HEDGEBOT_REDIS_URL"
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the bot; returns the exit status."""
     args = parse_args(argv)
@@ -103,14 +136,19 @@ def main(argv: list[str] | None = None) -> int:
     # settings are known good, so that --help and a bad setting answer at once.
     from telegram.error import InvalidToken, TelegramError
 
-    from bot.app import build_application, check_token
+    from bot.app import Role, build_application, check_token
     from bot.console import run_console
     from bot.polling import run_polling
+    from bot.serving import run_scheduler
     from bot.store import StoreUnavailable
     from bot.webhook import run_webhook
     from hedgecore.errors import DataUnavailable
 
     console = token is None or args.console
+    problem = role_problem(args, settings, console)
+    if problem is not None:
+        print(f"hedgebot: {problem}", file=sys.stderr)
+        return 2
     if not console and args.webhook is not None and not args.webhook.startswith("https://"):
         print(
             "hedgebot: --webhook needs the public https URL Telegram will call, e.g. https://bot.example.com/telegram",
@@ -122,14 +160,18 @@ def main(argv: list[str] | None = None) -> int:
         configure_logging("ERROR", token)
     else:
         configure_logging(settings.log_level, token, json_lines=settings.log_format == "json")
-    app = None if console else build_application(settings)
+    role = Role.WORKER if args.worker else Role.SCHEDULER if args.scheduler else Role.BOTH
+    polling = role is not Role.SCHEDULER and args.webhook is None
+    app = None if console else build_application(settings, role=role, polling=polling)
     try:
         if app is None:
             asyncio.run(run_console(settings, pictures=args.pictures))
         else:
             assert token is not None  # not the console: there is a token
             asyncio.run(check_token(token, settings.telegram_base_url))
-            if args.webhook:
+            if role is Role.SCHEDULER:
+                asyncio.run(run_scheduler(app))
+            elif args.webhook:
                 asyncio.run(
                     run_webhook(app, args.webhook, settings.webhook_listen, settings.webhook_port)
                 )

@@ -5,6 +5,10 @@ Each cycle refreshes funding for the coins that have rules through the shared ma
 bulk request per venue however many subscribers), evaluates, and writes the new state and the
 messages in one transaction. The sender drains the outbox through PTB's rate limiter and marks
 each message sent, so a crash loses nothing and never repeats what was marked sent.
+
+Of several processes on one database, one leads the cycles and sends (`take_turn`); the others
+stand by and take over when it dies. The leader learns of alerts and hedges changed elsewhere
+from the store at each turn.
 """
 
 from __future__ import annotations
@@ -60,6 +64,7 @@ MAX_MESSAGE_CHARS = 4096
 # failed, lets them go before the next minute's round. A send slower than this (Telegram asking
 # to retry after longer) can be taken by a second sender: the one window for a duplicate.
 CLAIM_LEASE_S = 55
+CYCLE_EVERY_S = 60
 
 
 class AlertService:
@@ -95,6 +100,37 @@ class AlertService:
         self.outbox_depth = 0  # waiting after the last delivery
         self._next_slot = 0.0  # monotonic time the next message may start
         self._slot_lock = asyncio.Lock()
+        self.leading = False
+        self._cycled_at: float | None = None  # monotonic; None: a cycle is due at once
+
+    async def take_turn(self) -> bool:
+        """Whether this process should run the cycles now: it leads them (taking the lead if
+        no process holds it) and a minute has passed since its last, or it has just taken the
+        lead. Applies what other processes changed meanwhile."""
+        lead = await self._store.lead()
+        if lead is None:
+            if self.leading:
+                log.warning("another process leads the alert cycles now, or the database is gone")
+            self.leading = False
+            return False
+        if lead.taken:
+            if not self.leading:
+                log.info("this process leads the alert cycles")
+            # Changes made elsewhere before now were never seen here: read everything anew.
+            self._index = None
+            self.tracking_changed()
+            self._cycled_at = None
+        else:
+            self.rules_added(lead.added)
+            self.rules_removed(lead.removed)
+            if lead.tracking_changed:
+                self.tracking_changed()
+        self.leading = True
+        now = self._clock()
+        if self._cycled_at is not None and now - self._cycled_at < CYCLE_EVERY_S:
+            return False
+        self._cycled_at = now
+        return True
 
     def rules_added(self, rules: Iterable[AlertRule]) -> None:
         """New (or resumed) rules: put each in its place in the index, without a rebuild."""

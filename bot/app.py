@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from telegram import Bot, BotCommand
 from telegram.ext import AIORateLimiter, Application, JobQueue
 from telegram.request import BaseRequest
@@ -10,6 +12,7 @@ from bot.alerting import AlertService
 from bot.context import CONTEXT_TYPES, HedgeApp, HedgeContext, UnmarkedApplication
 from bot.flood import Flood, FloodGuard
 from bot.handlers import command_names, menu, register_all
+from bot.handlers.alerts import TURN_EVERY_S, check_alerts
 from bot.intake import Intake, UpdateQueue
 from bot.metrics import BotMetrics
 from bot.ops import OpsServer
@@ -22,6 +25,14 @@ from hedgecore.desk import Desk
 
 CONSOLE_TOKEN = "1:console-chat-without-telegram"  # the terminal chat never sends it anywhere
 CONCURRENT_UPDATES = 256  # handlers running at once, as PTB's concurrent_updates(True) has it
+
+
+class Role(StrEnum):
+    """What a hedgebot process does."""
+
+    BOTH = "both"  # serves updates and, while it leads them, runs the alert cycles
+    WORKER = "worker"  # serves updates only
+    SCHEDULER = "scheduler"  # runs the alert cycles only (while it leads them)
 
 
 async def check_token(token: str, base_url: str) -> None:
@@ -57,19 +68,22 @@ def build_application(
     rate_limited: bool = True,
     serve_http: bool = True,
     flood_guard: bool = True,
+    role: Role = Role.BOTH,
+    polling: bool = False,
 ) -> HedgeApp:
     """The bot, ready to run: handlers registered, services started in post_init.
 
     `request` replaces the HTTP transport for both sending and getUpdates (the terminal chat);
     `rate_limited=False` is for benchmarks, where Telegram's 30 messages a second would be all
     that is measured; `serve_http=False` keeps the /healthz and /metrics server off;
-    `flood_guard=False` lets one user send as fast as they like (the terminal chat).
+    `flood_guard=False` lets one user send as fast as they like (the terminal chat);
+    `polling`: updates are fetched with getUpdates, which one process per database may do.
     """
     ops: list[OpsServer] = []
     intake = Intake(UpdateQueue(), settings.max_waiting_updates)
 
     async def post_init(app: HedgeApp) -> None:
-        store = await open_store(settings.db)
+        store = await open_store(settings.db, polling=polling)
         desk = Desk.open(settings.venues, settings.snapshot, settings.reply_deadline_s)
         alerts = AlertService(store, desk.market)
         services = Services(
@@ -129,4 +143,8 @@ def build_application(
     app.bot_data.transports = transports
     app.bot_data.intake = intake
     register_all(app)
+    if role is not Role.WORKER and app.job_queue is not None:  # a worker leaves them to others
+        app.job_queue.run_repeating(
+            check_alerts, interval=TURN_EVERY_S, first=TURN_EVERY_S, name="alerts"
+        )
     return app

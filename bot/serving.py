@@ -48,3 +48,10 @@ async def serving(app: Application[Any, Any, Any, Any, Any, Any]) -> AsyncIterat
             await app.stop()
             if app.post_shutdown:
                 await app.post_shutdown(app)
+
+
+async def run_scheduler(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """`hedgebot --scheduler`: run the alert cycles (while this process leads them) and serve
+    /healthz, until SIGINT or SIGTERM; no updates are fetched."""
+    async with serving(app) as stopping:
+        await stopping.wait()

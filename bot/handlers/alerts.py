@@ -30,11 +30,14 @@ from bot.keyboards import (
 )
 from bot.parsing import ALERT_EXAMPLE, parse_alert
 from bot.render import render_alert_list, render_new_alert
+from bot.store import LeadLost
 from hedgecore.alerts import MAX_ALERT_ID, admit_alert
 from hedgecore.errors import HedgeCoreError, Refused
 from hedgecore.venues import venue_name
 
-CHECK_EVERY_S = 60
+# How often a process asks whether it leads the alert cycles: a standby takes over this soon
+# after the leader dies; the leader runs them every minute (`AlertService.take_turn`).
+TURN_EVERY_S = 10
 log = logging.getLogger(__name__)
 
 
@@ -172,8 +175,11 @@ async def delete_button(update: Update, context: HedgeContext) -> None:
 
 
 async def check_alerts(context: HedgeContext) -> None:
-    """The minute job: evaluate every alert and tracked hedge, and send what fired."""
+    """The job: once a minute, if this process leads the cycles, evaluate every alert and
+    tracked hedge, and send what fired."""
     service = context.services.alerts
+    if not await service.take_turn():
+        return
     now = datetime.now(UTC)
     # One failing (no venue answering) must not keep the other's messages, or the queued ones,
     # from going out.
@@ -182,6 +188,9 @@ async def check_alerts(context: HedgeContext) -> None:
             await step(now)
         except HedgeCoreError as exc:
             log.warning("%s skipped this minute: %s", step.__name__, exc)
+        except LeadLost as exc:
+            log.warning("%s not committed: %s", step.__name__, exc)
+            return  # the process leading now runs it
     await service.deliver(context.bot)
 
 
@@ -198,11 +207,8 @@ COMMANDS = (
 
 
 def register(app: HedgeApp) -> None:
-    """Register the alert commands, their buttons and the checking job."""
+    """Register the alert commands and their buttons (the job that checks them is the
+    application's: `bot.app`)."""
     add_commands(app, COMMANDS)
     app.add_handler(CallbackQueryHandler(delete_button, pattern=pattern(DELETE_PREFIX)))
     app.add_handler(CallbackQueryHandler(wizard_button, pattern=pattern(WIZARD_PREFIX)))
-    if app.job_queue is not None:
-        app.job_queue.run_repeating(
-            check_alerts, interval=CHECK_EVERY_S, first=CHECK_EVERY_S, name="alerts"
-        )

@@ -9,6 +9,7 @@ inside the transaction that adds the rule, so two requests at once cannot both p
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Protocol, TypeVar
@@ -26,6 +27,22 @@ class StoreUnavailable(RuntimeError):
 
 class SchemaTooNew(StoreUnavailable):
     """The store was written by a newer hedgebot: this one must not touch it."""
+
+
+class LeadLost(StoreUnavailable):
+    """This process no longer leads the alert cycles (`Store.lead`): its cycle's writes are
+    refused, as another process may be leading now."""
+
+
+@dataclass(frozen=True)
+class Lead:
+    """This process leads the alert cycles (`Store.lead`), and what other processes changed
+    since it last asked."""
+
+    taken: bool  # the lead was taken just now: what this process built before may be stale
+    added: tuple[AlertRule, ...] = ()  # alerts added, or of chats that came back
+    removed: tuple[int, ...] = ()  # alert ids deleted, or of chats that blocked the bot
+    tracking_changed: bool = False  # a hedge was tracked, corrected or dropped, or a chat paused
 
 
 class Store(Protocol):
@@ -61,6 +78,16 @@ class Store(Protocol):
 
     async def alert_state(self) -> AlertState:
         """The evaluator's state as last committed (empty on a new database)."""
+        ...
+
+    async def lead(self) -> Lead | None:
+        """Take or keep the lead of the alert cycles, which one process holds at a time; None
+        while another process holds it or the database cannot be reached.
+
+        The cycles' writes (`commit_cycle`, `commit_tracking`) are refused (`LeadLost`) unless
+        this process holds the lead as they commit, so two processes never both queue a
+        cycle's messages.
+        """
         ...
 
     async def commit_cycle(self, state: AlertState, messages: list[tuple[int, str]]) -> None:
@@ -157,13 +184,17 @@ class Store(Protocol):
         ...
 
 
-async def open_store(db: Path | str) -> Store:
+async def open_store(db: Path | str, polling: bool = False) -> Store:
     """The store at `db`: a SQLite file (a path), or a PostgreSQL database (a postgresql://
-    URL); created or migrated if needed."""
+    URL); created or migrated if needed.
+
+    A SQLite file serves one process. A PostgreSQL database serves many, but one that polls
+    Telegram for updates (`polling`): a second poller is refused.
+    """
     if isinstance(db, str):
         from bot.store.postgres import PostgresStore
 
-        return await PostgresStore.open(db)
+        return await PostgresStore.open(db, polling=polling)
     from bot.store.sqlite import SqliteStore
 
     return await SqliteStore.open(db)

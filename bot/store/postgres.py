@@ -6,28 +6,47 @@ under an advisory lock (workers starting together migrate once) and recorded in
 checked by `admit` hold across workers: the transaction that adds a chat's alert or tracked
 hedge first takes that chat's advisory lock. Messages are claimed with a lease by one UPDATE, so
 two senders never take the same message.
+
+One process leads the alert cycles (`lead`): it holds a session advisory lock on a connection
+of its own, which PostgreSQL lets go when that process dies; the others stand by and try again.
+Its cycles commit on that connection, so a process that lost the lead cannot commit a cycle.
+Writes that change which alerts or hedges there are announce it (NOTIFY, delivered at commit)
+to the leader, which listens on the same connection and applies each change to its indexes.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator, Mapping, Sequence
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import Any, TypeVar
 
 import psycopg
+from psycopg import sql
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from bot.defaults import DEFAULT_SETTINGS, UserSettings
-from bot.store import SchemaTooNew, StoreUnavailable, records
+from bot.store import Lead, LeadLost, SchemaTooNew, StoreUnavailable, records
 from hedgecore.alerts import AlertRule, AlertSpec, AlertState
 from hedgecore.tracking import ChatWatch, PlacedShort, TrackedHedge, WatchState
 
 T = TypeVar("T")
-# The advisory lock migrations run under, and the namespace of each chat's lock (two-int form).
+log = logging.getLogger(__name__)
+# The advisory lock migrations run under, and the namespaces of the two-int locks: each chat's,
+# and per schema the one process polling Telegram and the one leading the alert cycles.
 MIGRATION_LOCK = 0x4845_4447  # "HEDG"
 CHAT_LOCKS = 0x4348_4154  # "CHAT"
-PROCESS_LOCKS = 0x5052_4F43  # "PROC": held by the one hedgebot of a schema
+POLLER_LOCKS = 0x504F_4C4C  # "POLL"
+LEADER_LOCKS = 0x4C45_4144  # "LEAD"
+# A leader whose machine vanishes sends no FIN: the server's keepalive notices within about
+# 20 + 3 x 10 s and lets its lock go, well inside the two minutes a standby has to take over.
+KEEPALIVE_SETTINGS = (
+    "SET tcp_keepalives_idle = 20",
+    "SET tcp_keepalives_interval = 10",
+    "SET tcp_keepalives_count = 3",
+)
 
 # Each entry moves the schema from version i to i + 1, as the SQLite store's do; never edit one
 # that has shipped.
@@ -100,6 +119,24 @@ MIGRATIONS: tuple[str, ...] = (
 _UNCLAIMED = "(claimed_until IS NULL OR claimed_until < now())"
 
 
+async def _try_lock(db: psycopg.AsyncConnection[Any], namespace: int) -> bool:
+    """Take this schema's session lock in `namespace` if no other session holds it."""
+    row = await (
+        await db.execute(
+            "SELECT pg_try_advisory_lock(%s, hashtext(current_schema()))", (namespace,)
+        )
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def _unreachable(exc: BaseException) -> StoreUnavailable:
+    # Not the driver's text: it may quote the URL's password.
+    return StoreUnavailable(
+        f"cannot reach the PostgreSQL database in HEDGEBOT_DB ({type(exc).__name__}); "
+        "is the server up, and the URL right?"
+    )
+
+
 def _lock_key(chat_id: int) -> int:
     """A chat's advisory lock key: chats that share one only wait for each other."""
     return chat_id & 0x7FFF_FFFF
@@ -127,53 +164,138 @@ async def migrate(connection: psycopg.AsyncConnection[Any]) -> int:
 class PostgresStore:
     """The `Store` on a PostgreSQL database; one instance per process, several processes share it."""
 
-    def __init__(
-        self, url: str, pool: AsyncConnectionPool[Any], lock: psycopg.AsyncConnection[Any]
-    ) -> None:
+    def __init__(self, url: str, pool: AsyncConnectionPool[Any], timeout_s: float) -> None:
         self._url = url
         self._pool = pool
-        self._lock = lock  # holds the schema's process lock while the store is open
+        self._timeout_s = timeout_s
+        self._channel = ""  # where changes are announced: one per schema, set at open
+        self._poller: psycopg.AsyncConnection[Any] | None = None  # holds the poller's lock
+        # Listens for changes, and holds the lead's lock while `_leading`.
+        self._scheduling: psycopg.AsyncConnection[Any] | None = None
+        self._leading = False
 
     @classmethod
-    async def open(cls, url: str, timeout_s: float = 10.0) -> PostgresStore:
+    async def open(cls, url: str, timeout_s: float = 10.0, polling: bool = False) -> PostgresStore:
         """Connect to the database at `url` (waiting up to `timeout_s`) and migrate it.
 
-        One hedgebot per schema: each runs the alert cycle, so a second would send every alert
-        twice. PostgreSQL lets go of the lock when the process holding it dies.
+        `polling`: this process polls Telegram for updates, which one process per schema may
+        do (Telegram answers a second with 409 Conflict); a second is refused.
         """
         pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
             url, min_size=1, max_size=8, open=False, timeout=timeout_s
         )
+        store = cls(url, pool, timeout_s)
         try:
-            await pool.open(wait=True, timeout=timeout_s)
-            lock = await psycopg.AsyncConnection.connect(
-                url, autocommit=True, connect_timeout=max(int(timeout_s), 1)
-            )
-        except (psycopg.Error, PoolTimeout, OSError) as exc:  # their text may quote a password
-            await pool.close()
-            raise StoreUnavailable(
-                f"cannot reach the PostgreSQL database in HEDGEBOT_DB ({type(exc).__name__}); "
-                "is the server up, and the URL right?"
-            ) from None
-        try:
-            locked = await (
-                await lock.execute(
-                    "SELECT pg_try_advisory_lock(%s, hashtext(current_schema()))",
-                    (PROCESS_LOCKS,),
-                )
-            ).fetchone()
-            if not (locked and locked[0]):
-                raise StoreUnavailable(
-                    "another hedgebot is running on this PostgreSQL database: "
-                    "stop it first (each would send every alert)"
-                )
+            try:
+                await pool.open(wait=True, timeout=timeout_s)
+            except (psycopg.Error, PoolTimeout, OSError) as exc:
+                raise _unreachable(exc) from None
             async with pool.connection() as connection:
                 await migrate(connection)
+                row = await (await connection.execute("SELECT current_schema()")).fetchone()
+            # Channels are per database: the schema's name keeps two bots on one apart.
+            store._channel = f"hedgebot:{row[0] if row else ''}"[:63]
+            if polling:
+                store._poller = await store._connect()
+                if not await _try_lock(store._poller, POLLER_LOCKS):
+                    raise StoreUnavailable(
+                        "another hedgebot polls Telegram for this PostgreSQL database: polling "
+                        "is one process; to run several, use --webhook URL --worker"
+                    )
         except BaseException:
-            await lock.close()
-            await pool.close()
+            await store.close()
             raise
-        return cls(url, pool, lock)
+        return store
+
+    async def _connect(self) -> psycopg.AsyncConnection[Any]:
+        """A connection of its own (outside the pool), for a session lock."""
+        try:
+            connection = await psycopg.AsyncConnection.connect(
+                self._url, autocommit=True, connect_timeout=max(int(self._timeout_s), 1)
+            )
+        except (psycopg.Error, OSError) as exc:
+            raise _unreachable(exc) from None
+        for setting in KEEPALIVE_SETTINGS:
+            await connection.execute(setting)
+        return connection
+
+    async def lead(self) -> Lead | None:
+        """Take or keep the lead of the alert cycles, which one process holds at a time; None
+        while another process holds it or the database cannot be reached."""
+        try:
+            if self._scheduling is None:
+                self._scheduling = await self._connect()
+                # Listening before the lock is taken: nothing committed after it is missed.
+                await self._scheduling.execute(
+                    sql.SQL("LISTEN {}").format(sql.Identifier(self._channel))
+                )
+            if self._leading:
+                return await self._changes(self._scheduling)
+            if not await _try_lock(self._scheduling, LEADER_LOCKS):
+                await self._changes(self._scheduling)  # of no use to a standby: read and let go
+                return None
+            await self._changes(self._scheduling)  # the leader reads everything anew
+            self._leading = True
+            return Lead(taken=True)
+        except (psycopg.Error, OSError, StoreUnavailable) as exc:
+            await self._step_down(exc)
+            return None
+
+    async def _step_down(self, why: BaseException) -> None:
+        if self._leading:
+            log.warning("lost the lead of the alert cycles: %s", type(why).__name__)
+        self._leading = False
+        scheduling, self._scheduling = self._scheduling, None
+        if scheduling is not None:
+            await scheduling.close()
+
+    async def _changes(self, db: psycopg.AsyncConnection[Any]) -> Lead:
+        """What other writes announced since the last call, resolved against the rows as they
+        are now (a change read twice is applied twice, to the same effect)."""
+        # A query proves the session, and the lock with it, alive, and reads the notices.
+        await db.execute("SELECT 1")
+        added: set[int] = set()
+        removed: list[int] = []
+        chats: set[int] = set()
+        tracking = False
+        async for notice in db.notifies(timeout=0):
+            kind, _, numbers = notice.payload.partition(" ")
+            ids = [int(number) for number in numbers.split()]
+            if kind == "alerts":
+                added.update(ids)
+            elif kind == "deleted":
+                removed += ids
+            elif kind == "chat":  # paused or resumed: its alerts and hedges go or come back
+                chats.update(ids)
+            tracking = tracking or kind in ("chat", "tracking")
+        if not (added or chats):
+            return Lead(taken=False, removed=tuple(removed), tracking_changed=tracking)
+        rules = await self._alerts(
+            db, "WHERE id = ANY(%s) OR chat_id = ANY(%s)", (sorted(added), sorted(chats))
+        )
+        rows = await (
+            await db.execute(
+                "SELECT chat_id FROM paused_chats WHERE chat_id = ANY(%s)",
+                (sorted({rule.chat_id for rule in rules}),),
+            )
+        ).fetchall()
+        paused = {row[0] for row in rows}
+        return Lead(
+            taken=False,
+            added=tuple(rule for rule in rules if rule.chat_id not in paused),
+            removed=(*removed, *(rule.id for rule in rules if rule.chat_id in paused)),
+            tracking_changed=tracking,
+        )
+
+    async def _announce(self, db: psycopg.AsyncConnection[Any], change: str) -> None:
+        """Tell the leader what this transaction changed; delivered only if it commits."""
+        await db.execute("SELECT pg_notify(%s, %s)", (self._channel, change))
+
+    def _as_leader(self) -> psycopg.AsyncConnection[Any]:
+        """The leader's own connection, for the cycles' writes; `LeadLost` if not leading."""
+        if not self._leading or self._scheduling is None:
+            raise LeadLost("this process does not lead the alert cycles now")
+        return self._scheduling
 
     async def user_settings(self, user_id: int) -> UserSettings:
         """A user's settings, or the defaults."""
@@ -228,7 +350,8 @@ class PostgresStore:
                     ),
                 )
             ).fetchone()
-        assert row is not None  # INSERT ... RETURNING always returns the row
+            assert row is not None  # INSERT ... RETURNING always returns the row
+            await self._announce(db, f"alerts {row[0]}")
         return AlertRule(id=row[0], chat_id=chat_id, **wanted.model_dump())
 
     @staticmethod
@@ -263,14 +386,15 @@ class PostgresStore:
 
     async def delete_alerts(self, chat_id: int, rule_id: int | None = None) -> int:
         """Delete one of a chat's alerts, or all of them; returns how many went."""
-        async with self._pool.connection() as db:
-            if rule_id is None:
-                cursor = await db.execute("DELETE FROM alert_rules WHERE chat_id = %s", (chat_id,))
-            else:
-                cursor = await db.execute(
-                    "DELETE FROM alert_rules WHERE chat_id = %s AND id = %s", (chat_id, rule_id)
-                )
-            return int(cursor.rowcount)
+        which, args = "chat_id = %s", [chat_id]
+        if rule_id is not None:
+            which, args = "chat_id = %s AND id = %s", [chat_id, rule_id]
+        async with self._pool.connection() as db, db.transaction():
+            cursor = await db.execute(f"DELETE FROM alert_rules WHERE {which} RETURNING id", args)
+            deleted = [row[0] for row in await cursor.fetchall()]
+            if deleted:
+                await self._announce(db, "deleted " + " ".join(map(str, deleted)))
+            return len(deleted)
 
     async def alert_state(self) -> AlertState:
         """The evaluator's state as last committed (empty on a new database)."""
@@ -279,7 +403,7 @@ class PostgresStore:
 
     async def commit_cycle(self, state: AlertState, messages: list[tuple[int, str]]) -> None:
         """Record the new alert state and queue its messages in one transaction."""
-        async with self._pool.connection() as db, db.transaction():
+        async with self._leader_transaction() as db:
             await db.execute(
                 "INSERT INTO alert_state (id, state) VALUES (1, %s) "
                 "ON CONFLICT (id) DO UPDATE SET state = excluded.state",
@@ -308,6 +432,7 @@ class PostgresStore:
                     (chat_id, placed.model_dump_json()),
                 )
             ).fetchone()
+            await self._announce(db, "tracking")
         assert row is not None  # INSERT ... RETURNING always returns the row
         return TrackedHedge(id=row[0], chat_id=chat_id, **placed.model_dump())
 
@@ -324,6 +449,7 @@ class PostgresStore:
             ).rowcount
             if found:
                 await db.execute("DELETE FROM tracking_warned WHERE hedge_id = %s", (hedge_id,))
+                await self._announce(db, "tracking")
         if not found:
             return None
         return TrackedHedge(id=hedge_id, chat_id=chat_id, **placed.model_dump())
@@ -364,6 +490,8 @@ class PostgresStore:
                     args,
                 )
             cursor = await db.execute(f"DELETE FROM tracked_hedges WHERE {which}", args)
+            if cursor.rowcount:
+                await self._announce(db, "tracking")
             return int(cursor.rowcount)
 
     async def tracking_warned(self) -> dict[int, frozenset[Decimal]]:
@@ -405,7 +533,7 @@ class PostgresStore:
         """Record the warned tiers, watch states and chats' digest times that changed, and
         queue their messages, in one transaction."""
         kept, cleared, states, chat_rows = records.tracking_rows(warned, watched, chats)
-        async with self._pool.connection() as db, db.transaction(), db.cursor() as cursor:
+        async with self._leader_transaction() as db, db.cursor() as cursor:
             await cursor.executemany(
                 "INSERT INTO tracking_warned (hedge_id, tiers) VALUES (%s, %s) "
                 "ON CONFLICT (hedge_id) DO UPDATE SET tiers = excluded.tiers",
@@ -463,11 +591,14 @@ class PostgresStore:
                 "WHERE chat_id = %s AND sent_at IS NULL",
                 (chat_id,),
             )
+            await self._announce(db, f"chat {chat_id}")
 
     async def resume_chat(self, chat_id: int) -> bool:
         """The chat is back (/start): resume its alerts; returns whether it was paused."""
-        async with self._pool.connection() as db:
+        async with self._pool.connection() as db, db.transaction():
             cursor = await db.execute("DELETE FROM paused_chats WHERE chat_id = %s", (chat_id,))
+            if cursor.rowcount:
+                await self._announce(db, f"chat {chat_id}")
             return bool(cursor.rowcount > 0)
 
     async def load(self, rows: records.Rows) -> None:
@@ -505,15 +636,33 @@ class PostgresStore:
             "tracked hedges": "SELECT COUNT(*) FROM tracked_hedges",
         }
         counted = {}
-        for name, sql in queries.items():
-            row = await self._one(sql, ())
+        for name, query in queries.items():
+            row = await self._one(query, ())
             counted[name] = int(row[0]) if row else 0
         return counted
 
     async def close(self) -> None:
-        """Close the connections, and let another process open the database."""
+        """Close the connections, letting go of the locks this process holds."""
         await self._pool.close()
-        await self._lock.close()
+        for connection in (self._poller, self._scheduling):
+            if connection is not None:
+                await connection.close()
+        self._poller = self._scheduling = None
+        self._leading = False
+
+    @contextlib.asynccontextmanager
+    async def _leader_transaction(self) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
+        """A transaction on the leader's own connection: it commits only while the lock is
+        held (were the session gone, so would the lock be, and the commit fail)."""
+        db = self._as_leader()
+        try:
+            async with db.transaction():
+                yield db
+        except psycopg.OperationalError as exc:
+            await self._step_down(exc)
+            raise LeadLost(
+                f"lost the lead of the alert cycles while committing ({type(exc).__name__})"
+            ) from None
 
     async def _one(self, sql: str, args: tuple[object, ...]) -> tuple[Any, ...] | None:
         async with self._pool.connection() as db:

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from bot.defaults import DEFAULT_SETTINGS, UserSettings
-from bot.store import SchemaTooNew, StoreUnavailable, records
+from bot.store import Lead, SchemaTooNew, StoreUnavailable, records
 from hedgecore.alerts import AlertRule, AlertSpec, AlertState
 from hedgecore.tracking import ChatWatch, PlacedShort, TrackedHedge, WatchState
 
@@ -127,6 +127,7 @@ class SqliteStore:
         # and a user with none is answered without a read; past that, the recent ones are kept.
         self._settings: OrderedDict[int, UserSettings] = OrderedDict()
         self._holds_every_stored = False
+        self._leading = False
 
     @classmethod
     async def open(cls, path: Path, one_process: bool = True) -> SqliteStore:
@@ -300,6 +301,11 @@ class SqliteStore:
             lambda db: db.execute("SELECT state FROM alert_state WHERE id = 1").fetchone()
         )
         return AlertState() if row is None else records.state_from_json(row[0])
+
+    async def lead(self) -> Lead:
+        """The one process on the file always leads the alert cycles (taken at the first call)."""
+        taken, self._leading = not self._leading, True
+        return Lead(taken=taken)
 
     async def commit_cycle(self, state: AlertState, messages: list[tuple[int, str]]) -> None:
         """Record the new alert state and queue its messages in one transaction."""

@@ -22,6 +22,7 @@ from hedgecore.market.snapshot import record_snapshot, write_snapshot
 from ..hedgecore.market.conftest import REPLAY_TIME, replay_feeds
 from ..hedgecore.market.exchange_replay import ExchangeReplay
 from .fake_telegram import FakeTelegram
+from .servers import postgres_url, redis, redis_prefix  # noqa: F401 - fixtures for every test here
 
 TOKEN = "123456789:AAH-test-token-that-must-never-be-logged-xyz"
 OTHER_TOKEN = "987654321:AAH-the-token-telegram-knows-not-this-one"

@@ -6,7 +6,7 @@ import json
 import signal
 import sqlite3
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,6 +17,7 @@ import pytest
 from bot.alerting import AlertService
 from bot.parsing import parse_alert
 from bot.services import BotData
+from bot.store.postgres import PostgresStore
 from bot.store.sqlite import SqliteStore
 from hedgecore.alerts import MAX_ALERTS_PER_CHAT, AlertRule, admit_alert
 from hedgecore.desk import Desk
@@ -266,6 +267,7 @@ sys.path.insert(0, {root!r})
 from pathlib import Path
 from bot.alerting import AlertService
 from bot.parsing import parse_alert
+from bot.store.postgres import PostgresStore
 from bot.store.sqlite import SqliteStore
 from tests.bot.test_alerts import NOW, ScriptedMarket, add
 
@@ -419,3 +421,56 @@ async def test_rules_added_and_deleted_after_the_index_is_built_take_effect_at_o
     await say(bot, "/unalert 1")
     await market.set_rate("0.0004")
     assert await alerts.cycle(NOW) == 0  # #1 is gone from the index too
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], within_s: float = 5) -> bool:
+    """Whether `check` passes within `within_s`, asked every 50 ms."""
+    for _ in range(int(within_s / 0.05)):
+        if await check():
+            return True
+        await asyncio.sleep(0.05)
+    return False
+
+
+class Monotonic:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_of_two_processes_one_runs_the_cycles_learns_the_others_alerts_and_hands_over(
+    postgres_url: str,
+) -> None:
+    market = ScriptedMarket()
+    await market.set_rate("0.00006498")
+    clock = Monotonic()
+    stores = [await PostgresStore.open(postgres_url) for _ in range(2)]
+    leader, worker = (AlertService(store, market.service, clock=clock) for store in stores)
+    try:
+        assert await leader.take_turn()
+        assert not await worker.take_turn()  # it stands by
+        assert await leader.cycle(NOW) == 0  # its index is built, with no alert in it
+        clock.now += 30
+        assert not await leader.take_turn()  # once a minute
+
+        # Added through the other process, as its /alert handler does.
+        rule = await add(stores[1], CHAT, "BTC above 0.01%")
+        worker.rules_added([rule])
+        clock.now += 30
+        assert await leader.take_turn()
+        assert await leader.cycle(NOW) == 0  # below: the crossing is what fires
+        await market.set_rate("0.0002")
+        clock.now += 60
+        assert await leader.take_turn()
+        assert await leader.cycle(NOW) == 1
+        assert [chat for _, chat, _ in await stores[1].pending_messages(10)] == [CHAT]
+
+        await stores[0].close()  # the leader goes
+        # The server lets the lock go once the leader's session has ended: within moments.
+        assert await eventually(worker.take_turn)
+        assert await worker.cycle(NOW) == 0  # what fired is remembered: not again
+    finally:
+        for store in stores:
+            await store.close()

@@ -2,14 +2,10 @@
 Redis, across workers."""
 
 import asyncio
-import os
-import uuid
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
 
 from bot.flood import FloodGuard
 from bot.handlers.gate import SLOW_DOWN
@@ -17,9 +13,7 @@ from bot.shared_flood import SharedFloodGuard
 
 from .conftest import start_bot, stop_bot
 from .fake_telegram import FakeTelegram
-
-REDIS = os.environ.get("HEDGEBOT_TEST_REDIS", "redis://127.0.0.1:6379/0")
-PREFIX = f"hedgebot-test-{uuid.uuid4().hex[:8]}:"
+from .servers import REDIS
 
 
 class Clock:
@@ -65,37 +59,21 @@ async def test_a_crowd_within_one_window_is_remembered_up_to_a_bound_and_a_flood
     assert await guard.check(-1) == "silent"  # still counted: never the least recently active
 
 
-@pytest.fixture
-async def redis() -> AsyncIterator[Redis]:
-    """The Redis on 127.0.0.1:6379, with this test's keys under a prefix of its own, removed
-    after; skipped without it (a failure where HEDGEBOT_REQUIRE_SERVICES is set, as in CI)."""
-    client = Redis.from_url(REDIS, socket_connect_timeout=2)
-    try:
-        await client.ping()
-    except RedisError as exc:
-        await client.aclose()
-        if os.environ.get("HEDGEBOT_REQUIRE_SERVICES"):
-            pytest.fail(f"Redis at {REDIS} is required here and cannot be reached: {exc}")
-        pytest.skip(f"no Redis at {REDIS} (set HEDGEBOT_TEST_REDIS to point at one)")
-    yield client
-    async for key in client.scan_iter(match=f"{PREFIX}*"):
-        await client.delete(key)
-    await client.aclose()
-
-
-async def test_workers_sharing_redis_count_a_users_commands_together(redis: Redis) -> None:
-    workers = [SharedFloodGuard(redis, limit=3, prefix=PREFIX) for _ in range(2)]
+async def test_workers_sharing_redis_count_a_users_commands_together(
+    redis: Redis, redis_prefix: str
+) -> None:
+    workers = [SharedFloodGuard(redis, limit=3, prefix=redis_prefix) for _ in range(2)]
     verdicts = [await workers[n % 2].check(7) for n in range(5)]
     assert verdicts == ["ok", "ok", "ok", "warn", "silent"]
     assert await workers[0].check(8) == "ok"  # another user counts from zero
     # Only the last window is kept: every key expires with it.
-    ttls = [await redis.pttl(key) async for key in redis.scan_iter(match=f"{PREFIX}*")]
+    ttls = [await redis.pttl(key) async for key in redis.scan_iter(match=f"{redis_prefix}*")]
     assert ttls
     assert all(0 < ttl <= 60_000 for ttl in ttls)
 
 
-async def test_a_window_that_passes_lets_the_user_in_again(redis: Redis) -> None:
-    guard = SharedFloodGuard(redis, limit=1, window_s=0.2, prefix=PREFIX)
+async def test_a_window_that_passes_lets_the_user_in_again(redis: Redis, redis_prefix: str) -> None:
+    guard = SharedFloodGuard(redis, limit=1, window_s=0.2, prefix=redis_prefix)
     assert [await guard.check(7) for _ in range(3)] == ["ok", "warn", "silent"]
     await asyncio.sleep(0.25)
     assert await guard.check(7) == "ok"
@@ -105,7 +83,7 @@ async def test_redis_out_of_reach_lets_commands_through_said_once(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     unreachable = Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.5)
-    guard = SharedFloodGuard(unreachable, limit=1, prefix=PREFIX)
+    guard = SharedFloodGuard(unreachable, limit=1)
     assert [await guard.check(7) for _ in range(3)] == ["ok", "ok", "ok"]
     assert [r.getMessage() for r in caplog.records if r.name == "bot.shared_flood"] == [
         "flood guard: Redis unavailable (ConnectionError); letting commands through"
@@ -114,13 +92,13 @@ async def test_redis_out_of_reach_lets_commands_through_said_once(
 
 
 async def test_the_bot_counts_floods_in_redis_when_given_one(
-    telegram: FakeTelegram, tmp_path: Path, redis: Redis
+    telegram: FakeTelegram, tmp_path: Path, redis: Redis, redis_prefix: str
 ) -> None:
     app = await start_bot(
         telegram,
         tmp_path / "f.sqlite3",
         HEDGEBOT_REDIS_URL=REDIS,
-        HEDGEBOT_REDIS_PREFIX=PREFIX,
+        HEDGEBOT_REDIS_PREFIX=redis_prefix,
         HEDGEBOT_FLOOD_LIMIT="2",
     )
     try:
@@ -131,6 +109,6 @@ async def test_the_bot_counts_floods_in_redis_when_given_one(
         texts = [call.params["text"] for call in telegram.sent()]
         assert len(texts) == 3
         assert texts.count(SLOW_DOWN) == 1  # replies may go out in any order
-        assert await redis.exists(f"{PREFIX}flood:77")
+        assert await redis.exists(f"{redis_prefix}flood:77")
     finally:
         await stop_bot(app)

@@ -187,3 +187,40 @@ def test_the_terminal_chat_with_no_venue_answering_shows_the_demo_and_no_log_lin
     assert "I placed this" not in result.stdout
     # The reply says which venues failed; log lines about them would only come first, as noise.
     assert result.stderr == ""
+
+
+PG_URL = "postgresql://hedgebot@127.0.0.1:5432/hedgebot"
+WEBHOOK = ("--webhook", "https://bot.example.com/telegram")
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "said"),
+    [
+        (("--worker", *WEBHOOK), {}, "set HEDGEBOT_DB to a postgresql:// URL"),
+        (("--scheduler",), {}, "set HEDGEBOT_DB to a postgresql:// URL"),
+        (("--worker",), {"HEDGEBOT_DB": PG_URL}, "add --webhook https://"),
+        (("--scheduler", *WEBHOOK), {"HEDGEBOT_DB": PG_URL}, "drop --webhook"),
+        (("--worker", *WEBHOOK), {"HEDGEBOT_DB": PG_URL}, "set HEDGEBOT_REDIS_URL"),
+        (("--worker", "--console"), {"HEDGEBOT_DB": PG_URL}, "the terminal chat is one process"),
+    ],
+)
+def test_a_worker_or_scheduler_that_cannot_run_as_asked_says_why_in_one_line(
+    args: tuple[str, ...],
+    env: dict[str, str],
+    said: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
+    monkeypatch.setenv("HEDGEBOT_DB", str(tmp_path / "bot.sqlite3"))
+    monkeypatch.delenv("HEDGEBOT_REDIS_URL", raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    from bot.__main__ import main
+
+    assert main(list(args)) == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith("hedgebot: ")
+    assert said in line
+    assert not (tmp_path / "bot.sqlite3").exists()  # refused before anything was opened

@@ -7,7 +7,7 @@ from decimal import Decimal as D
 import pytest
 
 from bot.defaults import UserSettings
-from bot.store import Store
+from bot.store import Lead, Store
 from hedgecore.alerts import (
     AlertKind,
     AlertRefused,
@@ -101,6 +101,8 @@ async def test_a_cycle_commits_state_and_messages_that_are_claimed_once(
 ) -> None:
     store = await open_store()
     assert await store.alert_state() == AlertState()
+    assert await store.lead() == Lead(taken=True)  # the cycles' writes are the leader's
+    assert await store.lead() == Lead(taken=False)
     state = AlertState(
         groups={("BTC", AlertKind.ABOVE, None): GroupState(0.0003, frozenset({4}))},
         reminded={9: NOW},
@@ -122,6 +124,7 @@ async def test_a_cycle_commits_state_and_messages_that_are_claimed_once(
 
 async def test_tracked_hedges_and_their_warnings_survive_a_restart(open_store: Opener) -> None:
     store = await open_store()
+    assert await store.lead()
     first = await store.add_tracked(4, PLACED, lambda existing: None)
     second = await store.add_tracked(4, PLACED, lambda existing: None)
     watch = WatchState(against_since=NOW, against_told=NOW, expiry_told=frozenset({7}))

@@ -1,15 +1,19 @@
 """What is PostgreSQL's own: the bot on it end to end, a newer schema refused, no password shown."""
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import psycopg
 import pytest
 
-from bot.store import SchemaTooNew, StoreUnavailable
-from bot.store.postgres import PostgresStore
+from bot.store import Lead, LeadLost, SchemaTooNew, StoreUnavailable
+from bot.store.postgres import LEADER_LOCKS, PostgresStore
+from hedgecore.alerts import AlertState
 
 from ..conftest import start_bot, stop_bot
 from ..fake_telegram import FakeTelegram
+from .test_contract import ABOVE, PLACED
 
 
 async def test_the_bot_keeps_a_users_settings_in_postgresql(
@@ -46,12 +50,82 @@ async def test_a_server_that_does_not_answer_is_said_in_one_line_without_the_pas
     assert "\n" not in str(refused.value)
 
 
-async def test_a_second_hedgebot_on_one_database_is_refused_until_the_first_stops(
+async def eventually(ask: Callable[[], Awaitable[object]], wanted: object) -> object:
+    """What `ask` answers once it is `wanted`, asked every 50 ms for up to 5 s; else its last."""
+    for _ in range(100):
+        answer = await ask()
+        if answer == wanted:
+            break
+        await asyncio.sleep(0.05)
+    return answer
+
+
+async def test_a_second_poller_on_one_database_is_refused_until_the_first_stops(
     postgres_url: str,
 ) -> None:
-    first = await PostgresStore.open(postgres_url)
-    with pytest.raises(StoreUnavailable, match="another hedgebot is running on this PostgreSQL"):
-        await PostgresStore.open(postgres_url)
+    first = await PostgresStore.open(postgres_url, polling=True)
+    with pytest.raises(StoreUnavailable, match="another hedgebot polls Telegram"):
+        await PostgresStore.open(postgres_url, polling=True)
+    worker = await PostgresStore.open(postgres_url)  # webhook workers share it
     await first.close()
-    second = await PostgresStore.open(postgres_url)
+    second = await PostgresStore.open(postgres_url, polling=True)
     await second.close()
+    await worker.close()
+
+
+async def test_one_process_leads_and_learns_what_the_others_change(postgres_url: str) -> None:
+    leader = await PostgresStore.open(postgres_url)
+    worker = await PostgresStore.open(postgres_url)
+    try:
+        assert await leader.lead() == Lead(taken=True)
+        assert await worker.lead() is None  # it stands by
+        with pytest.raises(LeadLost):
+            await worker.commit_cycle(AlertState(), [(1, "twice?")])
+
+        kept = await worker.add_alert(1, ABOVE, lambda existing: None)
+        gone = await worker.add_alert(2, ABOVE, lambda existing: None)
+        assert await leader.lead() == Lead(taken=False, added=(kept, gone))
+        await worker.delete_alerts(2)
+        await worker.pause_chat(1)
+        assert await leader.lead() == Lead(
+            taken=False, removed=(gone.id, kept.id), tracking_changed=True
+        )
+        await worker.resume_chat(1)
+        await worker.add_tracked(1, PLACED, lambda existing: None)
+        assert await leader.lead() == Lead(taken=False, added=(kept,), tracking_changed=True)
+        assert await leader.lead() == Lead(taken=False)  # each change once
+
+        await leader.commit_cycle(AlertState(), [(1, "once")])
+        assert [text for _, _, text in await worker.pending_messages(10)] == ["once"]
+    finally:
+        await leader.close()
+    # The standby takes over once the server has ended the leader's session: within moments.
+    assert await eventually(worker.lead, Lead(taken=True)) == Lead(taken=True)
+    await worker.close()
+
+
+async def test_a_leader_whose_session_ends_commits_nothing_and_a_standby_takes_over(
+    postgres_url: str,
+) -> None:
+    leader = await PostgresStore.open(postgres_url)
+    standby = await PostgresStore.open(postgres_url)
+    try:
+        assert await leader.lead()
+        with psycopg.connect(postgres_url, autocommit=True) as admin:
+            # The leader's session ends as it would with its machine or the network gone.
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_locks "
+                "WHERE locktype = 'advisory' AND classid = %s",
+                (LEADER_LOCKS,),
+            )
+        with pytest.raises(LeadLost):
+            await leader.commit_cycle(AlertState(), [(1, "from the old leader")])
+        assert await eventually(standby.lead, Lead(taken=True)) == Lead(taken=True)
+        assert await leader.lead() is None
+        await standby.commit_cycle(AlertState(), [(1, "from the new leader")])
+        assert [text for _, _, text in await standby.pending_messages(10)] == [
+            "from the new leader"
+        ]
+    finally:
+        await leader.close()
+        await standby.close()
