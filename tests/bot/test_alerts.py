@@ -17,6 +17,7 @@ import pytest
 from bot.alerting import AlertService
 from bot.parsing import parse_alert
 from bot.services import BotData
+from bot.store import Store
 from bot.store.postgres import PostgresStore
 from bot.store.sqlite import SqliteStore
 from hedgecore.alerts import MAX_ALERTS_PER_CHAT, AlertRule, admit_alert
@@ -53,7 +54,7 @@ class ScriptedMarket:
         await self.service.cache.settled()
 
 
-async def add(store: SqliteStore, chat_id: int, command: str) -> AlertRule:
+async def add(store: Store, chat_id: int, command: str) -> AlertRule:
     """Add the alert an /alert command's words describe, under the product's rules."""
     wanted = parse_alert(command.split())
     return await store.add_alert(chat_id, wanted, lambda existing: admit_alert(existing, wanted))
@@ -267,6 +268,7 @@ sys.path.insert(0, {root!r})
 from pathlib import Path
 from bot.alerting import AlertService
 from bot.parsing import parse_alert
+from bot.store import Store
 from bot.store.postgres import PostgresStore
 from bot.store.sqlite import SqliteStore
 from tests.bot.test_alerts import NOW, ScriptedMarket, add
