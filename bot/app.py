@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from telegram import Bot, BotCommand
 from telegram.ext import AIORateLimiter, Application, JobQueue
@@ -22,6 +23,10 @@ from bot.store import open_store
 from bot.transport import AiohttpRequest
 from bot.typing_action import TypingUpdateProcessor
 from hedgecore.desk import Desk
+from hedgecore.market.cache import SharedCache
+
+if TYPE_CHECKING:  # the client is imported only with HEDGEBOT_REDIS_URL set
+    from redis.asyncio import Redis
 
 CONSOLE_TOKEN = "1:console-chat-without-telegram"  # the terminal chat never sends it anywhere
 CONCURRENT_UPDATES = 256  # handlers running at once, as PTB's concurrent_updates(True) has it
@@ -48,18 +53,25 @@ async def check_token(token: str, base_url: str) -> None:
         await request.shutdown()
 
 
-def shared_flood_guard(settings: BotSettings) -> Flood:
-    """Flood control counted in Redis (HEDGEBOT_REDIS_URL), across every worker."""
+def _redis(settings: BotSettings) -> Redis:
     from redis.asyncio import Redis
 
-    from bot.shared_flood import SharedFloodGuard
-
     assert settings.redis_url is not None  # only called with one
-    return SharedFloodGuard(
-        Redis.from_url(settings.redis_url, socket_timeout=1, socket_connect_timeout=1),
-        settings.flood_limit,
-        prefix=settings.redis_prefix,
-    )
+    return Redis.from_url(settings.redis_url, socket_timeout=1, socket_connect_timeout=1)
+
+
+def shared_flood_guard(settings: BotSettings) -> Flood:
+    """Flood control counted in Redis (HEDGEBOT_REDIS_URL), across every worker."""
+    from bot.shared import SharedFloodGuard
+
+    return SharedFloodGuard(_redis(settings), settings.flood_limit, prefix=settings.redis_prefix)
+
+
+def shared_market_cache(settings: BotSettings) -> SharedCache:
+    """The market cache's loads shared through Redis (HEDGEBOT_REDIS_URL) by every worker."""
+    from bot.shared import SharedMarketCache
+
+    return SharedMarketCache(_redis(settings), prefix=settings.redis_prefix)
 
 
 def build_application(
@@ -84,7 +96,13 @@ def build_application(
 
     async def post_init(app: HedgeApp) -> None:
         store = await open_store(settings.db, polling=polling)
-        desk = Desk.open(settings.venues, settings.snapshot, settings.reply_deadline_s)
+        live_and_shared = settings.redis_url is not None and settings.snapshot is None
+        desk = Desk.open(
+            settings.venues,
+            settings.snapshot,
+            settings.reply_deadline_s,
+            shared=shared_market_cache(settings) if live_and_shared else None,
+        )
         alerts = AlertService(store, desk.market)
         services = Services(
             settings=settings,

@@ -12,7 +12,7 @@ Verdict = Literal["ok", "warn", "silent"]
 
 class Flood(Protocol):
     """Counts each user's commands: in this process (`FloodGuard`), or shared through Redis
-    (`bot.shared_flood.SharedFloodGuard`)."""
+    (`bot.shared.SharedFloodGuard`)."""
 
     async def check(self, user_id: int) -> Verdict:
         """Count one command; 'warn' the first time the user goes over, 'silent' after that."""

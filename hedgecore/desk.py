@@ -55,6 +55,7 @@ from hedgecore.tracking import (
 from hedgecore.venues import venue_name
 
 if TYPE_CHECKING:  # the market side imports ccxt, which takes a second: loaded in Desk.open
+    from hedgecore.market.cache import SharedCache
     from hedgecore.market.service import MarketService
 
 T = TypeVar("T")
@@ -93,15 +94,19 @@ class Desk:
         venues: Sequence[str],
         snapshot: Path | None = None,
         reply_deadline_s: float = REPLY_DEADLINE_S,
+        shared: SharedCache | None = None,
     ) -> Desk:
-        """A desk on the snapshot file at `snapshot`, or on the live `venues` with the demo behind."""
+        """A desk on the snapshot file at `snapshot`, or on the live `venues` with the demo
+        behind; live market data is shared with other processes through `shared`."""
         from hedgecore.market.service import live_market_service
         from hedgecore.market.snapshot import demo_market_service, load_snapshot_file
 
         if snapshot is not None:
             return cls(load_snapshot_file(snapshot), reply_deadline_s=reply_deadline_s)
         return cls(
-            live_market_service(venues), demo=demo_market_service, reply_deadline_s=reply_deadline_s
+            live_market_service(venues, shared=shared),
+            demo=demo_market_service,
+            reply_deadline_s=reply_deadline_s,
         )
 
     async def close(self) -> None:

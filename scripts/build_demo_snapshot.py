@@ -156,6 +156,9 @@ class RecordedFeed:
             m for m in loaded.values() if is_inverse_contract(m) and m["id"] in self._raw_tickers
         ]
 
+    def adopt_markets(self, markets: list[CcxtDict]) -> None:
+        pass  # its exchange loaded every market of the recording itself
+
     async def quotes(self, markets: Sequence[CcxtDict]) -> Quotes:
         tickers = {
             m["symbol"]: self.exchange.parse_ticker(self._raw_tickers[m["id"]], m) for m in markets

@@ -58,6 +58,14 @@ class CcxtFeed:
     def __init__(self, venue: str, exchange: Any) -> None:
         self.venue = venue
         self.exchange = exchange
+        self._adopted: list[CcxtDict] | None = None
+
+    def adopt_markets(self, markets: list[CcxtDict]) -> None:
+        # ccxt looks symbols up in the exchange's markets, and loads them all (a request or
+        # six) before a request if it has none: these serve, until the next ones.
+        if markets is not self._adopted:
+            self.exchange.set_markets(markets)
+            self._adopted = markets
 
     async def markets(self) -> list[CcxtDict]:
         if self.venue == "bingx":

@@ -35,6 +35,11 @@ class VenueFeed(Protocol):
         """The venue's inverse perpetuals and dated futures, as ccxt markets."""
         ...
 
+    def adopt_markets(self, markets: list[CcxtDict]) -> None:
+        """Markets another process loaded (the shared cache): requests use them instead of
+        loading the venue's markets again."""
+        ...
+
     async def quotes(self, markets: Sequence[CcxtDict]) -> Quotes:
         """Tickers and funding-rate structures of these markets, by symbol, in as few requests as the venue allows."""
         ...
@@ -69,6 +74,9 @@ class SnapshotFeed:
 
     async def markets(self) -> list[CcxtDict]:
         return list(self._recorded.get("markets", []))
+
+    def adopt_markets(self, markets: list[CcxtDict]) -> None:
+        pass  # the recording is all it asks
 
     async def quotes(self, markets: Sequence[CcxtDict]) -> Quotes:
         return Quotes(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import logging
 import math
 import time
@@ -22,10 +23,12 @@ from decimal import Decimal
 from functools import partial
 from typing import Any, TypeVar
 
+from pydantic import TypeAdapter
+
 from hedgecore import fmt
 from hedgecore.errors import NoMarketData, PlanningError
 from hedgecore.market.breaker import CircuitBreaker
-from hedgecore.market.cache import Cached, TtlCache
+from hedgecore.market.cache import Cached, Codec, SharedCache, TtlCache
 from hedgecore.market.deadline import current_deadline
 from hedgecore.market.errors import VenueUnavailable, describe_failure
 from hedgecore.market.feeds import PUBLIC_TIER_VENUES, Quotes, VenueFeed
@@ -43,6 +46,26 @@ from hedgecore.venues import VENUES, venue_name
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
+
+
+def _json_codec(rebuild: Callable[[Any], Any] = lambda value: value) -> Codec[Any]:
+    return Codec(
+        lambda value: json.dumps(value, separators=(",", ":")).encode(),
+        lambda payload: rebuild(json.loads(payload)),
+    )
+
+
+_FUNDING_POINTS = TypeAdapter(list[FundingPoint])
+# How each kind of request's value travels through a cache shared by processes: ccxt's
+# structures are JSON; funding history is cached as points.
+CODECS: dict[str, Codec[Any]] = {
+    "markets": _json_codec(),
+    "quotes": _json_codec(lambda pair: Quotes(*pair)),
+    "tiers": _json_codec(),
+    "funding_history": Codec(_FUNDING_POINTS.dump_json, _FUNDING_POINTS.validate_json),
+    "ohlcv": _json_codec(),
+    "spot_ohlcv": _json_codec(),
+}
 
 
 @dataclass(frozen=True)
@@ -116,13 +139,15 @@ class MarketService:
         ttls: Ttls | None = None,
         timeout_s: float = 8.0,
         source: DataSource = DataSource.LIVE,
+        shared: SharedCache | None = None,
     ) -> None:
+        """`shared`: a cache shared with other processes, under this one's."""
         self._venues = {feed.venue: _Venue(feed) for feed in feeds}
         self._clock = clock
         self._ttls = ttls or Ttls()
         self._timeout_s = timeout_s
         self.source = source
-        self.cache = TtlCache(clock)
+        self.cache = TtlCache(clock, shared)
         # Per venue and coin: the quotes object and the markets normalised, and what they gave.
         self._normalised: dict[
             tuple[str, str],
@@ -187,7 +212,7 @@ class MarketService:
             breaker.record_success()
             return value
 
-        return await self.cache.get((venue.feed.venue, kind, *key), ttl, guarded)
+        return await self.cache.get((venue.feed.venue, kind, *key), ttl, guarded, CODECS[kind])
 
     async def _in_time(self, venue: _Venue, work: Awaitable[T]) -> T:
         """`work` on `venue`, given up on when the reply's deadline passes.
@@ -260,7 +285,11 @@ class MarketService:
         return f"{venue_name(venue)}: prices and funding are {fmt.age(Decimal(int(age)))} old (not live{why})."
 
     async def _markets(self, venue: _Venue) -> list[CcxtDict]:
-        return (await self._fetch(venue, "markets", self._ttls.markets, venue.feed.markets)).value
+        markets: list[CcxtDict] = (
+            await self._fetch(venue, "markets", self._ttls.markets, venue.feed.markets)
+        ).value
+        venue.feed.adopt_markets(markets)
+        return markets
 
     async def _tiers(self, venue: _Venue, market: CcxtDict) -> tuple[MarginTier, ...]:
         if venue.feed.venue == "krakenfutures":
@@ -594,8 +623,11 @@ def _funding_points(venue: str, rows: Sequence[CcxtDict]) -> list[FundingPoint]:
     ]
 
 
-def live_market_service(venues: Sequence[str], timeout_s: float = 8.0) -> MarketService:
-    """A market service asking `venues` over the network through ccxt."""
+def live_market_service(
+    venues: Sequence[str], timeout_s: float = 8.0, shared: SharedCache | None = None
+) -> MarketService:
+    """A market service asking `venues` over the network through ccxt (sharing what it loads
+    with other processes through `shared`)."""
     from hedgecore.market.ccxt_feed import live_feeds  # ccxt loads only to talk to venues
 
-    return MarketService(live_feeds(venues, timeout_s), timeout_s=timeout_s)
+    return MarketService(live_feeds(venues, timeout_s), timeout_s=timeout_s, shared=shared)

@@ -9,7 +9,7 @@ from redis.asyncio import Redis
 
 from bot.flood import FloodGuard
 from bot.handlers.gate import SLOW_DOWN
-from bot.shared_flood import SharedFloodGuard
+from bot.shared import SharedFloodGuard
 
 from .conftest import start_bot, stop_bot
 from .fake_telegram import FakeTelegram
@@ -85,7 +85,7 @@ async def test_redis_out_of_reach_lets_commands_through_said_once(
     unreachable = Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.5)
     guard = SharedFloodGuard(unreachable, limit=1)
     assert [await guard.check(7) for _ in range(3)] == ["ok", "ok", "ok"]
-    assert [r.getMessage() for r in caplog.records if r.name == "bot.shared_flood"] == [
+    assert [r.getMessage() for r in caplog.records if r.name == "bot.shared"] == [
         "flood guard: Redis unavailable (ConnectionError); letting commands through"
     ]
     await guard.close()

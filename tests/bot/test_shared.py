@@ -1,0 +1,82 @@
+"""The market cache shared through Redis: several workers make the exchange requests of one."""
+
+import asyncio
+from collections import Counter
+from collections.abc import AsyncIterator
+
+import pytest
+from redis.asyncio import Redis
+
+from bot.shared import SharedMarketCache
+from hedgecore.market.cache import SharedCache
+from hedgecore.market.service import MarketService
+
+from ..hedgecore.market.conftest import Clock, replay_feeds
+from ..hedgecore.market.exchange_replay import ExchangeReplay
+from .servers import REDIS
+
+QUESTIONS = 1000
+
+
+@pytest.fixture
+async def replay() -> AsyncIterator[ExchangeReplay]:
+    server = ExchangeReplay()
+    await server.start()
+    yield server
+    await server.stop()
+
+
+async def requests_for(
+    replay: ExchangeReplay, shared: list[SharedCache | None]
+) -> Counter[tuple[str, str]]:
+    """The requests each venue endpoint received while a thousand questions at once, spread over one
+    market service per entry of `shared` (real ccxt, the replay server), were answered."""
+    replay.requests.clear()
+    services = [MarketService(replay_feeds(replay), clock=Clock(), shared=s) for s in shared]
+    try:
+        found = await asyncio.gather(
+            *(services[n % len(services)].coin_markets("BTC") for n in range(QUESTIONS))
+        )
+        assert all(markets.contracts and not markets.failed_venues for markets in found)
+        # Funding history and tiers too: every kind of request a /hedge makes.
+        await asyncio.gather(*(s.funding_history("BTC") for s in services for _ in range(50)))
+    finally:
+        for service in services:
+            await service.close()
+    # By endpoint: some venues' queries carry the time.
+    return Counter(
+        (venue, path.split("?")[0])
+        for (venue, path), n in replay.requests.items()
+        for _ in range(n)
+    )
+
+
+async def test_two_workers_sharing_redis_make_the_requests_of_one(
+    replay: ExchangeReplay, redis: Redis, redis_prefix: str
+) -> None:
+    one_worker = await requests_for(replay, [None])
+    two_alone = await requests_for(replay, [None, None])
+    two_sharing = await requests_for(
+        replay,
+        [SharedMarketCache(Redis.from_url(REDIS), prefix=redis_prefix) for _ in range(2)],
+    )
+    assert two_alone == one_worker + one_worker  # without Redis, each asks for itself
+    assert two_sharing == one_worker
+    assert await redis.exists(f"{redis_prefix}market:bybit|markets")
+
+
+async def test_redis_out_of_reach_each_worker_asks_for_itself_said_once(
+    replay: ExchangeReplay, caplog: pytest.LogCaptureFixture
+) -> None:
+    one_worker = await requests_for(replay, [None])
+    unreachable = [
+        SharedMarketCache(Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.5))
+        for _ in range(2)
+    ]
+    assert await requests_for(replay, list(unreachable)) == one_worker + one_worker
+    said = [r.getMessage() for r in caplog.records if r.name == "bot.shared"]
+    assert (
+        said
+        == ["market cache: Redis unavailable (ConnectionError); each worker asks the venues itself"]
+        * 2
+    )  # once per worker
