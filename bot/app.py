@@ -74,6 +74,18 @@ def shared_market_cache(settings: BotSettings) -> SharedCache:
     return SharedMarketCache(_redis(settings), prefix=settings.redis_prefix)
 
 
+def rate_limiter(settings: BotSettings) -> AIORateLimiter:
+    """PTB's rate limiter, which retries after a 429; with Redis, Telegram's overall limit is
+    kept by every worker together."""
+    if settings.redis_url is None:
+        return AIORateLimiter(max_retries=3)
+    from bot.shared import SharedRateLimiter, SharedSendWindow
+
+    return SharedRateLimiter(
+        SharedSendWindow(_redis(settings), prefix=settings.redis_prefix), max_retries=3
+    )
+
+
 def build_application(
     settings: BotSettings,
     request: BaseRequest | None = None,
@@ -149,7 +161,7 @@ def build_application(
     )
     if rate_limited:
         # PTB types the builder by its rate limiter's argument type; the app does not depend on it.
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))  # type: ignore[arg-type]
+        builder = builder.rate_limiter(rate_limiter(settings))  # type: ignore[arg-type]
     transports: list[BaseRequest] = []
     if request is not None:
         builder = builder.request(request).get_updates_request(request)

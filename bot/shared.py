@@ -1,5 +1,5 @@
-"""What every worker shares through Redis (HEDGEBOT_REDIS_URL): flood control and the market
-cache.
+"""What every worker shares through Redis (HEDGEBOT_REDIS_URL): flood control, the market cache
+and Telegram's overall sending limit.
 
 Its own module so that a bot without Redis never imports the client (40 ms of every start).
 Redis out of reach never stops the bot: each works on alone, and says so once.
@@ -12,10 +12,13 @@ import itertools
 import logging
 import struct
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
+from telegram._utils.types import JSONDict
+from telegram.ext import AIORateLimiter
 
 from bot.flood import Verdict
 
@@ -174,3 +177,80 @@ class SharedMarketCache:
     async def close(self) -> None:
         """Close the Redis connections."""
         await self._redis.aclose()
+
+
+# Telegram's overall limit, about 30 messages a second for the bot, however many processes
+# send: each message reserves the next free slot, spaced evenly on Redis' own clock, and waits
+# for it. The key is the time the next slot is free (microseconds); it expires once past.
+_RESERVE = """
+local t = redis.call('TIME')
+local now_us = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local gap_us = tonumber(ARGV[1])
+local slot_us = math.max(tonumber(redis.call('GET', KEYS[1]) or '0'), now_us)
+redis.call('SET', KEYS[1], string.format('%d', slot_us + gap_us), 'PX', math.floor((slot_us + gap_us - now_us) / 1000) + 1000)
+return {string.format('%d', slot_us), string.format('%d', slot_us - now_us)}
+"""
+MESSAGES_PER_S = 30
+
+
+class SharedSendWindow:
+    """Telegram's overall sending limit kept by every process of the bot together. Redis out of
+    reach: each process keeps PTB's limit alone (said once)."""
+
+    def __init__(
+        self, redis: Redis, prefix: str = "hedgebot:", per_s: float = MESSAGES_PER_S
+    ) -> None:
+        self._redis = redis
+        self._key = f"{prefix}send-window"
+        self._gap_us = int(1_000_000 / per_s)
+        self._reserve = redis.register_script(_RESERVE)
+        self._reach = _Reach("send window", "each worker keeps Telegram's limit alone")
+
+    async def reserve(self) -> tuple[int, float] | None:
+        """Reserve the next free slot: (its time on Redis' clock in microseconds, seconds to
+        wait for it); None when Redis cannot be reached."""
+        try:
+            slot_us, wait_us = await self._reserve(keys=[self._key], args=[self._gap_us])
+        except RedisError as exc:
+            self._reach.lost(exc)
+            return None
+        self._reach.answered()
+        return int(slot_us), int(wait_us) / 1_000_000
+
+    async def wait_for_slot(self) -> None:
+        """Wait until this process may send its next message."""
+        reserved = await self.reserve()
+        if reserved is not None and reserved[1] > 0:
+            await asyncio.sleep(reserved[1])
+
+    async def close(self) -> None:
+        """Close the Redis connections."""
+        await self._redis.aclose()
+
+
+class SharedRateLimiter(AIORateLimiter):
+    """PTB's rate limiter (per group, retries after a 429), with the overall limit on messages
+    kept across every worker (`SharedSendWindow`)."""
+
+    def __init__(self, window: SharedSendWindow, max_retries: int = 3) -> None:
+        super().__init__(max_retries=max_retries)
+        self._window = window
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, bool | JSONDict | list[JSONDict]]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> bool | JSONDict | list[JSONDict]:
+        if data.get("chat_id") is not None:  # what Telegram counts: messages to chats
+            await self._window.wait_for_slot()
+        return await super().process_request(
+            callback, args, kwargs, endpoint, data, rate_limit_args
+        )
+
+    async def shutdown(self) -> None:
+        await super().shutdown()
+        await self._window.close()

@@ -1,18 +1,23 @@
-"""The market cache shared through Redis: several workers make the exchange requests of one."""
+"""What workers share through Redis: the market cache (several workers make the exchange
+requests of one) and Telegram's overall sending limit."""
 
 import asyncio
+import itertools
 from collections import Counter
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from redis.asyncio import Redis
 
-from bot.shared import SharedMarketCache
+from bot.shared import SharedMarketCache, SharedSendWindow
 from hedgecore.market.cache import SharedCache
 from hedgecore.market.service import MarketService
 
 from ..hedgecore.market.conftest import Clock, replay_feeds
 from ..hedgecore.market.exchange_replay import ExchangeReplay
+from .conftest import start_bot, stop_bot
+from .fake_telegram import FakeTelegram
 from .servers import REDIS
 
 QUESTIONS = 1000
@@ -80,3 +85,40 @@ async def test_redis_out_of_reach_each_worker_asks_for_itself_said_once(
         == ["market cache: Redis unavailable (ConnectionError); each worker asks the venues itself"]
         * 2
     )  # once per worker
+
+
+async def test_workers_sharing_redis_space_their_messages_as_one_sender(
+    redis: Redis, redis_prefix: str
+) -> None:
+    windows = [
+        SharedSendWindow(Redis.from_url(REDIS), prefix=redis_prefix, per_s=30) for _ in range(2)
+    ]
+    try:
+        reserved = await asyncio.gather(*(windows[n % 2].reserve() for n in range(60)))
+    finally:
+        for window in windows:
+            await window.close()
+    slots = sorted(slot for slot, _ in filter(None, reserved))
+    assert len(slots) == 60
+    # Evenly spaced on Redis' clock, whichever worker reserved: 60 messages take two seconds.
+    assert {b - a for a, b in itertools.pairwise(slots)} == {1_000_000 // 30}
+    waits = sorted(wait for _, wait in filter(None, reserved))
+    assert waits[0] < 0.05
+    assert 1.9 < waits[-1] < 2.0
+
+
+async def test_the_bot_with_redis_keeps_telegrams_limit_in_it(
+    telegram: FakeTelegram, tmp_path: Path, redis: Redis, redis_prefix: str
+) -> None:
+    app = await start_bot(
+        telegram,
+        tmp_path / "w.sqlite3",
+        HEDGEBOT_REDIS_URL=REDIS,
+        HEDGEBOT_REDIS_PREFIX=redis_prefix,
+    )
+    try:
+        telegram.send_text("/help")
+        await telegram.wait_for("sendMessage", 1)
+        assert await redis.exists(f"{redis_prefix}send-window")
+    finally:
+        await stop_bot(app)
