@@ -78,12 +78,13 @@ def rate_limiter(settings: BotSettings) -> AIORateLimiter:
     """PTB's rate limiter, which retries after a 429; with Redis, Telegram's overall limit is
     kept by every worker together."""
     if settings.redis_url is None:
-        return AIORateLimiter(max_retries=3)
+        return AIORateLimiter(overall_max_rate=settings.messages_per_s, max_retries=3)
     from bot.shared import SharedRateLimiter, SharedSendWindow
 
-    return SharedRateLimiter(
-        SharedSendWindow(_redis(settings), prefix=settings.redis_prefix), max_retries=3
+    window = SharedSendWindow(
+        _redis(settings), prefix=settings.redis_prefix, per_s=settings.messages_per_s
     )
+    return SharedRateLimiter(window, per_s=settings.messages_per_s, max_retries=3)
 
 
 def build_application(

@@ -73,6 +73,11 @@ class BotSettings(BaseSettings):
     redis_prefix: str = Field(
         default="hedgebot:", min_length=1, max_length=64, validation_alias="HEDGEBOT_REDIS_PREFIX"
     )
+    # Telegram's limit on the bot's messages overall: about 30 a second, up to 1,000 for a bot
+    # with paid broadcasts enabled.
+    messages_per_s: int = Field(
+        default=30, ge=1, le=1000, validation_alias="HEDGEBOT_MESSAGES_PER_S"
+    )
     reply_deadline_s: float = Field(
         default=REPLY_DEADLINE_S, ge=0.5, le=60, validation_alias="HEDGEBOT_REPLY_DEADLINE_S"
     )

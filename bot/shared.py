@@ -232,8 +232,10 @@ class SharedRateLimiter(AIORateLimiter):
     """PTB's rate limiter (per group, retries after a 429), with the overall limit on messages
     kept across every worker (`SharedSendWindow`)."""
 
-    def __init__(self, window: SharedSendWindow, max_retries: int = 3) -> None:
-        super().__init__(max_retries=max_retries)
+    def __init__(
+        self, window: SharedSendWindow, per_s: float = MESSAGES_PER_S, max_retries: int = 3
+    ) -> None:
+        super().__init__(overall_max_rate=per_s, max_retries=max_retries)
         self._window = window
 
     async def process_request(

@@ -1,14 +1,16 @@
 """Webhook mode: an aiohttp server that takes Telegram's updates and serves /healthz.
 
 Requests without the secret token given to setWebhook are refused before anything is parsed.
+The secret is derived from the bot's token: every worker behind one URL sets the same one, and
+Telegram keeps only the last set.
 """
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import json
 import logging
-import secrets
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -67,9 +69,15 @@ def webhook_app(app: HedgeApp, secret: str, path: str) -> web.Application:
     return server
 
 
+def webhook_secret(token: str) -> str:
+    """The secret Telegram sends with each update: the same in every worker, known to no one
+    without the token (which can set its own webhook anyway)."""
+    return hmac.new(token.encode(), b"hedgebot webhook secret", hashlib.sha256).hexdigest()
+
+
 async def run_webhook(app: HedgeApp, url: str, listen: str, port: int) -> None:
     """Serve the webhook until SIGINT or SIGTERM, then finish in-flight replies and close."""
-    secret = secrets.token_urlsafe(32)
+    secret = webhook_secret(app.bot.token)
     path = urlsplit(url).path or "/"
     async with serving(app) as stopping:
         runner = web.AppRunner(webhook_app(app, secret, path), access_log=None)

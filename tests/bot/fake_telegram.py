@@ -4,7 +4,9 @@ It serves getMe, getUpdates (from a queue the test fills), sendMessage, editMess
 answerCallbackQuery, sendPhoto, setMyCommands and deleteWebhook, reads form and JSON bodies
 alike (PTB's httpx transport sends forms), and records every call. `retry_after` makes the next
 sendMessage answer 429 once; `polls_failing` makes every getUpdates answer that HTTP status
-until it is cleared; `reply_delay_s` slows every sendMessage down.
+until it is cleared; `reply_delay_s` slows every sendMessage down. `received` has every
+sendMessage as it arrived, answered or not (what a user would see), and `on_message` is called
+with each before it is answered.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import contextlib
 import itertools
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
@@ -40,6 +43,8 @@ class FakeTelegram:
     polls_failing: int | None = None
     reply_delay_s: float = 0.0  # how long sendMessage takes to answer
     polls: int = 0  # getUpdates calls answered, well or not
+    received: list[Call] = field(default_factory=list)  # sendMessage calls as they arrived
+    on_message: Callable[[Call], None] | None = None
     _updates: asyncio.Queue[dict[str, Any]] = field(default_factory=asyncio.Queue)
     _update_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _message_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(500))
@@ -68,6 +73,14 @@ class FakeTelegram:
         self, text: str, chat_type: str = "private", chat_id: int = 77, edited: bool = False
     ) -> int:
         """Queue a message from a user, with the bot_command entity a command needs."""
+        update = self.text_update(text, chat_type, chat_id, edited)
+        self._updates.put_nowait(update)
+        return int(update["update_id"])
+
+    def text_update(
+        self, text: str, chat_type: str = "private", chat_id: int = 77, edited: bool = False
+    ) -> dict[str, Any]:
+        """The update of a message from a user (for a webhook, or to queue)."""
         update_id = next(self._update_ids)
         message: dict[str, Any] = {
             "message_id": update_id,
@@ -91,8 +104,7 @@ class FakeTelegram:
         key = (
             "edited_message" if edited else "channel_post" if chat_type == "channel" else "message"
         )
-        self._updates.put_nowait({"update_id": update_id, key: message})
-        return update_id
+        return {"update_id": update_id, key: message}
 
     def press(self, data: str, message: dict[str, Any], chat_id: int = 77) -> None:
         """Queue a press of an inline button under `message`."""
@@ -197,6 +209,9 @@ class FakeTelegram:
                 status=403,
             )
         if method == "sendMessage":
+            self.received.append(Call(method, params))
+            if self.on_message is not None:
+                self.on_message(self.received[-1])
             await asyncio.sleep(self.reply_delay_s)
         result: Any = True
         if method == "getMe":

@@ -4,6 +4,7 @@ import asyncio
 import io
 import json
 import logging
+import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,10 +15,10 @@ from aiohttp import ClientSession, web
 from bot.handlers.errors import APOLOGY
 from bot.logs import configure_logging
 from bot.render import html_to_text
-from bot.webhook import MAX_UPDATE_BYTES, SECRET_HEADER, webhook_app
+from bot.webhook import MAX_UPDATE_BYTES, SECRET_HEADER, webhook_app, webhook_secret
 from hedgecore.desk import Desk
 
-from .conftest import DEMO, TOKEN, RunningBot, start_bot, stop_bot
+from .conftest import DEMO, OTHER_TOKEN, TOKEN, RunningBot, start_bot, stop_bot
 from .fake_telegram import FakeTelegram, keyboard_of
 
 
@@ -504,3 +505,12 @@ async def test_the_default_plan_is_one_the_holder_can_place(running: RunningBot)
     assert "sell 112,399 contracts" in reply
     assert "Margin 1.19927573 BTC at 1x; you keep 0.0000047 BTC" in reply
     assert "more than you hold" not in reply
+
+
+def test_every_worker_sets_the_same_webhook_secret_which_the_token_alone_gives() -> None:
+    secret = webhook_secret(TOKEN)
+    assert secret == webhook_secret(TOKEN)  # workers behind one URL agree
+    assert secret != webhook_secret(OTHER_TOKEN)
+    assert TOKEN.split(":")[1] not in secret
+    # What Telegram accepts as a secret_token: 1-256 of A-Z, a-z, 0-9, _ and -.
+    assert re.fullmatch(r"[A-Za-z0-9_-]{1,256}", secret)
