@@ -8,8 +8,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the tests package
 
-from hedgecore.market import ccxt_feed  # noqa: E402 - after the path it is found on
-from tests.hedgecore.market.exchange_replay import point_at  # noqa: E402
+from hedgecore.market import ccxt_feed
+from tests.hedgecore.market.exchange_replay import point_at
 
 _make_exchange = ccxt_feed.make_exchange
 
@@ -23,6 +23,6 @@ def replayed_exchange(venue: str, timeout_s: float) -> Any:
 ccxt_feed.make_exchange = replayed_exchange
 
 if __name__ == "__main__":
-    from bot.__main__ import main  # noqa: E402
+    from bot.__main__ import main
 
     sys.exit(main())

@@ -1,0 +1,203 @@
+"""Several hedgebot processes on one PostgreSQL database and one Redis, as
+deploy/compose.scale.yml runs them: webhook workers (`--worker`) and schedulers
+(`--scheduler`), each a process of its own, against the fake Bot API and the exchange replay
+server (real ccxt, `replayed_hedgebot.py`)."""
+
+import asyncio
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from bot.webhook import SECRET_HEADER, webhook_secret
+
+from ..hedgecore.market.exchange_replay import ExchangeReplay, ThreadedReplay
+from .conftest import free_port
+from .fake_telegram import FakeTelegram
+from .servers import REDIS
+
+LAUNCHER = Path(__file__).with_name("replayed_hedgebot.py")
+PATH = "/telegram"
+UPDATES = 1000
+QUEUED_ALERTS = 150
+
+
+class Hedgebot:
+    """One hedgebot process, its webhook port and its log."""
+
+    def __init__(self, args: tuple[str, ...], env: dict[str, str], log: Path) -> None:
+        self.port = free_port()
+        self.log = log
+        with log.open("w") as output:
+            self.process = subprocess.Popen(
+                [sys.executable, str(LAUNCHER), *args],
+                stdin=subprocess.DEVNULL,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                env={**os.environ, **env, "HEDGEBOT_WEBHOOK_PORT": str(self.port)},
+            )
+
+    def said(self, text: str) -> bool:
+        return text in self.log.read_text()
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+class Deployment:
+    """Starts hedgebot processes sharing the test's database, Redis prefix, fake Bot API and
+    replay server; stops them all at the end."""
+
+    def __init__(
+        self, telegram: FakeTelegram, replay: ExchangeReplay, db: str, prefix: str, logs: Path
+    ) -> None:
+        self.telegram = telegram
+        self.replay = replay
+        self.env = {
+            "TELEGRAM_BOT_TOKEN": telegram.token,
+            "HEDGEBOT_TELEGRAM_BASE_URL": telegram.base_url,
+            "HEDGEBOT_DB": db,
+            "HEDGEBOT_REDIS_URL": REDIS,
+            "HEDGEBOT_REDIS_PREFIX": prefix,
+            "HEDGEBOT_HTTP_PORT": "0",
+            "HEDGEBOT_WEBHOOK_LISTEN": "127.0.0.1",
+            "HEDGEBOT_LOG_LEVEL": "INFO",
+            # Paid broadcasts' limit: a thousand replies are not held to 30 a second here.
+            "HEDGEBOT_MESSAGES_PER_S": "1000",
+            "REPLAY_URL": replay.base_url,
+        }
+        self.logs = logs
+        self.running: list[Hedgebot] = []
+
+    def start(self, *args: str, **env: str) -> Hedgebot:
+        role = "worker" if "--worker" in args else "scheduler" if "--scheduler" in args else "both"
+        log = self.logs / f"{len(self.running)}-{role}.log"
+        bot = Hedgebot(args, {**self.env, **env}, log)
+        self.running.append(bot)
+        return bot
+
+    def worker(self, **env: str) -> Hedgebot:
+        return self.start("--webhook", f"https://bot.example.com{PATH}", "--worker", **env)
+
+    def stop_all(self) -> None:
+        while self.running:
+            self.running.pop().stop()
+
+
+@contextmanager
+def deployment(
+    telegram: FakeTelegram, postgres_url: str, redis_prefix: str, logs: Path
+) -> Iterator[Deployment]:
+    with ThreadedReplay() as replay:
+        running = Deployment(telegram, replay, postgres_url, redis_prefix, logs)
+        try:
+            yield running
+        finally:
+            running.stop_all()
+
+
+async def until(check: Callable[[], bool], within_s: float, what: str) -> None:
+    deadline = time.monotonic() + within_s
+    while not check():
+        assert time.monotonic() < deadline, f"not within {within_s:g} s: {what}"
+        await asyncio.sleep(0.05)
+
+
+@asynccontextmanager
+async def serving(*workers: Hedgebot) -> AsyncIterator[aiohttp.ClientSession]:
+    """A session to the workers once each answers /healthz."""
+    async with aiohttp.ClientSession() as session:
+        for worker in workers:
+            deadline = time.monotonic() + 60
+            while True:
+                assert worker.process.poll() is None, worker.log.read_text()
+                assert time.monotonic() < deadline, "a worker did not start serving"
+                try:
+                    async with session.get(f"http://127.0.0.1:{worker.port}/healthz"):
+                        break
+                except aiohttp.ClientConnectionError:
+                    await asyncio.sleep(0.1)
+        yield session
+
+
+def hedge_updates(telegram: FakeTelegram) -> list[dict[str, Any]]:
+    """A thousand /hedge commands from a thousand users, of many sizes, coins and leverages."""
+    updates = []
+    for user in range(1, UPDATES + 1):
+        coin = ("BTC", "ETH")[user % 2]
+        quantity = f"{user % 37 + 1}.{user % 10}" if coin == "BTC" else str(user % 90 + 10)
+        text = f"/hedge {quantity} {coin} {user % 5 + 1}x"
+        updates.append(telegram.text_update(text, chat_id=100_000 + user))
+    return updates
+
+
+async def replies_through(
+    workers: list[Hedgebot], telegram: FakeTelegram, updates: list[dict[str, Any]]
+) -> dict[int, str]:
+    """Post the updates at once, spread over the workers' webhooks; each chat's reply."""
+    before = len(telegram.received)
+    secret = {SECRET_HEADER: webhook_secret(telegram.token)}
+    async with serving(*workers) as session:
+
+        async def post(n: int, update: dict[str, Any]) -> None:
+            url = f"http://127.0.0.1:{workers[n % len(workers)].port}{PATH}"
+            async with session.post(url, json=update, headers=secret) as response:
+                assert response.status == 200
+
+        await asyncio.gather(*(post(n, update) for n, update in enumerate(updates)))
+        await until(
+            lambda: len(telegram.received) - before >= len(updates), 120, "a reply to each update"
+        )
+    replies = telegram.received[before:]
+    return {int(call.params["chat_id"]): as_of_left_out(call.params["text"]) for call in replies}
+
+
+def as_of_left_out(reply: str) -> str:
+    """The reply without the moment it was made or the data's age, which a later minute
+    changes (the replay's data are from 2021)."""
+    reply = re.sub(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC", "(when)", reply)
+    return re.sub(r"[\d,.]+ (s|min|h|d) old", "(age) old", reply)
+
+
+def requests_by_endpoint(replay: ExchangeReplay) -> Counter[tuple[str, str]]:
+    """The requests each venue endpoint received (some venues' queries carry the time)."""
+    return Counter(
+        (venue, path.split("?")[0])
+        for (venue, path), n in list(replay.requests.items())
+        for _ in range(n)
+    )
+
+
+async def test_two_workers_answer_as_one_and_make_the_exchange_requests_of_one(
+    telegram_elsewhere: FakeTelegram, postgres_url: str, redis_prefix: str, tmp_path: Path
+) -> None:
+    updates = hedge_updates(telegram_elsewhere)
+    with deployment(telegram_elsewhere, postgres_url, redis_prefix, tmp_path) as deployed:
+        alone = deployed.worker(HEDGEBOT_REDIS_PREFIX=f"{redis_prefix}one:")
+        one_worker = await replies_through([alone], telegram_elsewhere, updates)
+        asked_by_one = requests_by_endpoint(deployed.replay)
+        deployed.stop_all()
+        deployed.replay.requests.clear()
+
+        two = [deployed.worker(HEDGEBOT_REDIS_PREFIX=f"{redis_prefix}two:") for _ in range(2)]
+        two_workers = await replies_through(two, telegram_elsewhere, updates)
+        asked_by_two = requests_by_endpoint(deployed.replay)
+    assert len(one_worker) == UPDATES
+    assert all("contracts</b>" in text and "Liquidation" in text for text in one_worker.values())
+    assert two_workers == one_worker
+    assert asked_by_two == asked_by_one
