@@ -6,7 +6,7 @@ bulk request per venue however many subscribers), evaluates, and writes the new 
 messages in one transaction. The sender drains the outbox through PTB's rate limiter and marks
 each message sent, so a crash loses nothing and never repeats what was marked sent.
 
-Of several processes on one database, one leads the cycles and sends (`take_turn`); the others
+Of several processes on one database, one leads the cycles and sends (`leads`); the others
 stand by and take over when it dies. The leader learns of alerts and hedges changed elsewhere
 from the store at each turn.
 """
@@ -103,10 +103,9 @@ class AlertService:
         self.leading = False
         self._cycled_at: float | None = None  # monotonic; None: a cycle is due at once
 
-    async def take_turn(self) -> bool:
-        """Whether this process should run the cycles now: it leads them (taking the lead if
-        no process holds it) and a minute has passed since its last, or it has just taken the
-        lead. Applies what other processes changed meanwhile."""
+    async def leads(self) -> bool:
+        """Whether this process leads the cycles and the sending (taking the lead if no process
+        holds it); applies what other processes changed meanwhile."""
         lead = await self._store.lead()
         if lead is None:
             if self.leading:
@@ -126,6 +125,11 @@ class AlertService:
             if lead.tracking_changed:
                 self.tracking_changed()
         self.leading = True
+        return True
+
+    def cycle_due(self) -> bool:
+        """Whether the leader's cycles are due: a minute after the last, at once after taking
+        the lead."""
         now = self._clock()
         if self._cycled_at is not None and now - self._cycled_at < CYCLE_EVERY_S:
             return False

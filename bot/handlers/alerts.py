@@ -36,7 +36,8 @@ from hedgecore.errors import HedgeCoreError, Refused
 from hedgecore.venues import venue_name
 
 # How often a process asks whether it leads the alert cycles: a standby takes over this soon
-# after the leader dies; the leader runs them every minute (`AlertService.take_turn`).
+# after the leader dies. The leader runs the cycles every minute and sends what is queued at
+# every turn.
 TURN_EVERY_S = 10
 log = logging.getLogger(__name__)
 
@@ -175,22 +176,23 @@ async def delete_button(update: Update, context: HedgeContext) -> None:
 
 
 async def check_alerts(context: HedgeContext) -> None:
-    """The job: once a minute, if this process leads the cycles, evaluate every alert and
-    tracked hedge, and send what fired."""
+    """The job, if this process leads: once a minute evaluate every alert and tracked hedge;
+    at every turn send what is queued."""
     service = context.services.alerts
-    if not await service.take_turn():
+    if not await service.leads():
         return
-    now = datetime.now(UTC)
-    # One failing (no venue answering) must not keep the other's messages, or the queued ones,
-    # from going out.
-    for step in (service.cycle, service.track_cycle):
-        try:
-            await step(now)
-        except HedgeCoreError as exc:
-            log.warning("%s skipped this minute: %s", step.__name__, exc)
-        except LeadLost as exc:
-            log.warning("%s not committed: %s", step.__name__, exc)
-            return  # the process leading now runs it
+    if service.cycle_due():
+        now = datetime.now(UTC)
+        # One failing (no venue answering) must not keep the other's messages, or the queued
+        # ones, from going out.
+        for step in (service.cycle, service.track_cycle):
+            try:
+                await step(now)
+            except HedgeCoreError as exc:
+                log.warning("%s skipped this minute: %s", step.__name__, exc)
+            except LeadLost as exc:
+                log.warning("%s not committed: %s", step.__name__, exc)
+                return  # the process leading now runs it
     await service.deliver(context.bot)
 
 

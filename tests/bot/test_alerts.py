@@ -451,27 +451,30 @@ async def test_of_two_processes_one_runs_the_cycles_learns_the_others_alerts_and
     stores = [await PostgresStore.open(postgres_url) for _ in range(2)]
     leader, worker = (AlertService(store, market.service, clock=clock) for store in stores)
     try:
-        assert await leader.take_turn()
-        assert not await worker.take_turn()  # it stands by
+        assert await leader.leads()
+        assert leader.cycle_due()
+        assert not await worker.leads()  # it stands by
         assert await leader.cycle(NOW) == 0  # its index is built, with no alert in it
         clock.now += 30
-        assert not await leader.take_turn()  # once a minute
+        assert await leader.leads()
+        assert not leader.cycle_due()  # once a minute
 
         # Added through the other process, as its /alert handler does.
         rule = await add(stores[1], CHAT, "BTC above 0.01%")
         worker.rules_added([rule])
         clock.now += 30
-        assert await leader.take_turn()
+        assert await leader.leads()
+        assert leader.cycle_due()
         assert await leader.cycle(NOW) == 0  # below: the crossing is what fires
         await market.set_rate("0.0002")
-        clock.now += 60
-        assert await leader.take_turn()
+        assert await leader.leads()
         assert await leader.cycle(NOW) == 1
         assert [chat for _, chat, _ in await stores[1].pending_messages(10)] == [CHAT]
 
         await stores[0].close()  # the leader goes
         # The server lets the lock go once the leader's session has ended: within moments.
-        assert await eventually(worker.take_turn)
+        assert await eventually(worker.leads)
+        assert worker.cycle_due()  # at once
         assert await worker.cycle(NOW) == 0  # what fired is remembered: not again
     finally:
         for store in stores:
