@@ -17,12 +17,13 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import psycopg
 
 from bot.webhook import SECRET_HEADER, webhook_secret
 
 from ..hedgecore.market.exchange_replay import ExchangeReplay, ThreadedReplay
 from .conftest import free_port
-from .fake_telegram import FakeTelegram
+from .fake_telegram import Call, FakeTelegram
 from .servers import REDIS
 
 LAUNCHER = Path(__file__).with_name("replayed_hedgebot.py")
@@ -201,3 +202,68 @@ async def test_two_workers_answer_as_one_and_make_the_exchange_requests_of_one(
     assert all("contracts</b>" in text and "Liquidation" in text for text in one_worker.values())
     assert two_workers == one_worker
     assert asked_by_two == asked_by_one
+
+
+def schema_ready(postgres_url: str) -> bool:
+    """Whether a hedgebot has migrated the test's schema (it has an outbox)."""
+    with psycopg.connect(postgres_url) as db:
+        row = db.execute("SELECT to_regclass('outbox') IS NOT NULL").fetchone()
+        return bool(row and row[0])
+
+
+def queue_alerts(postgres_url: str, count: int) -> None:
+    """What a cycle that fired `count` alerts, one per chat, left in the outbox."""
+    with psycopg.connect(postgres_url) as db:
+        db.execute(
+            "INSERT INTO outbox (chat_id, text) "
+            "SELECT n, 'alert ' || n FROM generate_series(1, %s) AS n",
+            (count,),
+        )
+
+
+LEADS = "this process leads the alert cycles"
+
+
+async def test_a_scheduler_killed_while_sending_is_taken_over_and_every_alert_goes_out_once(
+    telegram_elsewhere: FakeTelegram, postgres_url: str, redis_prefix: str, tmp_path: Path
+) -> None:
+    telegram = telegram_elsewhere
+    killed: dict[str, Any] = {}
+    arrivals: list[float] = []  # when each message reached the fake Bot API
+
+    def kill_the_leader_at_the_50th(call: Call) -> None:
+        arrivals.append(time.monotonic())
+        # Before this message is answered: it reached the user, and its sender dies not
+        # knowing. Telegram takes no idempotency key, so it may go again: the one message a
+        # sender's death can repeat is the one it had in flight.
+        if len(telegram.received) != 50:
+            return
+        (leader,) = [bot for bot in schedulers if bot.said(LEADS)]
+        leader.process.send_signal(signal.SIGKILL)
+        answered = {c.params["text"] for c in telegram.calls if c.method == "sendMessage"}
+        received = {c.params["text"] for c in telegram.received}
+        killed.update(at=time.monotonic(), leader=leader, in_flight=received - answered)
+
+    with deployment(telegram, postgres_url, redis_prefix, tmp_path) as deployed:
+        schedulers = [deployed.start("--scheduler") for _ in range(2)]
+        await until(lambda: schema_ready(postgres_url), 60, "the schema migrated")
+        queue_alerts(postgres_url, QUEUED_ALERTS)
+        telegram.on_message = kill_the_leader_at_the_50th
+        wanted = {f"alert {n}" for n in range(1, QUEUED_ALERTS + 1)}
+
+        def all_delivered() -> bool:
+            return wanted <= {c.params["text"] for c in telegram.received}
+
+        await until(all_delivered, 180, "every queued alert delivered")
+        (standby,) = [bot for bot in schedulers if bot is not killed["leader"]]
+        assert standby.said(LEADS)
+    # The standby sends what was never claimed at once, what the dead leader had claimed once
+    # its lease (55 s) is over: all within the two minutes a takeover may take.
+    after_kill = [t - killed["at"] for t in arrivals if t > killed["at"]]
+    print(f"first message after the kill: {after_kill[0]:.1f} s, last: {after_kill[-1]:.1f} s")
+    assert after_kill[-1] < 120
+    delivered = Counter(c.params["text"] for c in telegram.received)
+    repeated = {text for text, n in delivered.items() if n > 1}
+    assert set(delivered) == wanted
+    assert repeated <= killed["in_flight"], (repeated, killed["in_flight"])
+    assert killed["leader"].process.returncode == -signal.SIGKILL
