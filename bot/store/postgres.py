@@ -42,6 +42,11 @@ POLLER_LOCKS = 0x504F_4C4C  # "POLL"
 LEADER_LOCKS = 0x4C45_4144  # "LEAD"
 # A leader whose machine vanishes sends no FIN: the server's keepalive notices within about
 # 20 + 3 x 10 s and lets its lock go, well inside the two minutes a standby has to take over.
+# How long a request waits for a connection: past it the user gets an apology at once instead of
+# a reply that waits on a database that is gone (start-up waits longer: `open`'s timeout). The
+# pool gives up reconnecting in the background as soon: the next request then connects afresh,
+# so the bot is back with the database, not up to a backoff's half-minute later.
+CONNECTION_WAIT_S = 2.0
 KEEPALIVE_SETTINGS = (
     "SET tcp_keepalives_idle = 20",
     "SET tcp_keepalives_interval = 10",
@@ -182,7 +187,12 @@ class PostgresStore:
         do (Telegram answers a second with 409 Conflict); a second is refused.
         """
         pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
-            url, min_size=1, max_size=8, open=False, timeout=timeout_s
+            url,
+            min_size=1,
+            max_size=8,
+            open=False,
+            timeout=min(timeout_s, CONNECTION_WAIT_S),
+            reconnect_timeout=CONNECTION_WAIT_S,
         )
         store = cls(url, pool, timeout_s)
         try:

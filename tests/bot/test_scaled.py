@@ -18,13 +18,16 @@ from typing import Any
 
 import aiohttp
 import psycopg
+from redis.asyncio import Redis
 
+from bot.handlers.errors import APOLOGY
 from bot.webhook import SECRET_HEADER, webhook_secret
 
 from ..hedgecore.market.exchange_replay import ExchangeReplay, ThreadedReplay
-from .conftest import free_port
+from .conftest import free_port, start_bot, stop_bot
 from .fake_telegram import Call, FakeTelegram
-from .servers import REDIS
+from .servers import POSTGRES, REDIS
+from .tcp_proxy import TcpProxy
 
 LAUNCHER = Path(__file__).with_name("replayed_hedgebot.py")
 PATH = "/telegram"
@@ -267,3 +270,47 @@ async def test_a_scheduler_killed_while_sending_is_taken_over_and_every_alert_go
     assert set(delivered) == wanted
     assert repeated <= killed["in_flight"], (repeated, killed["in_flight"])
     assert killed["leader"].process.returncode == -signal.SIGKILL
+
+
+OUTAGE_S = 10
+
+
+async def test_a_worker_that_loses_postgresql_and_redis_for_ten_seconds_apologises_and_recovers(
+    telegram: FakeTelegram, postgres_url: str, redis: Redis, redis_prefix: str, tmp_path: Path
+) -> None:
+    postgres, shared = TcpProxy.for_url(POSTGRES), TcpProxy.for_url(REDIS)
+    for proxy in (postgres, shared):
+        await proxy.start()
+    app = await start_bot(
+        telegram,
+        tmp_path / "unused.sqlite3",
+        HEDGEBOT_DB=postgres.url_through(postgres_url),
+        HEDGEBOT_REDIS_URL=shared.url_through(REDIS),
+        HEDGEBOT_REDIS_PREFIX=redis_prefix,
+    )
+
+    async def reply_to(text: str, within_s: float) -> str:
+        before = len(telegram.sent())
+        telegram.send_text(text)
+        started = time.monotonic()
+        (*_, answer) = await telegram.wait_for("sendMessage", before + 1, timeout=within_s)
+        print(f"{text}: answered in {time.monotonic() - started:.2f} s")
+        return str(answer.params["text"])
+
+    try:
+        assert "Leverage: 3x" in await reply_to("/settings leverage 3", 5)
+        for proxy in (postgres, shared):
+            await proxy.cut()
+        outage_ends = time.monotonic() + OUTAGE_S
+        assert await reply_to("/hedge 1.2 BTC", 5) == APOLOGY  # short, and soon
+        assert await reply_to("/settings leverage 5", 5) == APOLOGY  # refused, not half-kept
+        await asyncio.sleep(outage_ends - time.monotonic())
+        for proxy in (postgres, shared):
+            await proxy.start()
+        # Back by itself: the settings kept from before, the one refused not applied.
+        assert "at 3x" in await reply_to("/hedge 1.2 BTC", 15)
+        assert await redis.exists(f"{redis_prefix}flood:77")  # counting in Redis again
+    finally:
+        await stop_bot(app)
+        for proxy in (postgres, shared):
+            await proxy.cut()
