@@ -13,6 +13,7 @@ import pytest
 import yaml
 from aiohttp import ClientSession
 
+from bot.__main__ import parse_args
 from bot.handlers.gate import SLOW_DOWN
 from bot.logs import configure_logging, user_label
 from bot.settings import BotSettings
@@ -206,3 +207,28 @@ async def test_logs_one_json_line_per_event_with_hashed_users(
     )
     assert "4242" not in answered["message"]
     assert user_label(4242, reveal=True) == "4242"
+
+
+def test_scaled_compose_file_runs_workers_and_schedulers_hedgebot_accepts() -> None:
+    compose = yaml.safe_load((DEPLOY / "compose.scale.yml").read_text())
+    services = compose["services"]
+    assert set(services) == {"bot", "scheduler", "postgres", "redis", "proxy"}
+    for name in ("bot", "scheduler"):
+        service = services[name]
+        assert (DEPLOY / service["build"]["context"] / service["build"]["dockerfile"]).is_file()
+        environment = service["environment"]
+        assert environment["HEDGEBOT_DB"].startswith("postgresql://")
+        assert environment["HEDGEBOT_REDIS_URL"].startswith("redis://")
+        assert set(service["depends_on"]) == {"postgres", "redis"}
+        program, *args = service["command"]
+        assert program == "hedgebot"
+        parse_args(args)  # flags hedgebot knows (argparse exits on any other)
+    assert "--worker" in services["bot"]["command"]
+    assert services["bot"]["command"][2].endswith("/telegram")
+    assert services["scheduler"]["command"] == ["hedgebot", "--scheduler"]
+    assert services["bot"]["environment"]["HEDGEBOT_WEBHOOK_PORT"] in services["bot"]["expose"]
+    caddyfile = (DEPLOY / "Caddyfile").read_text()
+    assert "dynamic a bot 8443" in caddyfile  # the workers' webhook port
+    assert "handle /telegram" in caddyfile  # the webhook's path, and nothing else
+    for volume in ("postgres-data", "caddy-data"):
+        assert volume in compose["volumes"]
