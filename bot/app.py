@@ -53,11 +53,25 @@ async def check_token(token: str, base_url: str) -> None:
         await request.shutdown()
 
 
+# Connections to Redis per use (flood guard, market cache, send window). Past them a command
+# waits its turn, up to 5 s, rather than fail as it would past redis-py's default pool (100,
+# which 256 handlers at once outrun); a Redis that is down fails each call within its 1 s
+# socket timeouts, not there.
+REDIS_CONNECTIONS = 64
+
+
 def _redis(settings: BotSettings) -> Redis:
-    from redis.asyncio import Redis
+    from redis.asyncio import BlockingConnectionPool, Redis
 
     assert settings.redis_url is not None  # only called with one
-    return Redis.from_url(settings.redis_url, socket_timeout=1, socket_connect_timeout=1)
+    pool = BlockingConnectionPool.from_url(
+        settings.redis_url,
+        max_connections=REDIS_CONNECTIONS,
+        timeout=5,
+        socket_timeout=1,
+        socket_connect_timeout=1,
+    )
+    return Redis.from_pool(pool)
 
 
 def shared_flood_guard(settings: BotSettings) -> Flood:

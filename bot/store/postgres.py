@@ -12,6 +12,10 @@ of its own, which PostgreSQL lets go when that process dies; the others stand by
 Its cycles commit on that connection, so a process that lost the lead cannot commit a cycle.
 Writes that change which alerts or hedges there are announce it (NOTIFY, delivered at commit)
 to the leader, which listens on the same connection and applies each change to its indexes.
+
+Users' settings, read on every /hedge, are held in each process's memory as the SQLite store
+holds them: every process listens for the settings others save, and while it cannot listen it
+reads them from the database instead.
 """
 
 from __future__ import annotations
@@ -178,6 +182,9 @@ class PostgresStore:
         # Listens for changes, and holds the lead's lock while `_leading`.
         self._scheduling: psycopg.AsyncConnection[Any] | None = None
         self._leading = False
+        self._settings = records.SettingsCache()
+        self._listening: asyncio.Task[None] | None = None
+        self._settings_kept_true = False  # while listening: what it holds is kept true
 
     @classmethod
     async def open(cls, url: str, timeout_s: float = 10.0, polling: bool = False) -> PostgresStore:
@@ -189,10 +196,11 @@ class PostgresStore:
         pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
             url,
             min_size=1,
-            max_size=8,
+            max_size=16,
             open=False,
             timeout=min(timeout_s, CONNECTION_WAIT_S),
             reconnect_timeout=CONNECTION_WAIT_S,
+            kwargs={"application_name": "hedgebot"},
         )
         store = cls(url, pool, timeout_s)
         try:
@@ -205,8 +213,9 @@ class PostgresStore:
                 row = await (await connection.execute("SELECT current_schema()")).fetchone()
             # Channels are per database: the schema's name keeps two bots on one apart.
             store._channel = f"hedgebot:{row[0] if row else ''}"[:63]
+            store._listening = asyncio.create_task(store._listen_for_settings())
             if polling:
-                store._poller = await store._connect()
+                store._poller = await store._connect("poller")
                 if not await _try_lock(store._poller, POLLER_LOCKS):
                     raise StoreUnavailable(
                         "another hedgebot polls Telegram for this PostgreSQL database: polling "
@@ -217,24 +226,57 @@ class PostgresStore:
             raise
         return store
 
-    async def _connect(self) -> psycopg.AsyncConnection[Any]:
-        """A connection of its own (outside the pool), for a session lock."""
+    async def _connect(self, purpose: str) -> psycopg.AsyncConnection[Any]:
+        """A connection of its own (outside the pool), named for `purpose` where PostgreSQL
+        lists its sessions (pg_stat_activity)."""
         try:
             connection = await psycopg.AsyncConnection.connect(
-                self._url, autocommit=True, connect_timeout=max(int(self._timeout_s), 1)
+                self._url,
+                autocommit=True,
+                connect_timeout=max(int(self._timeout_s), 1),
+                application_name=f"hedgebot {purpose}",
             )
         except (psycopg.Error, OSError) as exc:
             raise _unreachable(exc) from None
-        for setting in KEEPALIVE_SETTINGS:
-            await connection.execute(setting)
+        try:
+            for setting in KEEPALIVE_SETTINGS:
+                await connection.execute(setting)
+        except BaseException:  # cancelled at close, or the server went
+            await connection.close()
+            raise
         return connection
+
+    async def _listen_for_settings(self) -> None:
+        """Hold every stored setting and keep it true with what other processes announce; on
+        losing the connection, forget them (reads go to the database) and try again."""
+        while True:
+            try:
+                async with await self._connect("settings") as listener:
+                    # Listening before reading: nothing saved after the read is missed.
+                    await listener.execute(
+                        sql.SQL("LISTEN {}").format(sql.Identifier(self._channel))
+                    )
+                    rows = await (await listener.execute(records.EVERY_SETTING)).fetchall()
+                    self._settings.hold(rows)
+                    self._settings_kept_true = True
+                    async for notice in listener.notifies():
+                        kind, _, saved = notice.payload.partition(" ")
+                        if kind == "settings":
+                            user_id, *row = saved.split(" ")
+                            self._settings.remember(int(user_id), records.user_settings(row))
+            except (psycopg.Error, OSError, StoreUnavailable) as exc:
+                if self._settings_kept_true:
+                    log.warning("settings no longer held in memory: %s", type(exc).__name__)
+            self._settings_kept_true = False
+            self._settings.forget()
+            await asyncio.sleep(CONNECTION_WAIT_S)
 
     async def lead(self) -> Lead | None:
         """Take or keep the lead of the alert cycles, which one process holds at a time; None
         while another process holds it or the database cannot be reached."""
         try:
             if self._scheduling is None:
-                self._scheduling = await self._connect()
+                self._scheduling = await self._connect("scheduling")
                 # Listening before the lock is taken: nothing committed after it is missed.
                 await self._scheduling.execute(
                     sql.SQL("LISTEN {}").format(sql.Identifier(self._channel))
@@ -270,6 +312,8 @@ class PostgresStore:
         tracking = False
         async for notice in db.notifies(timeout=0):
             kind, _, numbers = notice.payload.partition(" ")
+            if kind not in ("alerts", "deleted", "chat", "tracking"):
+                continue  # settings: each process keeps its own
             ids = [int(number) for number in numbers.split()]
             if kind == "alerts":
                 added.update(ids)
@@ -309,6 +353,9 @@ class PostgresStore:
 
     async def user_settings(self, user_id: int) -> UserSettings:
         """A user's settings, or the defaults."""
+        held = self._settings.get(user_id)
+        if held is not None:
+            return held
         async with self._pool.connection() as db:
             row = await (
                 await db.execute(
@@ -316,11 +363,15 @@ class PostgresStore:
                     (user_id,),
                 )
             ).fetchone()
-        return DEFAULT_SETTINGS if row is None else records.user_settings(row)
+        settings = DEFAULT_SETTINGS if row is None else records.user_settings(row)
+        if self._settings_kept_true:
+            self._settings.remember(user_id, settings)
+        return settings
 
     async def save_user_settings(self, user_id: int, settings: UserSettings) -> None:
         """Store a user's settings, replacing the old ones."""
-        async with self._pool.connection() as db:
+        row = (str(settings.leverage), str(settings.hedge_ratio), ",".join(settings.venues))
+        async with self._pool.connection() as db, db.transaction():
             await db.execute(
                 """
                 INSERT INTO user_settings (user_id, leverage, hedge_ratio, venues)
@@ -329,13 +380,12 @@ class PostgresStore:
                     hedge_ratio = excluded.hedge_ratio, venues = excluded.venues,
                     updated_at = now()
                 """,
-                (
-                    user_id,
-                    str(settings.leverage),
-                    str(settings.hedge_ratio),
-                    ",".join(settings.venues),
-                ),
+                (user_id, *row),
             )
+            # Every process holding settings in memory hears of it at commit.
+            await self._announce(db, " ".join(("settings", str(user_id), *row)))
+        if self._settings_kept_true:
+            self._settings.remember(user_id, settings)
 
     async def add_alert(
         self, chat_id: int, wanted: AlertSpec, admit: Callable[[Sequence[AlertRule]], None]
@@ -653,6 +703,10 @@ class PostgresStore:
 
     async def close(self) -> None:
         """Close the connections, letting go of the locks this process holds."""
+        if self._listening is not None:
+            self._listening.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._listening
         await self._pool.close()
         for connection in (self._poller, self._scheduling):
             if connection is not None:

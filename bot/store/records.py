@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from bot.defaults import UserSettings
+from bot.defaults import DEFAULT_SETTINGS, UserSettings
 from hedgecore.alerts import AlertKind, AlertRule, AlertState, GroupState
 from hedgecore.tracking import ChatWatch, TrackedHedge, WatchState
 
@@ -156,3 +157,55 @@ def state_from_json(text: str) -> AlertState:
         int(rule_id): datetime.fromisoformat(moment) for rule_id, moment in data["reminded"].items()
     }
     return AlertState(groups=groups, reminded=reminded)
+
+
+SETTINGS_CACHE_SIZE = 50_000
+# Every stored setting, or one more than the cache holds: then it holds none of them up front.
+EVERY_SETTING = (
+    "SELECT user_id, leverage, hedge_ratio, venues FROM user_settings "
+    f"LIMIT {SETTINGS_CACHE_SIZE + 1}"
+)
+
+
+class SettingsCache:
+    """Users' settings in memory: every stored one while they number up to `size`, so that a
+    user with none (most) is answered without a read; past that, the most recently used.
+
+    Settings are read on every /hedge and written rarely: the store writes through it.
+    """
+
+    def __init__(self, size: int = SETTINGS_CACHE_SIZE) -> None:
+        self._size = size
+        self._settings: OrderedDict[int, UserSettings] = OrderedDict()
+        self._holds_every_stored = False
+
+    def get(self, user_id: int) -> UserSettings | None:
+        """The user's settings if known here (the defaults when every stored one is held)."""
+        cached = self._settings.get(user_id)
+        if cached is not None:
+            self._settings.move_to_end(user_id)
+            return cached
+        return DEFAULT_SETTINGS if self._holds_every_stored else None
+
+    def remember(self, user_id: int, settings: UserSettings) -> None:
+        """A user's settings as stored now."""
+        self._settings[user_id] = settings
+        self._settings.move_to_end(user_id)
+        if len(self._settings) > self._size:
+            self._holds_every_stored = False
+            self._settings.popitem(last=False)
+
+    def hold(self, rows: Sequence[Sequence[Any]]) -> bool:
+        """Hold every stored setting (the rows of `EVERY_SETTING`), unless there are more than
+        fit; returns whether it does."""
+        self.forget()
+        if len(rows) > self._size:
+            return False
+        self._settings.update((int(row[0]), user_settings(row[1:])) for row in rows)
+        self._holds_every_stored = True
+        return True
+
+    def forget(self) -> None:
+        """Know nothing (the stored settings may have changed unseen)."""
+        self._settings.clear()
+        self._holds_every_stored = False

@@ -13,7 +13,6 @@ import asyncio
 import fcntl
 import os
 import sqlite3
-from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from decimal import Decimal
@@ -26,7 +25,6 @@ from hedgecore.alerts import AlertRule, AlertSpec, AlertState
 from hedgecore.tracking import ChatWatch, PlacedShort, TrackedHedge, WatchState
 
 T = TypeVar("T")
-SETTINGS_CACHE_SIZE = 50_000
 
 # Each entry moves the schema from version i to i + 1; never edit one that has shipped.
 MIGRATIONS: tuple[str, ...] = (
@@ -122,11 +120,7 @@ class SqliteStore:
         self._connection = connection
         self._lock_fd = lock_fd
         self._lock = asyncio.Lock()
-        # Settings are read on every /hedge and written rarely (write through). While every
-        # stored user's settings fit in the cache (few users change the defaults) all are held
-        # and a user with none is answered without a read; past that, the recent ones are kept.
-        self._settings: OrderedDict[int, UserSettings] = OrderedDict()
-        self._holds_every_stored = False
+        self._settings = records.SettingsCache()
         self._leading = False
 
     @classmethod
@@ -179,17 +173,9 @@ class SqliteStore:
         return store
 
     async def _hold_every_stored_setting(self) -> None:
-        def read(db: sqlite3.Connection) -> list[tuple[int, UserSettings]] | None:
-            (count,) = db.execute("SELECT COUNT(*) FROM user_settings").fetchone()
-            if count > SETTINGS_CACHE_SIZE:
-                return None
-            rows = db.execute("SELECT user_id, leverage, hedge_ratio, venues FROM user_settings")
-            return [(user_id, records.user_settings(row)) for user_id, *row in rows]
-
-        stored = await self._run(read)
-        if stored is not None:
-            self._settings.update(stored)
-            self._holds_every_stored = True
+        self._settings.hold(
+            await self._run(lambda db: db.execute(records.EVERY_SETTING).fetchall())
+        )
 
     async def _run(self, work: Callable[[sqlite3.Connection], T]) -> T:
         async with self._lock:
@@ -199,10 +185,7 @@ class SqliteStore:
         """A user's settings, or the defaults."""
         cached = self._settings.get(user_id)
         if cached is not None:
-            self._settings.move_to_end(user_id)
             return cached
-        if self._holds_every_stored:
-            return DEFAULT_SETTINGS
 
         def read(db: sqlite3.Connection) -> UserSettings:
             row = db.execute(
@@ -212,7 +195,7 @@ class SqliteStore:
             return DEFAULT_SETTINGS if row is None else records.user_settings(row)
 
         settings = await self._run(read)
-        self._remember(user_id, settings)
+        self._settings.remember(user_id, settings)
         return settings
 
     async def save_user_settings(self, user_id: int, settings: UserSettings) -> None:
@@ -235,14 +218,7 @@ class SqliteStore:
             )
 
         await self._run(write)
-        self._remember(user_id, settings)
-
-    def _remember(self, user_id: int, settings: UserSettings) -> None:
-        self._settings[user_id] = settings
-        self._settings.move_to_end(user_id)
-        if len(self._settings) > SETTINGS_CACHE_SIZE:
-            self._holds_every_stored = False
-            self._settings.popitem(last=False)
+        self._settings.remember(user_id, settings)
 
     async def add_alert(
         self, chat_id: int, wanted: AlertSpec, admit: Callable[[Sequence[AlertRule]], None]

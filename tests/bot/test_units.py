@@ -16,6 +16,7 @@ from bot.keyboards import BadCallback, decode, encode
 from bot.logs import RedactToken, configure_logging
 from bot.parsing import HedgeRequest, parse_hedge
 from bot.settings import SettingsError, load_settings
+from bot.store.records import SettingsCache
 from bot.store.sqlite import MIGRATIONS, SqliteStore, migrate
 from hedgecore.models import Holding
 
@@ -198,19 +199,18 @@ def test_configure_logging_redacts_on_the_root_handler(capsys: pytest.CaptureFix
     assert TOKEN not in err
 
 
-async def test_store_keeps_recent_settings_in_memory_within_a_bound(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr("bot.store.sqlite.SETTINGS_CACHE_SIZE", 2)
-    store = await SqliteStore.open(tmp_path / "s.sqlite3")
-    try:
-        for user in (1, 2, 3):
-            await store.save_user_settings(user, UserSettings(leverage=D(user)))
-        assert list(store._settings) == [2, 3]
-        assert await store.user_settings(1) == UserSettings(leverage=D(1))  # read back from disk
-        assert list(store._settings) == [3, 1]
-    finally:
-        await store.close()
+def test_the_settings_cache_holds_every_stored_setting_within_a_bound_then_the_recent() -> None:
+    cache = SettingsCache(size=2)
+    assert cache.hold([(1, "3", "1", "")])
+    assert cache.get(1) == UserSettings(leverage=D(3))
+    assert cache.get(99) == UserSettings()  # every stored one is held: 99 has none
+    for user in (2, 3):  # three stored: more than it holds
+        cache.remember(user, UserSettings(leverage=D(user)))
+    assert cache.get(1) is None  # the least recently used went
+    assert cache.get(99) is None  # and so unknown users must be read
+    assert cache.get(2) == UserSettings(leverage=D(2))
+    assert not cache.hold([(n, "1", "1", "") for n in range(3)])
+    assert cache.get(0) is None
 
 
 def test_console_risk_and_its_button(tmp_path: Path) -> None:
@@ -222,9 +222,8 @@ def test_console_risk_and_its_button(tmp_path: Path) -> None:
 
 
 async def test_store_answers_users_without_settings_from_memory_while_it_holds_every_stored(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
 ) -> None:
-    monkeypatch.setattr("bot.store.sqlite.SETTINGS_CACHE_SIZE", 2)
     path = tmp_path / "s.sqlite3"
     first = await SqliteStore.open(path)
     await first.save_user_settings(1, UserSettings(leverage=D(3)))
@@ -237,10 +236,5 @@ async def test_store_answers_users_without_settings_from_memory_while_it_holds_e
         assert await store.user_settings(1) == UserSettings(leverage=D(3))
         assert await store.user_settings(99) == UserSettings()
         assert reads == []  # both answered from memory: 1 was loaded at opening, 99 has none
-        for user in (2, 3):  # three stored: more than the cache holds
-            await store.save_user_settings(user, UserSettings(leverage=D(user)))
-        reads.clear()
-        assert await store.user_settings(99) == UserSettings()
-        assert any("FROM user_settings WHERE user_id" in sql for sql in reads)
     finally:
         await store.close()

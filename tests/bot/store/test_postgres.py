@@ -2,11 +2,13 @@
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from decimal import Decimal as D
 from pathlib import Path
 
 import psycopg
 import pytest
 
+from bot.defaults import DEFAULT_SETTINGS, UserSettings
 from bot.store import Lead, LeadLost, SchemaTooNew, StoreUnavailable
 from bot.store.postgres import LEADER_LOCKS, PostgresStore
 from hedgecore.alerts import AlertState
@@ -129,3 +131,32 @@ async def test_a_leader_whose_session_ends_commits_nothing_and_a_standby_takes_o
     finally:
         await leader.close()
         await standby.close()
+
+
+async def test_settings_one_process_saves_are_held_by_the_others_even_across_a_lost_connection(
+    postgres_url: str,
+) -> None:
+    saver, reader = [await PostgresStore.open(postgres_url) for _ in range(2)]
+    three, five = UserSettings(leverage=D(3)), UserSettings(leverage=D(5))
+    try:
+        assert await eventually(lambda: reader.user_settings(99), DEFAULT_SETTINGS)
+        await saver.save_user_settings(7, three)
+        assert await eventually(lambda: held(reader, 7), three) == three  # no read needed
+        with psycopg.connect(postgres_url, autocommit=True) as admin:
+            # The listening sessions end: what they hold could go stale unseen.
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE application_name = 'hedgebot settings'"
+            )
+        assert await eventually(lambda: held(reader, 7), None) is None  # so it forgets them
+        await saver.save_user_settings(7, five)
+        assert await reader.user_settings(7) == five  # read from the database meanwhile
+        assert await eventually(lambda: held(reader, 7), five) == five  # held again after
+    finally:
+        await saver.close()
+        await reader.close()
+
+
+async def held(store: PostgresStore, user_id: int) -> UserSettings | None:
+    """What the store answers for the user from memory, without asking the database."""
+    return store._settings.get(user_id)
