@@ -187,7 +187,7 @@ def requests_by_endpoint(replay: ExchangeReplay) -> Counter[tuple[str, str]]:
     )
 
 
-async def test_two_workers_answer_as_one_and_make_the_exchange_requests_of_one(
+async def test_two_workers_and_a_scheduler_answer_as_one_worker_and_ask_the_venues_as_much(
     telegram_elsewhere: FakeTelegram, postgres_url: str, redis_prefix: str, tmp_path: Path
 ) -> None:
     updates = hedge_updates(telegram_elsewhere)
@@ -199,6 +199,8 @@ async def test_two_workers_answer_as_one_and_make_the_exchange_requests_of_one(
         deployed.replay.requests.clear()
 
         two = [deployed.worker(HEDGEBOT_REDIS_PREFIX=f"{redis_prefix}two:") for _ in range(2)]
+        # and the scheduler beside them, as deployed (with no alert to check, it asks nothing)
+        deployed.start("--scheduler", HEDGEBOT_REDIS_PREFIX=f"{redis_prefix}two:")
         two_workers = await replies_through(two, telegram_elsewhere, updates)
         asked_by_two = requests_by_endpoint(deployed.replay)
     assert len(one_worker) == UPDATES
