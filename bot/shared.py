@@ -143,11 +143,18 @@ class SharedMarketCache:
         try:
             while True:
                 shared = await self._fresh(value_key, fresh_since)
+                if shared is None and await self._redis.set(
+                    loading_key, token, nx=True, px=LOADING_LEASE_MS
+                ):
+                    # Marked: but the process loading before may have stored its value and let
+                    # go between the look and the mark.
+                    shared = await self._fresh(value_key, fresh_since)
+                    if shared is None:
+                        break
+                    await self._release(keys=[loading_key], args=[token])
                 if shared is not None:
                     self._reach.answered()
                     return shared
-                if await self._redis.set(loading_key, token, nx=True, px=LOADING_LEASE_MS):
-                    break
                 # Another process is loading it: its value, or its lease ending, comes soon.
                 await asyncio.sleep(WAIT_STEP_S)
         except RedisError as exc:

@@ -22,6 +22,7 @@ from redis.asyncio import Redis
 
 from bot.handlers.errors import APOLOGY
 from bot.webhook import SECRET_HEADER, webhook_secret
+from hedgecore.market.service import Ttls
 
 from ..hedgecore.market.exchange_replay import ExchangeReplay, ThreadedReplay
 from .conftest import free_port, start_bot, stop_bot
@@ -31,6 +32,7 @@ from .tcp_proxy import TcpProxy
 
 LAUNCHER = Path(__file__).with_name("replayed_hedgebot.py")
 PATH = "/telegram"
+LEADS = "this process leads the alert cycles"
 UPDATES = 1000
 QUEUED_ALERTS = 150
 
@@ -157,6 +159,7 @@ async def replies_through(
     before = len(telegram.received)
     secret = {SECRET_HEADER: webhook_secret(telegram.token)}
     async with serving(*workers) as session:
+        began = time.monotonic()
 
         async def post(n: int, update: dict[str, Any]) -> None:
             url = f"http://127.0.0.1:{workers[n % len(workers)].port}{PATH}"
@@ -167,6 +170,8 @@ async def replies_through(
         await until(
             lambda: len(telegram.received) - before >= len(updates), 120, "a reply to each update"
         )
+        # Within the quotes' time to live, or their refresh would be among the requests counted.
+        assert time.monotonic() - began < Ttls().quotes, "answering took too long to compare"
     replies = telegram.received[before:]
     return {int(call.params["chat_id"]): as_of_left_out(call.params["text"]) for call in replies}
 
@@ -198,9 +203,11 @@ async def test_two_workers_and_a_scheduler_answer_as_one_worker_and_ask_the_venu
         deployed.stop_all()
         deployed.replay.requests.clear()
 
+        # The scheduler beside them, as deployed (with no alert to check it asks the venues
+        # nothing), started first: its start-up's CPU would slow the workers' answers down.
+        scheduler = deployed.start("--scheduler", HEDGEBOT_REDIS_PREFIX=f"{redis_prefix}two:")
+        await until(lambda: scheduler.said(LEADS), 60, "the scheduler leads")
         two = [deployed.worker(HEDGEBOT_REDIS_PREFIX=f"{redis_prefix}two:") for _ in range(2)]
-        # and the scheduler beside them, as deployed (with no alert to check, it asks nothing)
-        deployed.start("--scheduler", HEDGEBOT_REDIS_PREFIX=f"{redis_prefix}two:")
         two_workers = await replies_through(two, telegram_elsewhere, updates)
         asked_by_two = requests_by_endpoint(deployed.replay)
     assert len(one_worker) == UPDATES
@@ -224,9 +231,6 @@ def queue_alerts(postgres_url: str, count: int) -> None:
             "SELECT n, 'alert ' || n FROM generate_series(1, %s) AS n",
             (count,),
         )
-
-
-LEADS = "this process leads the alert cycles"
 
 
 async def test_a_scheduler_killed_while_sending_is_taken_over_and_every_alert_goes_out_once(

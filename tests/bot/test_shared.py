@@ -3,9 +3,11 @@ requests of one) and Telegram's overall sending limit."""
 
 import asyncio
 import itertools
+import struct
 from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from redis.asyncio import Redis
@@ -122,3 +124,30 @@ async def test_the_bot_with_redis_keeps_telegrams_limit_in_it(
         assert await redis.exists(f"{redis_prefix}send-window")
     finally:
         await stop_bot(app)
+
+
+async def test_a_value_stored_between_the_look_and_the_mark_is_used_not_loaded_again(
+    redis: Redis, redis_prefix: str
+) -> None:
+    class Racing(Redis):
+        """The real Redis; the other worker stores its value just before this one marks."""
+
+        async def set(self, name: Any, value: Any, *args: Any, **kwargs: Any) -> Any:
+            if kwargs.get("nx"):
+                await redis.set(f"{redis_prefix}market:bybit|quotes", stored)
+            return await super().set(name, value, *args, **kwargs)
+
+    stored = struct.pack("!d", 1000.0) + b'["theirs"]'
+    loads: list[str] = []
+
+    async def load() -> tuple[bytes, float]:
+        loads.append("mine")
+        return b'["mine"]', 1000.0
+
+    cache = SharedMarketCache(Racing.from_url(REDIS), prefix=redis_prefix)
+    try:
+        assert await cache.fetch("bybit|quotes", 990.0, load) == (b'["theirs"]', 1000.0)
+    finally:
+        await cache.close()
+    assert loads == []
+    assert not await redis.exists(f"{redis_prefix}market-loading:bybit|quotes")  # let go
