@@ -144,7 +144,8 @@ def _render_plan(
     return "\n".join(lines)
 
 
-def _json_value(value: Any) -> Any:
+def json_value(value: Any) -> Any:
+    """A model's dump in JSON's types: decimals as numbers, times as ISO 8601, enums by value."""
     if isinstance(value, Decimal):
         return float(value)
     if isinstance(value, datetime):
@@ -152,9 +153,9 @@ def _json_value(value: Any) -> Any:
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, dict):
-        return {key: _json_value(item) for key, item in value.items()}
+        return {key: json_value(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
-        return [_json_value(item) for item in value]
+        return [json_value(item) for item in value]
     return value
 
 
@@ -168,19 +169,19 @@ def _plan_json(
     return {
         "data": data_label,
         "coin": plan.holding.coin,
-        "quantity": _json_value(plan.holding.quantity),
-        "price": _json_value(plan.spot_price),
-        "value_usd": _json_value(plan.value_usd),
-        "hedge_ratio": _json_value(plan.hedge_ratio),
-        "leverage": _json_value(plan.leverage),
+        "quantity": json_value(plan.holding.quantity),
+        "price": json_value(plan.spot_price),
+        "value_usd": json_value(plan.value_usd),
+        "hedge_ratio": json_value(plan.hedge_ratio),
+        "leverage": json_value(plan.leverage),
         "horizon_days": plan.horizon_days,
-        "as_of": _json_value(plan.as_of),
+        "as_of": json_value(plan.as_of),
         "cross_hedge": None
         if plan.cross_hedge is None
-        else _json_value(plan.cross_hedge.model_dump()),
-        "legs": [_json_value(leg.model_dump()) for leg in plan.legs],
+        else json_value(plan.cross_hedge.model_dump()),
+        "legs": [json_value(leg.model_dump()) for leg in plan.legs],
         "ranking_reason": plan.ranking_reason,
-        "leverage_table": [_json_value(row.model_dump()) for row in leverage_rows],
+        "leverage_table": [json_value(row.model_dump()) for row in leverage_rows],
         "notes": [*notes, *(note.text for note in plan.notes)],
     }
 

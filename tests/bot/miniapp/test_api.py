@@ -1,0 +1,151 @@
+"""The calculator's JSON API, over loopback HTTP against the running bot: the plan the page
+gets is `hedgecore plan --json`'s for the same question, and what is not Telegram's, or not a
+question, is refused in JSON with a reason."""
+
+import json
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+from bot.miniapp.api import MAX_BODY_BYTES, api_routes
+from bot.miniapp.initdata import secret_key, sign
+
+from ..conftest import DEMO, TOKEN, start_bot, stop_bot
+from ..fake_telegram import FakeTelegram
+
+USER = 4711
+
+
+def signed_init_data(
+    user_id: int = USER, signed_at: float | None = None, token: str = TOKEN
+) -> str:
+    """initData as Telegram signs it for this bot's page."""
+    fields = {
+        "auth_date": str(int(time.time() if signed_at is None else signed_at)),
+        "query_id": "AAHtest",
+        "user": json.dumps({"id": user_id, "first_name": "Ann"}),
+    }
+    from urllib.parse import urlencode
+
+    return urlencode({**fields, "hash": sign(fields, secret_key(token))})
+
+
+@pytest.fixture
+async def api(telegram: FakeTelegram, tmp_path: Path) -> AsyncIterator[tuple[str, Any]]:
+    app = await start_bot(telegram, tmp_path / "app.sqlite3", HEDGEBOT_FLOOD_LIMIT="5")
+    server = web.Application()
+    server.add_routes(api_routes(app, TOKEN))
+    async with TestServer(server, host="127.0.0.1") as test_server:
+        yield str(test_server.make_url("/api/plan")), app
+    await stop_bot(app)
+
+
+async def ask(url: str, body: Any) -> tuple[int, dict[str, Any]]:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(url, data=body if isinstance(body, bytes) else json.dumps(body)) as response,
+    ):
+        return response.status, await response.json()
+
+
+def cli_plan(*args: str) -> dict[str, Any]:
+    """`hedgecore plan ARGS --snapshot DEMO --json`, run as a user would."""
+    done = subprocess.run(
+        [sys.executable, "-m", "hedgecore", "plan", *args, "--snapshot", str(DEMO), "--json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    parsed: dict[str, Any] = json.loads(done.stdout)
+    return parsed
+
+
+async def test_the_pages_plan_is_hedgecore_plans_for_the_same_question(
+    api: tuple[str, Any],
+) -> None:
+    url, _ = api
+    status, answer = await ask(
+        url,
+        {
+            "initData": signed_init_data(),
+            "coin": "BTC",
+            "quantity": "1.2",
+            "leverage": "3",
+            "ratio": "70%",
+        },
+    )
+    assert status == 200, answer
+    assert answer["plan"] == cli_plan("1.2", "BTC", "--leverage", "3", "--ratio", "70%")
+    payoff = answer["payoff"]
+    assert payoff["coin"] == "BTC"
+    assert (
+        len(payoff["prices"]) == len(payoff["unhedged_usd"]) == len(payoff["chosen"]["value_usd"])
+    )
+    assert payoff["chosen"]["leg"] == answer["plan"]["legs"][0]  # the plan's best leg
+
+
+@pytest.mark.parametrize(
+    ("init_data", "said"),
+    [
+        (None, "no initData"),
+        ("auth_date=1&user=%7B%22id%22%3A1%7D&hash=00", "not signed by Telegram"),
+        (signed_init_data(token="1:another-bots-token-aaaaaaaaaaaa"), "not signed by Telegram"),
+        (signed_init_data(signed_at=time.time() - 2 * 86400), "over a day old"),
+    ],
+)
+async def test_initdata_not_telegrams_or_too_old_is_refused_with_401(
+    api: tuple[str, Any], init_data: str | None, said: str
+) -> None:
+    url, _ = api
+    status, answer = await ask(url, {"initData": init_data, "coin": "BTC", "quantity": "1"})
+    assert status == 401
+    assert answer["ok"] is False
+    assert said in answer["error"]
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "said"),
+    [
+        ({"coin": "BTC"}, 400, "give the coin and the quantity"),
+        ({"coin": "BTC", "quantity": "-1"}, 400, "example"),
+        ({"coin": "BTC", "quantity": "1", "leverage": "500"}, 400, "leverage must be between"),
+        ({"coin": "BTC", "quantity": "1", "ratio": "250%"}, 400, "at most 200%"),
+        ({"coin": "BTC", "quantity": "1", "venue": "weex"}, 400, "Weex lists no coin-margined"),
+        ({"coin": "BTC", "quantity": ["1"]}, 400, "must be a number or text"),
+        ({"coin": "DOGE", "quantity": "1"}, 422, "DOGE"),
+    ],
+)
+async def test_a_question_the_desk_cannot_answer_is_refused_with_a_reason(
+    api: tuple[str, Any], body: dict[str, Any], status: int, said: str
+) -> None:
+    url, _ = api
+    got, answer = await ask(url, {"initData": signed_init_data(), **body})
+    assert got == status, answer
+    assert said in answer["error"]
+    assert "\n" not in answer["error"]
+
+
+async def test_bodies_not_json_or_too_large_are_refused(api: tuple[str, Any]) -> None:
+    url, _ = api
+    assert (await ask(url, b"not json"))[0] == 400
+    assert (await ask(url, b"[1, 2]"))[0] == 400
+    status, answer = await ask(url, b" " * (MAX_BODY_BYTES + 1))
+    assert status == 413
+    assert "over 16 kB" in answer["error"]
+
+
+async def test_each_user_is_held_to_the_flood_limit(api: tuple[str, Any]) -> None:
+    url, _ = api
+    question = {"coin": "BTC", "quantity": "1"}
+    statuses = [(await ask(url, {"initData": signed_init_data(), **question}))[0] for _ in range(6)]
+    assert statuses == [200] * 5 + [429]
+    other = {"initData": signed_init_data(user_id=USER + 1), **question}
+    assert (await ask(url, other))[0] == 200  # another user counts from zero
