@@ -4,6 +4,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+CALCULATOR := bot/miniapp
+VENDOR := $(CALCULATOR)/static/vendor/uPlot.iife.min.js
 
 .PHONY: run test lint clean
 
@@ -13,8 +15,18 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# The calculator page's chart library, from the npm registry at the version its lock file pins.
+# Without npm the bot runs, and the page says its chart could not load.
+$(VENDOR): $(CALCULATOR)/package.json $(CALCULATOR)/package-lock.json
+	@if command -v npm >/dev/null; then \
+	  npm ci --prefix $(CALCULATOR) --no-audit --no-fund --silent && \
+	  mkdir -p $(CALCULATOR)/static/vendor && \
+	  cp $(CALCULATOR)/node_modules/uplot/dist/uPlot.iife.min.js \
+	     $(CALCULATOR)/node_modules/uplot/dist/uPlot.min.css $(CALCULATOR)/static/vendor/; \
+	else echo "npm not found: the calculator page will have no chart (the bot runs without it)"; fi
+
 # The bot: on Telegram with TELEGRAM_BOT_TOKEN set, otherwise a chat in this terminal.
-run: $(STAMP)
+run: $(STAMP) $(VENDOR)
 	$(BIN)/hedgebot
 
 lint: $(STAMP)
@@ -22,8 +34,9 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: lint
+test: lint $(VENDOR)
 	$(BIN)/pytest
 
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis \
+	  $(CALCULATOR)/node_modules $(CALCULATOR)/static/vendor

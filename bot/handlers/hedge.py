@@ -26,6 +26,11 @@ from hedgecore.models import DataSource
 EXAMPLE = "/hedge 1.2 BTC"
 
 
+def plan_reply(request: HedgeRequest, result: HedgeResult) -> tuple[str, Keyboard | None]:
+    """The /hedge reply to `request`: the plan and its buttons."""
+    return render_hedge(result), _keyboard(request, result)
+
+
 def _keyboard(request: HedgeRequest, result: HedgeResult) -> Keyboard | None:
     plan = result.plans[0].plan
     venues = list(dict.fromkeys(leg.venue for leg in plan.legs))
@@ -53,7 +58,7 @@ async def answer_hedge(update: Update, context: HedgeContext, request: HedgeRequ
     except HedgeCoreError as exc:
         await refuse_error(update, exc, EXAMPLE)
         return
-    await reply(update, render_hedge(result), _keyboard(request, result))
+    await reply(update, *plan_reply(request, result))
 
 
 async def button(update: Update, context: HedgeContext) -> None:

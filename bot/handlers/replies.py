@@ -69,6 +69,20 @@ async def _send_message(
     await _send(message.get_bot(), "sendMessage", parameters)
 
 
+async def send_html(bot: Bot, chat_id: int, html_text: str, keyboard: Keyboard | None) -> None:
+    """Send a message in HTML, without link previews, to a chat no update came from (the
+    calculator's "Send to chat")."""
+    parameters: dict[str, object] = {
+        "chat_id": chat_id,
+        "text": html_text,
+        "parse_mode": ParseMode.HTML,
+        "link_preview_options": NO_PREVIEW,
+    }
+    if keyboard is not None:
+        parameters["reply_markup"] = keyboard
+    await _send(bot, "sendMessage", parameters)
+
+
 async def reply(update: Update, html_text: str, keyboard: Keyboard | None = None) -> None:
     """Answer the update's message in HTML, without link previews."""
     await _send_message(update, html_text, ParseMode.HTML, keyboard)

@@ -14,12 +14,16 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
+from telegram.error import TelegramError
 
 from bot.context import HedgeApp
 from bot.defaults import hedge_question
+from bot.handlers.hedge import plan_reply
+from bot.handlers.replies import send_html
 from bot.miniapp.initdata import InvalidInitData, secret_key, verified_user_id
 from bot.parsing import HedgeRequest
 from hedgecore import inputs
+from hedgecore.answers import HedgeResult
 from hedgecore.errors import HedgeCoreError, InvalidInput
 from hedgecore.models import Holding
 from hedgecore.payoff import payoff_curve
@@ -116,21 +120,38 @@ def api_routes(
 
         return handler
 
-    @routes.post("/api/plan")
-    @answering
-    async def plan(request: web.Request) -> dict[str, Any]:
-        """The plan the chat's /hedge would give, and its payoff across prices."""
+    async def answer(request: web.Request) -> tuple[int, HedgeRequest, HedgeResult]:
+        """The asking user, their question, and the desk's answer to it."""
         body = await _body(request)
         user_id = await user_of(request, body)
         services = app.bot_data.services
         wanted = hedge_request(body)
         defaults = await services.store.user_settings(user_id)
-        result = await services.desk.hedge(hedge_question(wanted, defaults))
+        return user_id, wanted, await services.desk.hedge(hedge_question(wanted, defaults))
+
+    @routes.post("/api/plan")
+    @answering
+    async def plan(request: web.Request) -> dict[str, Any]:
+        """The plan the chat's /hedge would give, and its payoff across prices."""
+        _, _, result = await answer(request)
         market_plan = result.plans[0].plan
         payoff = None if market_plan.cross_hedge is not None else payoff_curve(market_plan)
         return {
             "plan": hedge_json(result),
             "payoff": None if payoff is None else json_value(payoff.model_dump()),
         }
+
+    @routes.post("/api/send")
+    @answering
+    async def send(request: web.Request) -> dict[str, Any]:
+        """Post the plan into the user's chat with the bot, as the reply to /hedge would be."""
+        user_id, wanted, result = await answer(request)
+        try:
+            await send_html(app.bot, user_id, *plan_reply(wanted, result))
+        except TelegramError as exc:
+            raise ApiError(
+                502, f"Telegram did not take the message ({type(exc).__name__}): send /start first"
+            ) from None
+        return {}
 
     return routes

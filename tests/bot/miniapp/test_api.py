@@ -149,3 +149,20 @@ async def test_each_user_is_held_to_the_flood_limit(api: tuple[str, Any]) -> Non
     assert statuses == [200] * 5 + [429]
     other = {"initData": signed_init_data(user_id=USER + 1), **question}
     assert (await ask(url, other))[0] == 200  # another user counts from zero
+
+
+async def test_send_to_chat_posts_the_plan_the_hedge_command_gives(
+    api: tuple[str, Any], telegram: FakeTelegram
+) -> None:
+    url, _ = api
+    telegram.send_text("/hedge 1.2 BTC 3x 70%", chat_id=USER)
+    (from_command,) = await telegram.wait_for("sendMessage", 1)
+    question = {"coin": "BTC", "quantity": "1.2", "leverage": "3", "ratio": "70%"}
+    status, answer = await ask(
+        url.replace("/plan", "/send"), {"initData": signed_init_data(), **question}
+    )
+    assert status == 200, answer
+    (_, from_page) = await telegram.wait_for("sendMessage", 2)
+    assert int(from_page.params["chat_id"]) == USER
+    assert from_page.params["text"] == from_command.params["text"]
+    assert from_page.params["reply_markup"] == from_command.params["reply_markup"]
