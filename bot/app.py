@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from telegram import Bot, BotCommand
+from telegram import Bot, BotCommand, MenuButtonWebApp, WebAppInfo
 from telegram.ext import AIORateLimiter, Application, JobQueue
 from telegram.request import BaseRequest
 
@@ -16,6 +16,7 @@ from bot.handlers import command_names, menu, register_all
 from bot.handlers.alerts import TURN_EVERY_S, check_alerts
 from bot.intake import Intake, UpdateQueue
 from bot.metrics import BotMetrics
+from bot.miniapp import CALCULATOR_PATH
 from bot.ops import OpsServer
 from bot.services import Services
 from bot.settings import BotSettings
@@ -140,10 +141,16 @@ def build_application(
             if settings.redis_url and flood_guard
             else FloodGuard(settings.flood_limit if flood_guard else None),
             metrics=BotMetrics(desk.market, alerts, intake, command_names()),
-            menu=menu(),
+            menu=menu(calculator_set_up=settings.public_url is not None),
         )
         app.bot_data.start(services)
         await app.bot.set_my_commands([BotCommand(name, what) for name, what, _ in services.menu])
+        if settings.public_url is not None:  # the chat's menu button opens the calculator
+            await app.bot.set_chat_menu_button(
+                menu_button=MenuButtonWebApp(
+                    "Calculator", WebAppInfo(settings.public_url + CALCULATOR_PATH)
+                )
+            )
         if serve_http and settings.http_port:
             ops.append(OpsServer(app, settings.http_port))
             await ops[-1].start()

@@ -74,6 +74,9 @@ class ConsoleRequest(BaseRequest):
             for row in rows:
                 labels = []
                 for button in row:
+                    if "web_app" in button:  # a page inside Telegram: its address, to open there
+                        labels.append(f"{button['text']}: {button['web_app']['url']}")
+                        continue
                     number = len(self.buttons) + 1
                     self.buttons[number] = (button["callback_data"], message)
                     labels.append(f"[{number}] {button['text']}")

@@ -17,7 +17,9 @@ import re
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Literal, TypedDict
+from urllib.parse import urlencode
 
+from bot.miniapp import CALCULATOR_PATH
 from bot.parsing import HedgeRequest, parse_coin_argument
 from hedgecore import inputs
 from hedgecore.alerts import MAX_ALERT_ID
@@ -52,6 +54,13 @@ class Button(TypedDict):
     callback_data: str
 
 
+class WebAppButton(TypedDict):
+    """An inline button that opens a Mini App (the calculator) at a URL."""
+
+    text: str
+    web_app: dict[str, str]
+
+
 class Keyboard(TypedDict):
     """An inline keyboard as the Bot API takes it (InlineKeyboardMarkup's JSON).
 
@@ -59,11 +68,29 @@ class Keyboard(TypedDict):
     building and serialising its objects cost a fifth of the reply's CPU.
     """
 
-    inline_keyboard: list[list[Button]]
+    inline_keyboard: list[list[Button | WebAppButton]]
 
 
-def _keyboard(rows: Sequence[list[Button]]) -> Keyboard | None:
-    kept = [row for row in rows if row]
+def calculator_button(
+    public_url: str, holding: Holding, leverage: Decimal, ratio: Decimal, venue: str | None
+) -> WebAppButton:
+    """ "Open calculator" with the plan's holding, venue, leverage and ratio filled in."""
+    asked = {
+        "coin": holding.coin,
+        "quantity": str(holding.quantity),
+        "leverage": str(leverage),
+        "ratio": str(ratio),
+    }
+    if venue is not None:
+        asked["venue"] = venue
+    return WebAppButton(
+        text="🧮 Open calculator",
+        web_app={"url": f"{public_url}{CALCULATOR_PATH}?{urlencode(asked)}"},
+    )
+
+
+def _keyboard(rows: Sequence[Sequence[Button | WebAppButton]]) -> Keyboard | None:
+    kept = [list(row) for row in rows if row]
     return {"inline_keyboard": kept} if kept else None
 
 
@@ -113,24 +140,23 @@ def plan_keyboard(
     leverage: Decimal,
     ratio: Decimal,
     trackable: bool = True,
+    calculator_url: str | None = None,
 ) -> Keyboard | None:
     """Buttons to switch venue, leverage and hedge ratio, to show the leverage table or chart,
-    and (unless the plan is the demo's, whose prices no short was placed at) to track it."""
+    (unless the plan is the demo's, whose prices no short was placed at) to track it, and with
+    `calculator_url` (the bot's public URL, in a private chat) to open the calculator."""
     if len(request.holdings) != 1:
         return None
     (holding,) = request.holdings
     head = _plan_head(holding)
     layout = _plan_layout(request.venue, tuple(venues[:5]), leverage, ratio, trackable)
-    return _keyboard(
-        [
-            [
-                Button(text=label, callback_data=head + tail)
-                for label, tail in row
-                if _fits(head + tail)
-            ]
-            for row in layout
-        ]
-    )
+    rows: list[list[Button | WebAppButton]] = [
+        [Button(text=label, callback_data=head + tail) for label, tail in row if _fits(head + tail)]
+        for row in layout
+    ]
+    if calculator_url is not None:
+        rows.append([calculator_button(calculator_url, holding, leverage, ratio, request.venue)])
+    return _keyboard(rows)
 
 
 @functools.lru_cache(maxsize=1024)

@@ -19,6 +19,7 @@ from telegram.error import Conflict, InvalidToken, RetryAfter, TelegramError
 
 from bot.context import HedgeApp
 from bot.serving import ALLOWED_UPDATES, serving
+from bot.webhook import public_app, serve
 
 log = logging.getLogger(__name__)
 POLL_TIMEOUT_S = 10  # Telegram holds each getUpdates open this long when there is nothing new
@@ -143,5 +144,13 @@ class Poller:
 async def run_polling(app: HedgeApp) -> None:
     """Poll until SIGINT or SIGTERM; raises `InvalidToken` when Telegram refuses the token."""
     async with serving(app) as stopping:
+        settings = app.bot_data.services.settings
+        public = None
+        if settings.public_url is not None:  # the calculator's page is served all the same
+            public = await serve(public_app(app), settings.webhook_listen, settings.webhook_port)
         app.bot_data.poller = Poller(app.bot, app.bot_data.intake.take)
-        await app.bot_data.poller.run_until(stopping)
+        try:
+            await app.bot_data.poller.run_until(stopping)
+        finally:
+            if public is not None:
+                await public.cleanup()

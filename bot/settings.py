@@ -78,6 +78,9 @@ class BotSettings(BaseSettings):
     messages_per_s: int = Field(
         default=30, ge=1, le=1000, validation_alias="HEDGEBOT_MESSAGES_PER_S"
     )
+    # Where Telegram reaches this bot's public server (https, the webhook's host), for the
+    # calculator page: none, no calculator.
+    public_url: str | None = Field(default=None, validation_alias="HEDGEBOT_PUBLIC_URL")
     reply_deadline_s: float = Field(
         default=REPLY_DEADLINE_S, ge=0.5, le=60, validation_alias="HEDGEBOT_REPLY_DEADLINE_S"
     )
@@ -134,6 +137,17 @@ class BotSettings(BaseSettings):
         if not bot_id.isdigit() or len(secret) < 20:
             raise ValueError("expected the form 123456789:AA... that BotFather gives")
         return SecretStr(token.get_secret_value().strip())
+
+    @field_validator("public_url")
+    @classmethod
+    def _https_url(cls, url: str | None) -> str | None:
+        if url is None or not url.strip():
+            return None
+        if not url.startswith("https://") or any(c in url for c in "?#"):
+            raise ValueError(
+                "expected the https address Telegram reaches, e.g. https://bot.example.com"
+            )
+        return url.rstrip("/")
 
     @field_validator("telegram_base_url")
     @classmethod

@@ -17,6 +17,8 @@ from aiohttp import web
 from telegram import Update
 
 from bot.context import HedgeApp
+from bot.miniapp import CALCULATOR_PATH
+from bot.miniapp.page import miniapp
 from bot.ops import healthz
 from bot.serving import ALLOWED_UPDATES, serving
 
@@ -39,8 +41,30 @@ async def _body_within_limit(request: web.Request) -> bytes | None:
     return bytes(body)
 
 
+def public_app(app: HedgeApp) -> web.Application:
+    """What the bot serves to the world: GET /healthz for probes and, with HEDGEBOT_PUBLIC_URL
+    set, the calculator under /app/."""
+
+    async def health_probe(request: web.Request) -> web.Response:
+        return healthz(app)
+
+    server = web.Application(client_max_size=MAX_UPDATE_BYTES)
+    server.router.add_get("/healthz", health_probe)
+    if app.bot_data.services.settings.public_url is not None:
+        server.add_subapp(CALCULATOR_PATH, miniapp(app, app.bot.token))
+    return server
+
+
+async def serve(server: web.Application, listen: str, port: int) -> web.AppRunner:
+    """`server` listening on `listen`:`port`; clean the runner up to stop it."""
+    runner = web.AppRunner(server, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, listen, port).start()
+    return runner
+
+
 def webhook_app(app: HedgeApp, secret: str, path: str) -> web.Application:
-    """The aiohttp application: POST `path` for updates, GET /healthz for probes."""
+    """The public application with POST `path` taking Telegram's updates."""
 
     async def receive(request: web.Request) -> web.Response:
         if not hmac.compare_digest(request.headers.get(SECRET_HEADER, ""), secret):
@@ -60,12 +84,8 @@ def webhook_app(app: HedgeApp, secret: str, path: str) -> web.Application:
         await app.bot_data.intake.take(update)
         return web.json_response({"ok": True})
 
-    async def health_probe(request: web.Request) -> web.Response:
-        return healthz(app)
-
-    server = web.Application(client_max_size=MAX_UPDATE_BYTES)
+    server = public_app(app)
     server.router.add_post(path, receive)
-    server.router.add_get("/healthz", health_probe)
     return server
 
 
@@ -80,9 +100,7 @@ async def run_webhook(app: HedgeApp, url: str, listen: str, port: int) -> None:
     secret = webhook_secret(app.bot.token)
     path = urlsplit(url).path or "/"
     async with serving(app) as stopping:
-        runner = web.AppRunner(webhook_app(app, secret, path), access_log=None)
-        await runner.setup()
-        await web.TCPSite(runner, listen, port).start()
+        runner = await serve(webhook_app(app, secret, path), listen, port)
         await app.bot.set_webhook(url, secret_token=secret, allowed_updates=ALLOWED_UPDATES)
         log.info("webhook serving on %s:%d%s", listen, port, path)
         try:

@@ -10,6 +10,7 @@ from bot.handlers import (
     alerts,
     backtest,
     basis,
+    calculator,
     charts,
     errors,
     fallback,
@@ -30,6 +31,7 @@ FEATURES = (
     basis,
     settings,
     charts,
+    calculator,
     backtest,
     alerts,
     tracking,
@@ -38,13 +40,14 @@ FEATURES = (
 )
 
 
-def menu() -> tuple[MenuEntry, ...]:
-    """The listed commands as (name, what it does, example), in the order users see them."""
+def menu(calculator_set_up: bool = True) -> tuple[MenuEntry, ...]:
+    """The listed commands as (name, what it does, example), in the order users see them; /app
+    only where the calculator is set up."""
     return tuple(
         (command.name, command.what, command.example)
         for feature in FEATURES
         for command in feature.COMMANDS
-        if command.listed
+        if command.listed and (calculator_set_up or feature is not calculator)
     )
 
 

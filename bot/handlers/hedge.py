@@ -1,6 +1,7 @@
 """/hedge QTY COIN [...]: plan a hedge; buttons under the plan change venue, leverage and ratio."""
 
 from telegram import Message, Update
+from telegram.constants import ChatType
 from telegram.ext import CallbackQueryHandler
 
 from bot.context import HedgeApp, HedgeContext
@@ -26,16 +27,29 @@ from hedgecore.models import DataSource
 EXAMPLE = "/hedge 1.2 BTC"
 
 
-def plan_reply(request: HedgeRequest, result: HedgeResult) -> tuple[str, Keyboard | None]:
-    """The /hedge reply to `request`: the plan and its buttons."""
-    return render_hedge(result), _keyboard(request, result)
+def plan_reply(
+    request: HedgeRequest, result: HedgeResult, calculator_url: str | None
+) -> tuple[str, Keyboard | None]:
+    """The /hedge reply to `request`: the plan and its buttons (with `calculator_url`, one that
+    opens the calculator on the same plan)."""
+    return render_hedge(result), _keyboard(request, result, calculator_url)
 
 
-def _keyboard(request: HedgeRequest, result: HedgeResult) -> Keyboard | None:
+def calculator_url(update: Update, context: HedgeContext) -> str | None:
+    """The bot's public URL, where a chat can have a calculator button: Telegram allows them in
+    private chats only."""
+    chat = update.effective_chat
+    private = chat is not None and chat.type == ChatType.PRIVATE
+    return context.services.settings.public_url if private else None
+
+
+def _keyboard(
+    request: HedgeRequest, result: HedgeResult, calculator_url: str | None
+) -> Keyboard | None:
     plan = result.plans[0].plan
     venues = list(dict.fromkeys(leg.venue for leg in plan.legs))
     demo = result.plans[0].source is DataSource.DEMO
-    return plan_keyboard(request, venues, plan.leverage, plan.hedge_ratio, trackable=not demo)
+    return plan_keyboard(request, venues, plan.leverage, plan.hedge_ratio, not demo, calculator_url)
 
 
 async def hedge(update: Update, context: HedgeContext) -> None:
@@ -58,7 +72,7 @@ async def answer_hedge(update: Update, context: HedgeContext, request: HedgeRequ
     except HedgeCoreError as exc:
         await refuse_error(update, exc, EXAMPLE)
         return
-    await reply(update, *plan_reply(request, result))
+    await reply(update, *plan_reply(request, result, calculator_url(update, context)))
 
 
 async def button(update: Update, context: HedgeContext) -> None:
@@ -96,7 +110,7 @@ async def button(update: Update, context: HedgeContext) -> None:
         text = render_how_to_place(market_plan)
     else:
         text = render_hedge(result)
-    await edit_answer(query, text, _keyboard(request, result))
+    await edit_answer(query, text, _keyboard(request, result, calculator_url(update, context)))
 
 
 COMMANDS = (Command("hedge", "plan a hedge of your coins", "/hedge 1.2 BTC 3x", hedge),)

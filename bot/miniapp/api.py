@@ -147,7 +147,8 @@ def api_routes(
         """Post the plan into the user's chat with the bot, as the reply to /hedge would be."""
         user_id, wanted, result = await answer(request)
         try:
-            await send_html(app.bot, user_id, *plan_reply(wanted, result))
+            public_url = app.bot_data.services.settings.public_url
+            await send_html(app.bot, user_id, *plan_reply(wanted, result, public_url))
         except TelegramError as exc:
             raise ApiError(
                 502, f"Telegram did not take the message ({type(exc).__name__}): send /start first"
