@@ -37,9 +37,11 @@ from bot.parsing import (
     parse_track,
 )
 from bot.render import render_edit_hint, render_positions, render_tracked
+from bot.services import Services
 from hedgecore import fmt, inputs
 from hedgecore.alerts import MAX_ALERT_ID
 from hedgecore.errors import HedgeCoreError, InvalidInput, Refused
+from hedgecore.models import DataSource
 from hedgecore.tracking import PlacedShort, Tiers, TrackedHedge, admit_tracked, next_digest_at
 
 TIERS_EXAMPLE = "/tiers 30 15 5"
@@ -47,12 +49,38 @@ TIERS_EXAMPLE = "/tiers 30 15 5"
 
 async def _record(context: HedgeContext, chat_id: int, placed: PlacedShort) -> str:
     """Track `placed` for the chat under the product's rules; returns the HTML answer."""
-    tracked = await context.services.store.add_tracked(
+    return await record(context.services, chat_id, placed, context.application.running)
+
+
+async def record(services: Services, chat_id: int, placed: PlacedShort, watched: bool) -> str:
+    """Track `placed` for the chat under the product's rules; returns the HTML answer (which
+    says whether the minute job is `watched` over it)."""
+    tracked = await services.store.add_tracked(
         chat_id, placed, lambda existing: admit_tracked(existing, placed)
     )
-    context.services.alerts.tracking_changed()
-    watch = await context.services.store.chat_watch(chat_id)
-    return render_tracked(tracked, watch.tiers, watched=context.application.running)
+    services.alerts.tracking_changed()
+    watch = await services.store.chat_watch(chat_id)
+    return render_tracked(tracked, watch.tiers, watched=watched)
+
+
+async def placed_plan(services: Services, user_id: int, request: HedgeRequest) -> PlacedShort:
+    """The best leg of `request`'s plan, as the plan sized it, declared as the short placed."""
+    defaults = await services.store.user_settings(user_id)
+    result = await services.desk.hedge(hedge_question(request, defaults))
+    if result.plans[0].source is DataSource.DEMO:
+        raise Refused("the demo's prices are not ones a short was placed at: plan on live data")
+    plan = result.plans[0].plan
+    leg = plan.best
+    if leg.margin_currency != plan.holding.coin:
+        raise Refused("a cross hedge cannot be tracked yet: track its short with /track")
+    return await services.desk.declare_short(
+        leg.venue,
+        leg.symbol,
+        leg.order_amount,
+        leg.entry_price,
+        leg.leverage,
+        plan.holding.quantity * plan.hedge_ratio,
+    )
 
 
 async def _declare(context: HedgeContext, user_id: int, request: TrackRequest) -> PlacedShort:
@@ -93,22 +121,8 @@ async def track_plan(query: CallbackQuery, context: HedgeContext, request: Hedge
     chat = query.message.chat if query.message else None
     if chat is None:
         return
-    services = context.services
     try:
-        defaults = await services.store.user_settings(query.from_user.id)
-        result = await services.desk.hedge(hedge_question(request, defaults))
-        plan = result.plans[0].plan
-        leg = plan.best
-        if leg.margin_currency != plan.holding.coin:
-            raise Refused("a cross hedge cannot be tracked yet: track its short with /track")
-        placed = await services.desk.declare_short(
-            leg.venue,
-            leg.symbol,
-            leg.order_amount,
-            leg.entry_price,
-            leg.leverage,
-            plan.holding.quantity * plan.hedge_ratio,
-        )
+        placed = await placed_plan(context.services, query.from_user.id, request)
         answer = await _record(context, chat.id, placed)
     except HedgeCoreError as exc:
         await query.answer()

@@ -8,6 +8,7 @@ large, 429 past the flood limit.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections.abc import Awaitable, Callable
@@ -20,6 +21,7 @@ from bot.context import HedgeApp
 from bot.defaults import hedge_question
 from bot.handlers.hedge import plan_reply
 from bot.handlers.replies import send_html
+from bot.handlers.tracking import placed_plan, record
 from bot.miniapp.initdata import InvalidInitData, secret_key, verified_user_id
 from bot.parsing import HedgeRequest
 from hedgecore import inputs
@@ -154,5 +156,19 @@ def api_routes(
                 502, f"Telegram did not take the message ({type(exc).__name__}): send /start first"
             ) from None
         return {}
+
+    @routes.post("/api/track")
+    @answering
+    async def track(request: web.Request) -> dict[str, Any]:
+        """Track the plan's best leg as placed, as the plan's "I placed this" button does; the
+        confirmation goes into the user's chat too."""
+        body = await _body(request)
+        user_id = await user_of(request, body)
+        services = app.bot_data.services
+        placed = await placed_plan(services, user_id, hedge_request(body))
+        answer = await record(services, user_id, placed, watched=app.running)
+        with contextlib.suppress(TelegramError):  # tracked all the same: /positions shows it
+            await send_html(app.bot, user_id, answer, None)
+        return {"tracked": placed.venue_symbol or placed.symbol}
 
     return routes

@@ -10,6 +10,20 @@ const ASK_AFTER_MS = 120;
 const $ = (id) => document.getElementById(id);
 const state = { venues: [], maxLeverage: 125, answer: null, chart: null, asked: 0 };
 
+function applyTheme() {
+  // Telegram's theme comes in the fragment too (tgWebAppThemeParams); its script sets the same
+  // variables, but the page should not wait for it.
+  const raw = new URLSearchParams(location.hash.slice(1)).get("tgWebAppThemeParams");
+  if (!raw) return;
+  try {
+    for (const [key, value] of Object.entries(JSON.parse(raw))) {
+      document.documentElement.style.setProperty(`--tg-theme-${key.replace(/_/g, "-")}`, value);
+    }
+  } catch (error) {
+    // a theme that does not parse leaves the page's own colours
+  }
+}
+
 function launchParams() {
   // Telegram passes initData in the URL's fragment (tgWebAppData) and, through its script, as
   // Telegram.WebApp.initData; the page works with either.
@@ -107,6 +121,25 @@ function figure(list, term, value) {
   list.append(dt, dd);
 }
 
+function rankedLeg(leg, chosen) {
+  // One of the desk's legs, in its order; pressing it plans on that venue.
+  const what = leg.kind === "perpetual"
+    ? `perpetual: funding ${pct(leg.funding_apr_pct)} a year to the short`
+    : `dated, ${leg.days_to_expiry} d${leg.locked_value_usd !== null ? `: locks ${usd(leg.locked_value_usd)}` : ""}`;
+  const button = document.createElement("button");
+  button.type = "button";
+  button.textContent = `${venueName(leg.venue)} ${leg.venue_symbol}, ${what}`;
+  button.setAttribute("aria-pressed", String(chosen));
+  button.addEventListener("click", () => {
+    if (![...$("venue").options].some((o) => o.value === leg.venue)) $("venue").add(new Option(venueName(leg.venue), leg.venue));
+    $("venue").value = leg.venue;
+    askSoon();
+  });
+  const item = document.createElement("li");
+  item.append(button);
+  return item;
+}
+
 function valueAt(prices, values, price) {
   // The payoff is a straight line between the bot's points: interpolate the marker on it.
   for (let i = 1; i < prices.length; i++) {
@@ -162,6 +195,8 @@ function render({ plan, payoff }) {
     const unhedged = valueAt(payoff.prices, payoff.unhedged_usd, spot);
     figure(list, `At ${usd(spot)}`, `hedged ${usd(hedged)}, unhedged ${usd(unhedged)}`);
   }
+  $("legs").replaceChildren(...plan.legs.map((l, i) => rankedLeg(l, i === 0)));
+  $("track").hidden = demo;
   $("notes").replaceChildren(...plan.notes.map((text) => Object.assign(document.createElement("li"), { textContent: text })));
   showSliders();
   draw(plan, payoff, spot);
@@ -186,6 +221,9 @@ function draw(plan, payoff, marker) {
     series.push({ label: `${venueName(alt.venue)} ${alt.kind === "perpetual" ? "perpetual" : "dated at expiry"}`, stroke: "#34c759", width: 2, dash: [6, 4] });
     data.push(payoff.alternative.value_usd);
   }
+  const style = getComputedStyle(document.body);
+  const ink = style.getPropertyValue("--text").trim() || "#1c1c1e";
+  const grid = { stroke: style.getPropertyValue("--card").trim() || "#e5e5ea", width: 1 };
   const options = {
     width: box.clientWidth || 340,
     height: 220,
@@ -193,8 +231,8 @@ function draw(plan, payoff, marker) {
     legend: { live: false },
     scales: { x: { time: false } },
     axes: [
-      { values: (u, ticks) => ticks.map((t) => `${number(t / 1000, 0)}k`), label: `${plan.coin} price, USD` },
-      { values: (u, ticks) => ticks.map((t) => `${number(t / 1000, 0)}k`), size: 48 },
+      { stroke: ink, grid, values: (u, ticks) => ticks.map((t) => `${number(t / 1000, 0)}k`), label: `${plan.coin} price, USD` },
+      { stroke: ink, grid, values: (u, ticks) => ticks.map((t) => `${number(t / 1000, 0)}k`), size: 48, label: "USD" },
     ],
     hooks: {
       draw: [
@@ -239,7 +277,20 @@ async function sendToChat() {
   else $("send").textContent = "Sent: see the chat";
 }
 
+async function trackHedge() {
+  const response = await fetch("api/track", {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify(question()),
+  });
+  const body = await response.json().catch(() => ({ ok: false, error: "The bot did not answer." }));
+  if (!body.ok) return fail(body.error);
+  $("track").textContent = `Tracking ${body.tracked}: see /positions in the chat`;
+  $("track").disabled = true;
+}
+
 function start() {
+  applyTheme();
   const tg = window.Telegram && window.Telegram.WebApp;
   if (tg && tg.ready) {
     tg.ready();
@@ -269,6 +320,7 @@ function start() {
     ask();
   });
   $("send").addEventListener("click", sendToChat);
+  $("track").addEventListener("click", trackHedge);
   if (!launchParams()) {
     fail("Open the calculator from HedgeBot's chat in Telegram: it needs Telegram's signature to know you.");
     return;

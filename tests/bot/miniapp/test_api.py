@@ -166,3 +166,26 @@ async def test_send_to_chat_posts_the_plan_the_hedge_command_gives(
     assert int(from_page.params["chat_id"]) == USER
     assert from_page.params["text"] == from_command.params["text"]
     assert from_page.params["reply_markup"] == from_command.params["reply_markup"]
+
+
+async def test_track_records_the_plans_best_leg_as_the_plans_button_does(
+    api: tuple[str, Any], telegram: FakeTelegram
+) -> None:
+    url, app = api
+    question = {"coin": "BTC", "quantity": "1.2", "leverage": "3"}
+    status, answer = await ask(
+        url.replace("/plan", "/track"), {"initData": signed_init_data(), **question}
+    )
+    assert status == 200, answer
+    assert answer["tracked"] == "BTCUSD"
+    (hedge,) = await app.bot_data.services.store.tracked_of(USER)
+    plan = cli_plan("1.2", "BTC", "--leverage", "3")["legs"][0]
+    assert (hedge.venue, hedge.contracts, float(hedge.leverage), float(hedge.hedged_coins)) == (
+        "bybit",
+        plan["contracts"],
+        3.0,
+        1.2,
+    )
+    (confirmation,) = await telegram.wait_for("sendMessage", 1)
+    assert int(confirmation.params["chat_id"]) == USER
+    assert f"#{hedge.id}" in confirmation.params["text"]

@@ -8,6 +8,7 @@ Without a browser the tests skip with a reason; HEDGEBOT_REQUIRE_BROWSER (set by
 skip into a failure.
 """
 
+import json
 import os
 import shutil
 from collections.abc import AsyncIterator
@@ -113,3 +114,36 @@ def quote(text: str) -> str:
     from urllib.parse import quote as url_quote
 
     return url_quote(text, safe="")
+
+
+# Telegram's dark theme as its clients send it (Telegram Desktop's "Night").
+DARK = {
+    "bg_color": "#17212b",
+    "secondary_bg_color": "#232e3c",
+    "text_color": "#f5f5f5",
+    "hint_color": "#708499",
+    "link_color": "#6ab3f3",
+    "button_color": "#5288c1",
+    "button_text_color": "#ffffff",
+    "destructive_text_color": "#ec3942",
+}
+
+
+async def test_in_telegrams_dark_theme_a_holder_picks_a_leg_and_tracks_it(
+    page_url: str, phone: Any
+) -> None:
+    launch = (
+        f"tgWebAppData={quote(signed_init_data())}&tgWebAppThemeParams={quote(json.dumps(DARK))}"
+    )
+    await phone.goto(f"{page_url}?coin=BTC&quantity=1.2&leverage=3#{launch}")
+    legs = phone.locator("#legs button")
+    await legs.first.wait_for()
+    background = await phone.evaluate("getComputedStyle(document.body).backgroundColor")
+    assert background == "rgb(23, 33, 43)"  # Telegram's colour, not the page's own
+    assert "Bybit BTCUSD, perpetual" in await legs.first.inner_text()
+    await legs.first.click()
+    assert await phone.locator("#venue").input_value() == "bybit"
+    await phone.locator("#track").click()
+    await phone.get_by_text("Tracking BTCUSD: see /positions in the chat").wait_for()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    await phone.screenshot(path=SCREENSHOTS / "calculator-phone-dark.png", full_page=True)
