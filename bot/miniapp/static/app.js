@@ -8,7 +8,9 @@ const LEVERAGES = [1, 1.25, 1.5, 1.75, 2, 2.5, 3, 3.5, 4, 5, 6, 7, 8, 9, 10, 12,
 const ASK_AFTER_MS = 120;
 
 const $ = (id) => document.getElementById(id);
-const state = { venues: [], maxLeverage: 125, answer: null, chart: null, asked: 0 };
+// `ownSettings`: opened without a plan's leverage and ratio (/app, the menu button), the first
+// question leaves them to the user's /settings, and the sliders then show what the bot used.
+const state = { venues: [], maxLeverage: 125, answer: null, chart: null, asked: 0, ownSettings: false };
 
 function applyTheme() {
   // Telegram's theme comes in the fragment too (tgWebAppThemeParams); its script sets the same
@@ -51,14 +53,19 @@ function priceMove() {
 }
 
 function question() {
+  const own = state.ownSettings;
   return {
     initData: launchParams(),
     coin: $("coin").value,
     quantity: $("quantity").value.trim().replace(",", "."),
-    leverage: String(leverage()),
-    ratio: `${ratio()}%`,
+    leverage: own ? null : String(leverage()),
+    ratio: own ? null : `${ratio()}%`,
     venue: $("venue").value || null,
   };
+}
+
+function nearestLeverage(wanted) {
+  return LEVERAGES.reduce((best, x, i) => (Math.abs(x - wanted) < Math.abs(LEVERAGES[best] - wanted) ? i : best), 0);
 }
 
 function showSliders() {
@@ -162,6 +169,11 @@ function render({ plan, payoff }) {
   if (!state.venues.length && !$("venue").value) {
     state.venues = [...new Set(plan.legs.map((l) => l.venue))];
     for (const venue of state.venues) $("venue").add(new Option(venueName(venue), venue));
+  }
+  if (state.ownSettings) {
+    state.ownSettings = false;
+    $("leverage").value = String(nearestLeverage(plan.leverage));
+    $("ratio").value = String(Math.round(plan.hedge_ratio * 100));
   }
   state.maxLeverage = leg.max_leverage || 125;
   const top = LEVERAGES.filter((x) => x <= state.maxLeverage).length - 1;
@@ -303,11 +315,8 @@ function start() {
     $("coin").value = coin;
   }
   if (given.get("quantity")) $("quantity").value = given.get("quantity");
-  if (given.get("leverage")) {
-    const wanted = Number(given.get("leverage"));
-    const nearest = LEVERAGES.reduce((best, x, i) => (Math.abs(x - wanted) < Math.abs(LEVERAGES[best] - wanted) ? i : best), 0);
-    $("leverage").value = String(nearest);
-  }
+  if (given.get("leverage")) $("leverage").value = String(nearestLeverage(Number(given.get("leverage"))));
+  state.ownSettings = !given.get("leverage") && !given.get("ratio");
   if (given.get("ratio")) $("ratio").value = String(Math.round(Number(given.get("ratio")) * 100));
   if (given.get("venue")) {
     $("venue").add(new Option(venueName(given.get("venue")), given.get("venue")));

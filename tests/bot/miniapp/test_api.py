@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
+from bot.defaults import UserSettings
 from bot.miniapp.api import MAX_BODY_BYTES, api_routes
 from bot.miniapp.initdata import secret_key, sign
 
@@ -189,3 +191,17 @@ async def test_track_records_the_plans_best_leg_as_the_plans_button_does(
     (confirmation,) = await telegram.wait_for("sendMessage", 1)
     assert int(confirmation.params["chat_id"]) == USER
     assert f"#{hedge.id}" in confirmation.params["text"]
+
+
+async def test_what_the_page_leaves_out_comes_from_the_users_settings(
+    api: tuple[str, Any],
+) -> None:
+    url, app = api
+    await app.bot_data.services.store.save_user_settings(
+        USER, UserSettings(leverage=Decimal(2), hedge_ratio=Decimal("0.5"))
+    )
+    status, answer = await ask(
+        url, {"initData": signed_init_data(), "coin": "BTC", "quantity": "1"}
+    )
+    assert status == 200, answer
+    assert (answer["plan"]["leverage"], answer["plan"]["hedge_ratio"]) == (2.0, 0.5)

@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 from collections.abc import AsyncIterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -20,11 +21,13 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 from playwright.async_api import ViewportSize
 
+from bot.context import HedgeApp
+from bot.defaults import UserSettings
 from bot.miniapp.page import STATIC, miniapp
 
 from ..conftest import TOKEN, start_bot, stop_bot
 from ..fake_telegram import FakeTelegram
-from .test_api import cli_plan, signed_init_data
+from .test_api import USER, cli_plan, signed_init_data
 
 CHROMIUM = os.environ.get("HEDGEBOT_TEST_CHROMIUM") or shutil.which("chromium") or ""
 PHONE: ViewportSize = {"width": 390, "height": 844}
@@ -41,14 +44,20 @@ def _browser_or_skip() -> None:
 
 
 @pytest.fixture
-async def page_url(telegram: FakeTelegram, tmp_path: Path) -> AsyncIterator[str]:
+async def served(telegram: FakeTelegram, tmp_path: Path) -> AsyncIterator[tuple[str, HedgeApp]]:
+    """The page's address on loopback, and the running bot behind it."""
     _browser_or_skip()
     app = await start_bot(telegram, tmp_path / "page.sqlite3")
     server = web.Application()
     server.add_subapp("/app/", miniapp(app, TOKEN))
     async with TestServer(server, host="127.0.0.1") as test_server:
-        yield str(test_server.make_url("/app/"))
+        yield str(test_server.make_url("/app/")), app
     await stop_bot(app)
+
+
+@pytest.fixture
+def page_url(served: tuple[str, HedgeApp]) -> str:
+    return served[0]
 
 
 @pytest.fixture
@@ -147,3 +156,19 @@ async def test_in_telegrams_dark_theme_a_holder_picks_a_leg_and_tracks_it(
     await phone.get_by_text("Tracking BTCUSD: see /positions in the chat").wait_for()
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     await phone.screenshot(path=SCREENSHOTS / "calculator-phone-dark.png", full_page=True)
+
+
+async def test_opened_without_a_plan_the_sliders_start_at_the_users_settings(
+    served: tuple[str, HedgeApp], phone: Any
+) -> None:
+    url, app = served
+    await app.bot_data.services.store.save_user_settings(
+        USER, UserSettings(leverage=Decimal(5), hedge_ratio=Decimal("0.6"))
+    )
+    await phone.goto(f"{url}#tgWebAppData={quote(signed_init_data())}")  # as /app opens it
+    await phone.locator("#figures dd").first.wait_for()
+    assert await phone.locator("#leverage-out").inner_text() == "5x"
+    assert await phone.locator("#ratio-out").inner_text() == "60 %"
+    at_5x = cli_plan("1", "BTC", "--leverage", "5", "--ratio", "60%")["legs"][0]
+    margin = f"{at_5x['margin_coin']:.8f}".rstrip("0")
+    assert f"{margin} BTC at 5x" in await phone.locator("#figures").inner_text()
