@@ -143,6 +143,18 @@ def api_routes(
             "payoff": None if payoff is None else json_value(payoff.model_dump()),
         }
 
+    @routes.post("/api/funding")
+    @answering
+    async def funding(request: web.Request) -> dict[str, Any]:
+        """The coin's last 30 days of funding per venue, annualised as a short sees it."""
+        body = await _body(request)
+        await user_of(request, body)
+        coin = body.get("coin")
+        if not isinstance(coin, str):
+            raise InvalidInput("give the coin", '{"coin": "BTC"}')
+        answer = await app.bot_data.services.desk.funding_history(inputs.parse_coin(coin))
+        return {"funding": json_value(answer.model_dump())}
+
     @routes.post("/api/send")
     @answering
     async def send(request: web.Request) -> dict[str, Any]:

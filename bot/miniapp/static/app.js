@@ -10,7 +10,8 @@ const ASK_AFTER_MS = 120;
 const $ = (id) => document.getElementById(id);
 // `ownSettings`: opened without a plan's leverage and ratio (/app, the menu button), the first
 // question leaves them to the user's /settings, and the sliders then show what the bot used.
-const state = { venues: [], maxLeverage: 125, answer: null, chart: null, asked: 0, ownSettings: false };
+const state = { venues: [], maxLeverage: 125, answer: null, chart: null, asked: 0, ownSettings: false, funding: null, fundingCoin: null };
+const LINE_COLOURS = ["#2481cc", "#34c759", "#ff9500", "#af52de", "#ff2d55", "#5ac8fa", "#8e8e93"];
 
 function applyTheme() {
   // Telegram's theme comes in the fragment too (tgWebAppThemeParams); its script sets the same
@@ -212,6 +213,7 @@ function render({ plan, payoff }) {
   $("notes").replaceChildren(...plan.notes.map((text) => Object.assign(document.createElement("li"), { textContent: text })));
   showSliders();
   draw(plan, payoff, spot);
+  showFunding();
 }
 
 function draw(plan, payoff, marker) {
@@ -233,9 +235,7 @@ function draw(plan, payoff, marker) {
     series.push({ label: `${venueName(alt.venue)} ${alt.kind === "perpetual" ? "perpetual" : "dated at expiry"}`, stroke: "#34c759", width: 2, dash: [6, 4] });
     data.push(payoff.alternative.value_usd);
   }
-  const style = getComputedStyle(document.body);
-  const ink = style.getPropertyValue("--text").trim() || "#1c1c1e";
-  const grid = { stroke: style.getPropertyValue("--card").trim() || "#e5e5ea", width: 1 };
+  const { stroke: ink, grid } = axisStyle();
   const options = {
     width: box.clientWidth || 340,
     height: 220,
@@ -274,6 +274,60 @@ function draw(plan, payoff, marker) {
   const zone = liquidation === null ? "no liquidation" : `liquidation zone from ${usd(liquidation)} (shaded)`;
   $("chart-caption").textContent = `${plan.coin} holding's value in USD across prices: unhedged, hedged at ${number(leg.leverage, 2).replace(/\.?0+$/, "")}x${payoff.alternative ? ", and the alternative" : ""}; ${zone}; dashed line at ${usd(marker)}.`;
   box.setAttribute("aria-label", $("chart-caption").textContent);
+}
+
+function axisStyle() {
+  const style = getComputedStyle(document.body);
+  return {
+    stroke: style.getPropertyValue("--text").trim() || "#1c1c1e",
+    grid: { stroke: style.getPropertyValue("--card").trim() || "#e5e5ea", width: 1 },
+  };
+}
+
+async function showFunding() {
+  // Asked once per coin: the history does not move with the sliders.
+  const coin = $("coin").value;
+  if (state.fundingCoin === coin) return;
+  state.fundingCoin = coin;
+  const response = await fetch("api/funding", {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ initData: launchParams(), coin }),
+  });
+  const body = await response.json().catch(() => ({ ok: false, error: "The bot did not answer." }));
+  const box = $("funding");
+  if (!body.ok || !window.uPlot) {
+    box.textContent = body.ok ? "The chart could not load." : body.error;
+    return;
+  }
+  const lines = body.funding.lines.filter((line) => line.times.length);
+  if (!lines.length) {
+    box.textContent = `No funding history for ${coin} right now.`;
+    return;
+  }
+  // One time axis for every venue: each line has its own settlement times, gaps elsewhere.
+  const times = [...new Set(lines.flatMap((line) => line.times.map((t) => Date.parse(t) / 1000)))].sort((a, b) => a - b);
+  const at = new Map(times.map((t, i) => [t, i]));
+  const data = [times];
+  for (const line of lines) {
+    const values = new Array(times.length).fill(null);
+    line.times.forEach((t, i) => { values[at.get(Date.parse(t) / 1000)] = line.apr_pct[i]; });
+    data.push(values);
+  }
+  const { stroke, grid } = axisStyle();
+  const series = [{ label: "Time" }, ...lines.map((line, i) => ({ label: venueName(line.venue), stroke: LINE_COLOURS[i % LINE_COLOURS.length], width: 1.5, spanGaps: true }))];
+  if (state.funding) state.funding.destroy();
+  box.replaceChildren();
+  state.funding = new uPlot({
+    width: box.clientWidth || 340,
+    height: 160,
+    series,
+    legend: { live: false },
+    axes: [{ stroke, grid }, { stroke, grid, size: 48, label: "% a year", values: (u, ticks) => ticks.map((t) => `${number(t, 0)}`) }],
+  }, data, box);
+  const averages = lines.map((line) => `${venueName(line.venue)} ${pct(line.apr_pct.reduce((a, b) => a + b, 0) / line.apr_pct.length)}`);
+  $("funding-caption").textContent = `${coin} funding as a year's rate, positive when longs pay the short; average: ${averages.join(", ")}. Up to ${body.funding.as_of.slice(0, 16).replace("T", " ")} UTC.`;
+  box.setAttribute("aria-label", $("funding-caption").textContent);
 }
 
 async function sendToChat() {

@@ -205,3 +205,19 @@ async def test_what_the_page_leaves_out_comes_from_the_users_settings(
     )
     assert status == 200, answer
     assert (answer["plan"]["leverage"], answer["plan"]["hedge_ratio"]) == (2.0, 0.5)
+
+
+async def test_funding_history_is_the_desks_as_the_short_sees_it(api: tuple[str, Any]) -> None:
+    url, app = api
+    status, answer = await ask(
+        url.replace("/plan", "/funding"), {"initData": signed_init_data(), "coin": "btc"}
+    )
+    assert status == 200, answer
+    desks = await app.bot_data.services.desk.funding_history("BTC")
+    (line,) = answer["funding"]["lines"]
+    assert line["venue"] == desks.lines[0].venue == "bybit"
+    assert line["apr_pct"] == [float(apr) for apr in desks.lines[0].apr_pct]
+    assert len(line["times"]) == len(line["apr_pct"]) > 80  # 30 days of 8-hour settlements
+    status, answer = await ask(url.replace("/plan", "/funding"), {"initData": signed_init_data()})
+    assert status == 400
+    assert "give the coin" in answer["error"]

@@ -100,6 +100,8 @@ async def test_moving_leverage_to_3x_shows_the_desks_liquidation_and_margin_and_
     assert f"{margin} BTC at 3x" in text
     assert f"{at_3x['liquidation_distance_pct']:,.2f} % away" in text
     assert await phone.locator("#chart canvas").screenshot() != first_chart  # redrawn
+    await phone.locator("#funding canvas").wait_for()  # the funding history, drawn once
+    assert "average: Bybit +" in await phone.locator("#funding-caption").inner_text()
     caption = await phone.locator("#chart-caption").inner_text()
     assert f"liquidation zone from {liquidation}" in caption
     # The data's source and age, at the top.
