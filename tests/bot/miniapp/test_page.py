@@ -13,6 +13,7 @@ import os
 import shutil
 from collections.abc import AsyncIterator
 from decimal import Decimal
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -174,3 +175,35 @@ async def test_opened_without_a_plan_the_sliders_start_at_the_users_settings(
     at_5x = cli_plan("1", "BTC", "--leverage", "5", "--ratio", "60%")["legs"][0]
     margin = f"{at_5x['margin_coin']:.8f}".rstrip("0")
     assert f"{margin} BTC at 5x" in await phone.locator("#figures").inner_text()
+
+
+@pytest.fixture
+async def on_the_demo(telegram: FakeTelegram, tmp_path: Path) -> AsyncIterator[str]:
+    """The page of a bot answering from the bundled demo market: four venues, dated futures."""
+    _browser_or_skip()
+    demo = Path(str(resources.files("hedgecore.market").joinpath("demo_snapshot.json")))
+    app = await start_bot(telegram, tmp_path / "demo.sqlite3", snapshot=demo)
+    server = web.Application()
+    server.add_subapp("/app/", miniapp(app, TOKEN))
+    async with TestServer(server, host="127.0.0.1") as test_server:
+        yield str(test_server.make_url("/app/"))
+    await stop_bot(app)
+
+
+async def test_on_the_demo_market_every_venue_is_ranked_and_the_dated_alternative_shown(
+    on_the_demo: str, phone: Any
+) -> None:
+    await phone.goto(
+        f"{on_the_demo}?coin=BTC&quantity=1.2&leverage=3#tgWebAppData={quote(signed_init_data())}"
+    )
+    await phone.locator("#chart canvas").wait_for()
+    ranked = await phone.locator("#legs").inner_text()
+    for venue in ("Bybit", "Binance COIN-M", "Deribit", "Kraken Futures"):
+        assert venue in ranked
+    figures = await phone.locator("#figures").inner_text()
+    assert "Dated instead" in figures
+    assert "locks" in figures
+    assert "dated at expiry" in await phone.locator("#chart").inner_text()  # the legend
+    assert (await phone.locator("#source").inner_text()).startswith(
+        "offline snapshot taken at 2021-04-17 16:50 UTC"
+    )
