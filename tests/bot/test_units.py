@@ -126,10 +126,10 @@ def test_token_is_redacted_from_messages_arguments_and_tracebacks() -> None:
     assert text.count("<token>") == 3
 
 
-def console(tmp_path: Path, typed: str) -> str:
+def console(tmp_path: Path, typed: str, **settings: str) -> str:
     """What the terminal chat prints for these lines, on the 2025 Bybit snapshot."""
     env = {k: v for k, v in os.environ.items() if k != "TELEGRAM_BOT_TOKEN"}
-    env |= {"HEDGEBOT_DB": str(tmp_path / "c.sqlite3")}
+    env |= {"HEDGEBOT_DB": str(tmp_path / "c.sqlite3"), **settings}
     pictures = tmp_path / "pictures"
     result = subprocess.run(
         [
@@ -238,3 +238,11 @@ async def test_store_answers_users_without_settings_from_memory_while_it_holds_e
         assert reads == []  # both answered from memory: 1 was loaded at opening, 99 has none
     finally:
         await store.close()
+
+
+def test_the_terminal_chat_shows_where_the_calculator_button_opens(tmp_path: Path) -> None:
+    out = console(tmp_path, "/hedge 1.2 BTC 3x\n", HEDGEBOT_PUBLIC_URL="https://bot.example.com")
+    assert (
+        "🧮 Open calculator: https://bot.example.com/app/?coin=BTC&quantity=1.2&leverage=3&ratio=1"
+        in out
+    )
