@@ -22,7 +22,7 @@ from .conftest import start_bot, stop_bot
 from .fake_telegram import FakeTelegram
 from .servers import REDIS
 
-QUESTIONS = 1000
+QUESTIONS = 200  # at once; tests/bot/test_scaled.py asks 1,000 across processes
 
 
 @pytest.fixture
@@ -36,7 +36,7 @@ async def replay() -> AsyncIterator[ExchangeReplay]:
 async def requests_for(
     replay: ExchangeReplay, shared: list[SharedCache | None]
 ) -> Counter[tuple[str, str]]:
-    """The requests each venue endpoint received while a thousand questions at once, spread over one
+    """The requests each venue endpoint received while QUESTIONS questions at once, spread over one
     market service per entry of `shared` (real ccxt, the replay server), were answered."""
     replay.requests.clear()
     services = [MarketService(replay_feeds(replay), clock=Clock(), shared=s) for s in shared]
