@@ -34,7 +34,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from telegram import Update
 from telegram.ext import Application, MessageHandler, filters
 
-from bench.loopback import bot_api_params, plain_answer, sent_message, serve_until_killed
+from bench.loopback import (
+    bot_api_params,
+    command_update,
+    plain_answer,
+    sent_message,
+    serve_until_killed,
+)
 from bot.app import build_application
 from bot.polling import Poller
 from bot.serving import serving
@@ -98,21 +104,7 @@ def serve(port_out: Any) -> None:
         for _ in range(int(request.query["n"])):
             n = next(ids)
             text = varied_command(rng, mixed=request.query.get("mix") == "users")
-            pending.append(
-                {
-                    "update_id": n,
-                    "message": {
-                        "message_id": n,
-                        "date": 0,
-                        "chat": {"id": n, "type": "private"},
-                        "from": {"id": n, "is_bot": False, "first_name": "U"},
-                        "text": text,
-                        "entities": [
-                            {"type": "bot_command", "offset": 0, "length": len(text.split()[0])}
-                        ],
-                    },
-                }
-            )
+            pending.append(command_update(n, text))
         arrived.set()
         return web.json_response({"sent": counter["sent"]})
 
@@ -221,7 +213,8 @@ async def run(workload: str, transport: str, base: str, db: Path, updates: int) 
     }
 
 
-def _spread(runs: list[dict[str, Any]], key: str) -> dict[str, float]:
+def spread(runs: list[dict[str, Any]], key: str) -> dict[str, float]:
+    """The median of `key` over the runs, with its least and greatest."""
     values = sorted(run[key] for run in runs)
     return {"median": statistics.median(values), "min": values[0], "max": values[-1]}
 
@@ -246,8 +239,8 @@ def main() -> None:
             "bench": "bot_throughput.summary",
             "workload": workload,
             "rounds": rounds,
-            "aiohttp_cpu_ms_per_update": _spread(ours, "cpu_ms_per_update"),
-            "httpx_cpu_ms_per_update": _spread(ptb, "cpu_ms_per_update"),
+            "aiohttp_cpu_ms_per_update": spread(ours, "cpu_ms_per_update"),
+            "httpx_cpu_ms_per_update": spread(ptb, "cpu_ms_per_update"),
             "aiohttp_over_httpx_throughput": {
                 "median": round(statistics.median(ratios), 2),
                 "min": round(min(ratios), 2),

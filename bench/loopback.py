@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 from typing import Any
 
 from aiohttp import web
@@ -30,6 +31,29 @@ def sent_message(message_id: int, chat_id: int) -> web.Response:
             },
         }
     )
+
+
+def command_update(n: int, text: str) -> dict[str, Any]:
+    """Update `n`: a message with a command from user `n` in their private chat."""
+    return {
+        "update_id": n,
+        "message": {
+            "message_id": n,
+            "date": 0,
+            "chat": {"id": n, "type": "private"},
+            "from": {"id": n, "is_bot": False, "first_name": "U"},
+            "text": text,
+            "entities": [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}],
+        },
+    }
+
+
+def free_port() -> int:
+    """A loopback port free now, for a server started after."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
 
 
 def plain_answer(method: str) -> web.Response:

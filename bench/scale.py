@@ -47,7 +47,8 @@ from redis import Redis
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.alerts import as_rule, rule_rows
-from bench.bot_throughput import TOKEN, fake_bot_api, varied_command
+from bench.bot_throughput import TOKEN, fake_bot_api, spread, varied_command
+from bench.loopback import command_update, free_port
 from bot.alerting import AlertService
 from bot.store import Store
 from bot.store.postgres import PostgresStore
@@ -73,15 +74,6 @@ def cpu_s(pid: int) -> float:
 class Worker:
     process: subprocess.Popen[bytes]
     port: int
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @contextlib.contextmanager
@@ -120,20 +112,6 @@ def workers(
             worker.process.wait(timeout=30)
 
 
-def update(n: int, text: str) -> dict[str, Any]:
-    return {
-        "update_id": n,
-        "message": {
-            "message_id": n,
-            "date": 0,
-            "chat": {"id": n, "type": "private"},
-            "from": {"id": n, "is_bot": False, "first_name": "U"},
-            "text": text,
-            "entities": [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}],
-        },
-    }
-
-
 async def answer(running: list[Worker], base: str, updates: int, seed: int) -> dict[str, Any]:
     """Post `updates` /hedge updates over the workers; updates a second and CPU ms each."""
     rng = random.Random(seed)
@@ -156,7 +134,7 @@ async def answer(running: list[Worker], base: str, updates: int, seed: int) -> d
 
         async def post(n: int) -> None:
             worker = running[n % len(running)]
-            body = update(seed * 10_000_000 + n, varied_command(rng))
+            body = command_update(seed * 10_000_000 + n, varied_command(rng))
             async with (
                 gate,
                 session.post(
@@ -296,11 +274,6 @@ def alert_cycles() -> dict[str, dict[str, Any]]:
     return results
 
 
-def _spread(runs: list[dict[str, Any]], key: str) -> dict[str, float]:
-    values = sorted(run[key] for run in runs)
-    return {"median": statistics.median(values), "min": values[0], "max": values[-1]}
-
-
 def main() -> None:
     updates = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
     rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 3
@@ -309,8 +282,8 @@ def main() -> None:
     summary: dict[str, Any] = {"bench": "scale.summary", "updates": updates, "rounds": rounds}
     for name, results in runs.items():
         summary[name] = {
-            "updates_per_s": _spread(results, "updates_per_s"),
-            "cpu_ms_per_update": _spread(results, "cpu_ms_per_update"),
+            "updates_per_s": spread(results, "updates_per_s"),
+            "cpu_ms_per_update": spread(results, "cpu_ms_per_update"),
             "throughput_over_sqlite_1_worker": round(
                 statistics.median(
                     r["updates_per_s"] / b["updates_per_s"]

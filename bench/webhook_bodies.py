@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import socket
 import sys
 import tempfile
 from collections.abc import AsyncIterator
@@ -25,7 +24,7 @@ from aiohttp import ClientSession, web
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.loopback import bot_api_params, plain_answer, sent_message
+from bench.loopback import bot_api_params, free_port, plain_answer, sent_message
 
 TOKEN = "123456789:AAH-webhook-body-probe-0123456789abcd"
 BODY_BYTES = 10 * 2**20
@@ -59,13 +58,6 @@ class FakeBotApi:
             self.sent += 1
             return sent_message(self.sent, 77)
         return plain_answer(method)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def rss_mb(pid: int) -> float:
