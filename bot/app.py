@@ -5,6 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from aiohttp import web
 from telegram import Bot, BotCommand, MenuButtonWebApp, WebAppInfo
 from telegram.ext import AIORateLimiter, Application, JobQueue
 from telegram.request import BaseRequest
@@ -17,7 +18,7 @@ from bot.handlers.alerts import TURN_EVERY_S, check_alerts
 from bot.intake import Intake, UpdateQueue
 from bot.metrics import BotMetrics
 from bot.miniapp import CALCULATOR_PATH
-from bot.ops import OpsServer
+from bot.ops import ops_app, serve
 from bot.services import Services
 from bot.settings import BotSettings
 from bot.store import open_store
@@ -119,7 +120,7 @@ def build_application(
     `flood_guard=False` lets one user send as fast as they like (the terminal chat);
     `polling`: updates are fetched with getUpdates, which one process per database may do.
     """
-    ops: list[OpsServer] = []
+    ops: list[web.AppRunner] = []
     intake = Intake(UpdateQueue(), settings.max_waiting_updates)
 
     async def post_init(app: HedgeApp) -> None:
@@ -152,12 +153,11 @@ def build_application(
                 )
             )
         if serve_http and settings.http_port:
-            ops.append(OpsServer(app, settings.http_port))
-            await ops[-1].start()
+            ops.append(await serve(ops_app(app), "0.0.0.0", settings.http_port))
 
     async def post_shutdown(app: HedgeApp) -> None:
         while ops:
-            await ops.pop().stop()
+            await ops.pop().cleanup()
         await intake.close()
         services = app.bot_data.stop()
         if services is not None:

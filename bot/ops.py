@@ -47,17 +47,10 @@ def ops_app(app: HedgeApp) -> web.Application:
     return server
 
 
-class OpsServer:
-    """Runs `ops_app` on a port for the application's life."""
-
-    def __init__(self, app: HedgeApp, port: int, host: str = "0.0.0.0") -> None:
-        self._runner = web.AppRunner(ops_app(app), access_log=None)
-        self._port = port
-        self._host = host
-
-    async def start(self) -> None:
-        await self._runner.setup()
-        await web.TCPSite(self._runner, self._host, self._port).start()
-
-    async def stop(self) -> None:
-        await self._runner.cleanup()
+async def serve(server: web.Application, listen: str, port: int) -> web.AppRunner:
+    """`server` listening on `listen`:`port` (the ops server, the public one); clean the
+    runner up to stop it."""
+    runner = web.AppRunner(server, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, listen, port).start()
+    return runner

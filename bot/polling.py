@@ -18,8 +18,9 @@ from telegram import Bot, Update
 from telegram.error import Conflict, InvalidToken, RetryAfter, TelegramError
 
 from bot.context import HedgeApp
+from bot.ops import serve
 from bot.serving import ALLOWED_UPDATES, serving
-from bot.webhook import public_app, serve
+from bot.webhook import public_app
 
 log = logging.getLogger(__name__)
 POLL_TIMEOUT_S = 10  # Telegram holds each getUpdates open this long when there is nothing new

@@ -19,7 +19,7 @@ from telegram import Update
 from bot.context import HedgeApp
 from bot.miniapp import CALCULATOR_PATH
 from bot.miniapp.page import miniapp
-from bot.ops import healthz
+from bot.ops import healthz, serve
 from bot.serving import ALLOWED_UPDATES, serving
 
 log = logging.getLogger(__name__)
@@ -53,14 +53,6 @@ def public_app(app: HedgeApp) -> web.Application:
     if app.bot_data.services.settings.public_url is not None:
         server.add_subapp(CALCULATOR_PATH, miniapp(app, app.bot.token))
     return server
-
-
-async def serve(server: web.Application, listen: str, port: int) -> web.AppRunner:
-    """`server` listening on `listen`:`port`; clean the runner up to stop it."""
-    runner = web.AppRunner(server, access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, listen, port).start()
-    return runner
 
 
 def webhook_app(app: HedgeApp, secret: str, path: str) -> web.Application:

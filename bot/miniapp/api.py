@@ -97,7 +97,7 @@ def api_routes(
     key = secret_key(token)
     routes = web.RouteTableDef()
 
-    async def user_of(request: web.Request, body: dict[str, Any]) -> int:
+    async def user_of(body: dict[str, Any]) -> int:
         init_data = body.get("initData")
         try:
             user_id = verified_user_id(
@@ -125,7 +125,7 @@ def api_routes(
     async def answer(request: web.Request) -> tuple[int, HedgeRequest, HedgeResult]:
         """The asking user, their question, and the desk's answer to it."""
         body = await _body(request)
-        user_id = await user_of(request, body)
+        user_id = await user_of(body)
         services = app.bot_data.services
         wanted = hedge_request(body)
         defaults = await services.store.user_settings(user_id)
@@ -148,7 +148,7 @@ def api_routes(
     async def funding(request: web.Request) -> dict[str, Any]:
         """The coin's last 30 days of funding per venue, annualised as a short sees it."""
         body = await _body(request)
-        await user_of(request, body)
+        await user_of(body)
         coin = body.get("coin")
         if not isinstance(coin, str):
             raise InvalidInput("give the coin", '{"coin": "BTC"}')
@@ -175,7 +175,7 @@ def api_routes(
         """Track the plan's best leg as placed, as the plan's "I placed this" button does; the
         confirmation goes into the user's chat too."""
         body = await _body(request)
-        user_id = await user_of(request, body)
+        user_id = await user_of(body)
         services = app.bot_data.services
         placed = await placed_plan(services, user_id, hedge_request(body))
         answer = await record(services, user_id, placed, watched=app.running)

@@ -29,7 +29,7 @@ def secret_key(token: str) -> bytes:
 
 
 def sign(fields: dict[str, str], key: bytes) -> str:
-    """The hash Telegram puts beside these fields (for tests and the terminal chat's page)."""
+    """The hash Telegram puts beside these fields: what a received hash must equal."""
     check = "\n".join(f"{name}={value}" for name, value in sorted(fields.items()))
     return hmac.new(key, check.encode(), hashlib.sha256).hexdigest()
 

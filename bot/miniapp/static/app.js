@@ -86,6 +86,20 @@ function fail(message) {
   $("error").hidden = false;
 }
 
+async function post(path, question) {
+  // The bot's answer: {ok: true, ...} or {ok: false, error}, never a thrown error.
+  try {
+    const response = await fetch(path, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(question),
+    });
+    return await response.json();
+  } catch (error) {
+    return { ok: false, error: "The bot did not answer: check the connection and try again." };
+  }
+}
+
 let timer = null;
 function askSoon() {
   showSliders();
@@ -99,18 +113,7 @@ async function ask() {
     return;
   }
   const asked = ++state.asked;
-  let response, body;
-  try {
-    response = await fetch("api/plan", {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify(question()),
-    });
-    body = await response.json();
-  } catch (error) {
-    fail("The bot did not answer: check the connection and try again.");
-    return;
-  }
+  const body = await post("api/plan", question());
   if (asked !== state.asked) return; // a later question was asked meanwhile
   if (!body.ok) {
     fail(body.error);
@@ -289,12 +292,7 @@ async function showFunding() {
   const coin = $("coin").value;
   if (state.fundingCoin === coin) return;
   state.fundingCoin = coin;
-  const response = await fetch("api/funding", {
-    method: "POST",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ initData: launchParams(), coin }),
-  });
-  const body = await response.json().catch(() => ({ ok: false, error: "The bot did not answer." }));
+  const body = await post("api/funding", { initData: launchParams(), coin });
   const box = $("funding");
   if (!body.ok || !window.uPlot) {
     box.textContent = body.ok ? "The chart could not load." : body.error;
@@ -331,12 +329,7 @@ async function showFunding() {
 }
 
 async function sendToChat() {
-  const response = await fetch("api/send", {
-    method: "POST",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify(question()),
-  });
-  const body = await response.json().catch(() => ({ ok: false, error: "The bot did not answer." }));
+  const body = await post("api/send", question());
   if (!body.ok) return fail(body.error);
   const tg = window.Telegram && window.Telegram.WebApp;
   if (tg && tg.close) tg.close();
@@ -344,12 +337,7 @@ async function sendToChat() {
 }
 
 async function trackHedge() {
-  const response = await fetch("api/track", {
-    method: "POST",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify(question()),
-  });
-  const body = await response.json().catch(() => ({ ok: false, error: "The bot did not answer." }));
+  const body = await post("api/track", question());
   if (!body.ok) return fail(body.error);
   $("track").textContent = `Tracking ${body.tracked}: see /positions in the chat`;
   $("track").disabled = true;

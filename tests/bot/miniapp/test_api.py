@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import aiohttp
 import pytest
@@ -35,8 +36,6 @@ def signed_init_data(
         "query_id": "AAHtest",
         "user": json.dumps({"id": user_id, "first_name": "Ann"}),
     }
-    from urllib.parse import urlencode
-
     return urlencode({**fields, "hash": sign(fields, secret_key(token))})
 
 

@@ -16,6 +16,7 @@ from decimal import Decimal
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from aiohttp import web
@@ -81,7 +82,9 @@ async def phone(page_url: str) -> AsyncIterator[Any]:
 async def test_moving_leverage_to_3x_shows_the_desks_liquidation_and_margin_and_redraws(
     page_url: str, phone: Any
 ) -> None:
-    await phone.goto(f"{page_url}?coin=BTC&quantity=1.2#tgWebAppData={quote(signed_init_data())}")
+    await phone.goto(
+        f"{page_url}?coin=BTC&quantity=1.2#tgWebAppData={quote(signed_init_data(), safe='')}"
+    )
     figures = phone.locator("#figures")
     await figures.get_by_text("none (fully collateralised)").wait_for()  # 1x: nothing to lose
     await phone.locator("#chart canvas").wait_for()
@@ -122,12 +125,6 @@ async def test_without_telegrams_signature_the_page_says_where_to_open_it(
     assert "Open the calculator from HedgeBot's chat" in await error.inner_text()
 
 
-def quote(text: str) -> str:
-    from urllib.parse import quote as url_quote
-
-    return url_quote(text, safe="")
-
-
 # Telegram's dark theme as its clients send it (Telegram Desktop's "Night").
 DARK = {
     "bg_color": "#17212b",
@@ -144,9 +141,7 @@ DARK = {
 async def test_in_telegrams_dark_theme_a_holder_picks_a_leg_and_tracks_it(
     page_url: str, phone: Any
 ) -> None:
-    launch = (
-        f"tgWebAppData={quote(signed_init_data())}&tgWebAppThemeParams={quote(json.dumps(DARK))}"
-    )
+    launch = f"tgWebAppData={quote(signed_init_data(), safe='')}&tgWebAppThemeParams={quote(json.dumps(DARK), safe='')}"
     await phone.goto(f"{page_url}?coin=BTC&quantity=1.2&leverage=3#{launch}")
     legs = phone.locator("#legs button")
     await legs.first.wait_for()
@@ -168,7 +163,7 @@ async def test_opened_without_a_plan_the_sliders_start_at_the_users_settings(
     await app.bot_data.services.store.save_user_settings(
         USER, UserSettings(leverage=Decimal(5), hedge_ratio=Decimal("0.6"))
     )
-    await phone.goto(f"{url}#tgWebAppData={quote(signed_init_data())}")  # as /app opens it
+    await phone.goto(f"{url}#tgWebAppData={quote(signed_init_data(), safe='')}")  # as /app opens it
     await phone.locator("#figures dd").first.wait_for()
     assert await phone.locator("#leverage-out").inner_text() == "5x"
     assert await phone.locator("#ratio-out").inner_text() == "60 %"
@@ -194,7 +189,7 @@ async def test_on_the_demo_market_every_venue_is_ranked_and_the_dated_alternativ
     on_the_demo: str, phone: Any
 ) -> None:
     await phone.goto(
-        f"{on_the_demo}?coin=BTC&quantity=1.2&leverage=3#tgWebAppData={quote(signed_init_data())}"
+        f"{on_the_demo}?coin=BTC&quantity=1.2&leverage=3#tgWebAppData={quote(signed_init_data(), safe='')}"
     )
     await phone.locator("#chart canvas").wait_for()
     ranked = await phone.locator("#legs").inner_text()
